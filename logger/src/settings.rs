@@ -1,0 +1,84 @@
+//! The logger's settings, read from environment variables (or flags of the same
+//! name in kebab case; `logger --help` lists them).
+
+use clap::Parser;
+use runtime::secret::Secret;
+
+/// Env var: address of the HTTP API.
+pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
+/// Env var: address of the tarpc server.
+pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
+/// Env var: address of the gRPC server.
+pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
+/// Env var: actix-web worker threads.
+pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
+/// Env var: MongoDB connection string.
+pub const ENV_MONGO_URL: &str = "MONGO_URL";
+/// Env var: MongoDB user.
+pub const ENV_MONGO_USERNAME: &str = "MONGO_USERNAME";
+/// Env var: MongoDB password.
+pub const ENV_MONGO_PASSWORD: &str = "MONGO_PASSWORD";
+/// Env var: MongoDB database.
+pub const ENV_MONGO_DATABASE: &str = "MONGO_DATABASE";
+/// Env var: MongoDB server-selection and connect timeout.
+pub const ENV_MONGO_TIMEOUT_MS: &str = "MONGO_TIMEOUT_MS";
+/// Env var: largest number of entries in one `insert_many`.
+pub const ENV_WRITE_BATCH_MAX: &str = "WRITE_BATCH_MAX";
+/// Env var: number of `insert_many` calls in flight at once.
+pub const ENV_WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
+/// Env var: largest accepted request body.
+pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+
+/// Everything the logger needs to run.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "logger",
+    about = "Stores log entries in MongoDB over HTTP, tarpc and gRPC"
+)]
+pub struct Settings {
+    /// Address the HTTP API (`POST /log`, `GET /logs`, `GET /ping`, `GET /health`) binds.
+    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8082")]
+    pub http_addr: String,
+    /// Address the tarpc server binds (the original's RPC port is 5001).
+    #[arg(long, env = ENV_RPC_ADDR, default_value = "127.0.0.1:5001")]
+    pub rpc_addr: String,
+    /// Address the gRPC server binds (the original's gRPC port is 50001).
+    #[arg(long, env = ENV_GRPC_ADDR, default_value = "127.0.0.1:50001")]
+    pub grpc_addr: String,
+    /// actix-web worker threads; 0 means one per CPU core.
+    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
+    pub http_workers: usize,
+    /// MongoDB connection string.
+    #[arg(long, env = ENV_MONGO_URL, default_value = "mongodb://127.0.0.1:27017")]
+    pub mongo_url: String,
+    /// MongoDB user, when the server requires authentication (the original used `admin`).
+    #[arg(long, env = ENV_MONGO_USERNAME)]
+    pub mongo_username: Option<String>,
+    /// MongoDB password for `mongo_username`.
+    #[arg(long, env = ENV_MONGO_PASSWORD, hide_env_values = true)]
+    pub mongo_password: Option<Secret>,
+    /// Database holding the `logs` collection.
+    #[arg(long, env = ENV_MONGO_DATABASE, default_value = "logs")]
+    pub mongo_database: String,
+    /// How long an operation waits for MongoDB to be reachable before the call
+    /// fails with 503, in milliseconds.
+    #[arg(long, env = ENV_MONGO_TIMEOUT_MS, default_value_t = 3000)]
+    pub mongo_timeout_ms: u64,
+    /// Largest number of entries gathered into one `insert_many`.
+    #[arg(long, env = ENV_WRITE_BATCH_MAX, default_value_t = 512)]
+    pub write_batch_max: usize,
+    /// Number of `insert_many` calls in flight at once.
+    #[arg(long, env = ENV_WRITE_CONCURRENCY, default_value_t = 2)]
+    pub write_concurrency: usize,
+    /// Largest accepted request body in bytes; larger bodies get a 413.
+    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// The settings from the environment and the defaults, without reading the
+    /// command line (tests start from this and override what they need).
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Self::try_parse_from(["logger"])
+    }
+}

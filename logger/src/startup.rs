@@ -1,0 +1,134 @@
+//! [`Application`]: binds every port in [`Application::build`], so tests can bind
+//! port 0 and read the real ports back, then serves until told to stop.
+
+use std::{net::TcpListener as StdTcpListener, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, web};
+use anyhow::Context;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    Settings, grpc,
+    http::{self, HttpState},
+    rpc::{self, RpcListener},
+    store::LogStore,
+};
+
+/// How long in-flight writes may take to drain after the servers stopped.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The logger, bound and ready to serve.
+pub struct Application {
+    http_server: Server,
+    http_port: u16,
+    rpc_listener: RpcListener,
+    rpc_port: u16,
+    grpc_listener: TcpListener,
+    grpc_port: u16,
+    store: LogStore,
+    writers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Opens the store and binds the HTTP, tarpc and gRPC ports.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (store, writers) = LogStore::open(&settings)
+            .await
+            .context("invalid MongoDB settings")?;
+
+        let http_listener = StdTcpListener::bind(&settings.http_addr)
+            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
+        let http_port = http_listener.local_addr()?.port();
+        let state = web::Data::new(HttpState {
+            store: store.clone(),
+            max_body_bytes: settings.max_body_bytes,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(runtime::http::query_config())
+                .configure(http::routes)
+        })
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(http_listener)?;
+        if settings.http_workers > 0 {
+            server = server.workers(settings.http_workers);
+        }
+        let http_server = server.run();
+
+        let rpc_listener = rpc::bind(&settings.rpc_addr)
+            .await
+            .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
+        let rpc_port = rpc_listener.local_addr().port();
+
+        let grpc_listener = TcpListener::bind(&settings.grpc_addr)
+            .await
+            .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
+        let grpc_port = grpc_listener.local_addr()?.port();
+
+        tracing::info!(http_port, rpc_port, grpc_port, database = %settings.mongo_database, "logger bound");
+        Ok(Self {
+            http_server,
+            http_port,
+            rpc_listener,
+            rpc_port,
+            grpc_listener,
+            grpc_port,
+            store,
+            writers,
+        })
+    }
+
+    /// The bound HTTP port.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// The bound tarpc port.
+    pub fn rpc_port(&self) -> u16 {
+        self.rpc_port
+    }
+
+    /// The bound gRPC port.
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc_port
+    }
+
+    /// Serves until `shutdown` is cancelled (or one server fails, which stops the
+    /// others), then waits for in-flight writes to be stored.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let stop_all = |result| {
+            shutdown.cancel();
+            result
+        };
+        let http = async {
+            stop_all(runtime::http::serve_until(self.http_server, shutdown.clone()).await)
+        };
+        let rpc = async {
+            rpc::serve(self.rpc_listener, self.store.clone(), shutdown.clone()).await;
+            stop_all(Ok(()))
+        };
+        let grpc = async {
+            let result =
+                grpc::serve(self.grpc_listener, self.store.clone(), shutdown.clone()).await;
+            shutdown.cancel();
+            result
+        };
+        let (http, rpc, grpc) = tokio::join!(http, rpc, grpc);
+
+        drop(self.store);
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, futures::future::join_all(self.writers));
+        if drained.await.is_err() {
+            tracing::warn!("in-flight writes did not drain within {DRAIN_TIMEOUT:?}");
+        }
+        tracing::info!("logger stopped");
+        http.context("HTTP server failed")?;
+        rpc.context("tarpc server failed")?;
+        grpc.context("gRPC server failed")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,235 @@
+//! MongoDB access, with group-committed writes.
+//!
+//! [`LogStore::insert`] hands the entry to a small pool of writer tasks and waits
+//! for its own result. A writer takes everything that is queued (up to
+//! `write_batch_max`) and stores it with one unordered `insert_many`; while that
+//! round trip is in flight, new entries queue up for the next one. Under no load an
+//! entry is written alone at once; under load the number of round trips falls
+//! instead of the throughput. Either way the caller's answer comes after MongoDB
+//! acknowledged the write.
+
+use std::{sync::Arc, time::Duration};
+
+use mongodb::{
+    Client, Collection,
+    bson::{DateTime, doc, oid::ObjectId},
+    error::ErrorKind,
+    options::{ClientOptions, Credential},
+};
+use protocol::{LogPayload, LogRecord};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::Settings;
+
+/// The collection's name, as in the Go original.
+pub const COLLECTION: &str = "logs";
+
+/// A document of `logs.logs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogDocument {
+    /// MongoDB's id; absent before insertion.
+    #[serde(rename = "_id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<ObjectId>,
+    /// The entry's name.
+    pub name: String,
+    /// The entry's content.
+    pub data: String,
+    /// When the entry was stored.
+    pub created_at: DateTime,
+    /// When the entry was last changed.
+    pub updated_at: DateTime,
+}
+
+impl From<LogDocument> for LogRecord {
+    fn from(d: LogDocument) -> Self {
+        let rfc3339 = |t: DateTime| t.try_to_rfc3339_string().unwrap_or_default();
+        LogRecord {
+            id: d.id.map(|id| id.to_hex()).unwrap_or_default(),
+            name: d.name,
+            data: d.data,
+            created_at: rfc3339(d.created_at),
+            updated_at: rfc3339(d.updated_at),
+        }
+    }
+}
+
+/// A store operation that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// MongoDB cannot be reached (or stopped answering): worth retrying later.
+    #[error("MongoDB is unreachable")]
+    Unavailable(#[source] Arc<mongodb::error::Error>),
+    /// MongoDB answered with an error.
+    #[error("MongoDB rejected the operation")]
+    Failed(#[source] Arc<mongodb::error::Error>),
+    /// The store is shutting down and takes no more writes.
+    #[error("the logger is shutting down")]
+    Closed,
+}
+
+impl From<mongodb::error::Error> for StoreError {
+    fn from(e: mongodb::error::Error) -> Self {
+        let unreachable = matches!(
+            *e.kind,
+            ErrorKind::ServerSelection { .. }
+                | ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
+                | ErrorKind::DnsResolve { .. }
+        );
+        if unreachable {
+            StoreError::Unavailable(Arc::new(e))
+        } else {
+            StoreError::Failed(Arc::new(e))
+        }
+    }
+}
+
+struct PendingWrite {
+    document: LogDocument,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The `logs` collection, with a pool of group-committing writers.
+#[derive(Clone)]
+pub struct LogStore {
+    collection: Collection<LogDocument>,
+    client: Client,
+    writes: mpsc::Sender<PendingWrite>,
+}
+
+impl LogStore {
+    /// Configures the client (no I/O: the driver connects on first use, so the
+    /// logger starts even while MongoDB is still coming up) and starts the writers.
+    /// The writers stop once every clone of the store is dropped and the queue is
+    /// drained; await the returned handles to know every write was answered.
+    pub async fn open(
+        settings: &Settings,
+    ) -> Result<(Self, Vec<tokio::task::JoinHandle<()>>), mongodb::error::Error> {
+        let mut options = ClientOptions::parse(&settings.mongo_url).await?;
+        let timeout = Duration::from_millis(settings.mongo_timeout_ms);
+        options.app_name = Some("flexiconnect-logger".into());
+        options.server_selection_timeout = Some(timeout);
+        options.connect_timeout = Some(timeout);
+        if let Some(username) = &settings.mongo_username {
+            options.credential = Some(
+                Credential::builder()
+                    .username(username.clone())
+                    .password(
+                        settings
+                            .mongo_password
+                            .as_ref()
+                            .map(|p| p.expose().to_owned()),
+                    )
+                    .build(),
+            );
+        }
+        let client = Client::with_options(options)?;
+        let collection = client
+            .database(&settings.mongo_database)
+            .collection::<LogDocument>(COLLECTION);
+
+        let (writes, queue) = mpsc::channel(settings.write_batch_max.max(1) * 4);
+        let queue = Arc::new(Mutex::new(queue));
+        let writers = (0..settings.write_concurrency.max(1))
+            .map(|_| {
+                tokio::spawn(write_batches(
+                    collection.clone(),
+                    queue.clone(),
+                    settings.write_batch_max.max(1),
+                ))
+            })
+            .collect();
+        Ok((
+            Self {
+                collection,
+                client,
+                writes,
+            },
+            writers,
+        ))
+    }
+
+    /// Stores one entry; returns once MongoDB has acknowledged it.
+    pub async fn insert(&self, entry: LogPayload) -> Result<(), StoreError> {
+        let now = DateTime::now();
+        let document = LogDocument {
+            id: None,
+            name: entry.name,
+            data: entry.data,
+            created_at: now,
+            updated_at: now,
+        };
+        let (done, result) = oneshot::channel();
+        self.writes
+            .send(PendingWrite { document, done })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        result.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub async fn recent(&self, limit: i64) -> Result<Vec<LogRecord>, StoreError> {
+        use futures::TryStreamExt;
+        let cursor = self
+            .collection
+            .find(doc! {})
+            .sort(doc! { "created_at": -1, "_id": -1 })
+            .limit(limit)
+            .await?;
+        let documents: Vec<LogDocument> = cursor.try_collect().await?;
+        Ok(documents.into_iter().map(LogRecord::from).collect())
+    }
+
+    /// Checks that MongoDB answers (the readiness probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.client
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .await?;
+        Ok(())
+    }
+}
+
+/// One writer: take what is queued, store it in one round trip, answer everyone.
+async fn write_batches(
+    collection: Collection<LogDocument>,
+    queue: Arc<Mutex<mpsc::Receiver<PendingWrite>>>,
+    batch_max: usize,
+) {
+    loop {
+        let batch = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < batch_max {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let (documents, waiters): (Vec<_>, Vec<_>) =
+            batch.into_iter().map(|p| (p.document, p.done)).unzip();
+        let count = documents.len();
+        let result = collection
+            .insert_many(documents)
+            .ordered(false)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        match &result {
+            Ok(()) => tracing::debug!(count, "stored log entries"),
+            Err(error) => {
+                tracing::error!(count, error = %error, cause = ?error, "storing log entries failed")
+            }
+        }
+        for waiter in waiters {
+            // The caller may have given up (timeout); its entry is stored regardless.
+            let _ = waiter.send(result.clone());
+        }
+    }
+}

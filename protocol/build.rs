@@ -1,0 +1,12 @@
+//! Compiles the `.proto` files once, for every crate of the workspace.
+//!
+//! `protox` is a protobuf compiler written in Rust, so a fresh machine builds
+//! without a `protoc` binary on its PATH.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protos = ["proto/logs.proto"];
+    println!("cargo:rerun-if-changed=proto");
+    let descriptors = protox::compile(protos, ["proto"])?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

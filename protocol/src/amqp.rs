@@ -1,0 +1,114 @@
+//! RabbitMQ names and messages.
+//!
+//! Two paths use RabbitMQ:
+//! - **Events** (the Go original's path): the broker publishes a [`LogPayload`] as
+//!   JSON to the durable topic exchange `logs_topic` with routing key `log.INFO`;
+//!   the listener's durable queue is bound to `log.INFO`, `log.WARNING` and
+//!   `log.ERROR`, stores each event through the logger, and acks only after the
+//!   logger confirmed. Poison messages go to a dead-letter queue.
+//! - **Request/reply** (ours): the broker publishes an [`AmqpRequest`] to the
+//!   listener's request queue with `correlation_id` and `reply_to`; the listener
+//!   calls the worker and publishes an [`AmqpReply`] back to `reply_to`.
+//!
+//! Every name can carry a namespace suffix ([`AmqpNames::new`]) so that tests, or
+//! two stacks on one RabbitMQ, never share a queue.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{LogPayload, WorkerError};
+
+/// The topic exchange log events are published to (as in the original).
+pub const LOGS_EXCHANGE: &str = "logs_topic";
+/// The listener's durable queue of log events.
+pub const LOGS_QUEUE: &str = "logs_listener";
+/// Where rejected (poison) log events are routed.
+pub const DEAD_LETTER_EXCHANGE: &str = "logs_topic.dead";
+/// The queue that keeps poison log events for inspection.
+pub const DEAD_LETTER_QUEUE: &str = "logs_listener.dead";
+/// The queue of request/reply calls the listener serves.
+pub const REQUEST_QUEUE: &str = "rpc_requests";
+/// The routing key the broker publishes log events with (the original's `log.INFO`).
+pub const DEFAULT_ROUTING_KEY: &str = "log.INFO";
+/// The routing keys the listener's queue is bound to (the original's severities).
+pub const LOG_ROUTING_KEYS: [&str; 3] = ["log.INFO", "log.WARNING", "log.ERROR"];
+
+/// The names of every exchange and queue, optionally suffixed by a namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpNames {
+    /// Topic exchange of log events (`logs_topic`).
+    pub logs_exchange: String,
+    /// The listener's durable event queue.
+    pub logs_queue: String,
+    /// Dead-letter exchange for poison events.
+    pub dead_letter_exchange: String,
+    /// Dead-letter queue for poison events.
+    pub dead_letter_queue: String,
+    /// Request/reply queue served by the listener.
+    pub request_queue: String,
+}
+
+impl AmqpNames {
+    /// The contract's names, each suffixed by `.{namespace}` unless the namespace is
+    /// empty (the default: the names of the Go original).
+    pub fn new(namespace: &str) -> Self {
+        let name = |base: &str| {
+            if namespace.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}.{namespace}")
+            }
+        };
+        Self {
+            logs_exchange: name(LOGS_EXCHANGE),
+            logs_queue: name(LOGS_QUEUE),
+            dead_letter_exchange: name(DEAD_LETTER_EXCHANGE),
+            dead_letter_queue: name(DEAD_LETTER_QUEUE),
+            request_queue: name(REQUEST_QUEUE),
+        }
+    }
+}
+
+impl Default for AmqpNames {
+    fn default() -> Self {
+        Self::new("")
+    }
+}
+
+/// A call on the request/reply path: the action and its payload, tagged by action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum AmqpRequest {
+    /// Store a log entry; the reply's `Ok` is the logger's result message.
+    Log {
+        /// The entry.
+        log: LogPayload,
+    },
+}
+
+/// The listener's answer to an [`AmqpRequest`]: the worker's own result, serialized
+/// as `{"Ok": ...}` or `{"Err": {...}}`.
+pub type AmqpReply<T> = Result<T, WorkerError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_the_originals() {
+        let names = AmqpNames::default();
+        assert_eq!(names.logs_exchange, "logs_topic");
+        assert_eq!(AmqpNames::new("t1").logs_queue, "logs_listener.t1");
+    }
+
+    #[test]
+    fn requests_are_tagged_by_action() {
+        let req = AmqpRequest::Log {
+            log: LogPayload {
+                name: "n".into(),
+                data: "d".into(),
+            },
+        };
+        let json = serde_json::to_string(&req).expect("json");
+        assert_eq!(json, r#"{"action":"log","log":{"name":"n","data":"d"}}"#);
+    }
+}

@@ -1,0 +1,148 @@
+//! The broker's `POST /handle` body, and its parsing into a typed [`Dispatch`].
+//!
+//! The body is the Go original's `RequestPayload` plus one optional field of ours:
+//! ```json
+//! {"action": "log", "log": {"name": "event", "data": "hello"}, "transport": "grpc"}
+//! ```
+//! [`Dispatch::parse`] is the edge: past it an action, a transport and a payload are
+//! known to be valid, and every way a body can be wrong has its own [`RequestError`].
+
+use serde::Deserialize;
+
+use crate::{
+    LogPayload,
+    transport::{Transport, UnknownTransport},
+};
+
+/// The body exactly as it arrives; only [`Dispatch::parse`] looks at it.
+#[derive(Deserialize)]
+struct RawRequest {
+    action: String,
+    #[serde(default)]
+    transport: Option<String>,
+    #[serde(default)]
+    log: Option<LogPayload>,
+}
+
+/// A validated call: what to do, with what payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// Store a log entry in MongoDB through the logger.
+    Log(LogPayload),
+}
+
+impl Call {
+    /// The action's name on the wire (`"log"`, …).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Call::Log(_) => "log",
+        }
+    }
+}
+
+/// A `/handle` request past validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatch {
+    /// The transport the client asked for; `None` means the action's default,
+    /// which is what the Go original did for it.
+    pub transport: Option<Transport>,
+    /// What to call.
+    pub call: Call,
+}
+
+/// Every way a `/handle` body can be wrong. All of them are the client's to fix (400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Not JSON, or JSON of the wrong shape (wrong types, missing `action`).
+    #[error("invalid JSON body: {0}")]
+    Malformed(String),
+    /// `action` is not one this broker knows.
+    #[error("unknown action {0:?}: expected one of log")]
+    UnknownAction(String),
+    /// `transport` is not one of the four.
+    #[error(transparent)]
+    UnknownTransport(#[from] UnknownTransport),
+    /// The object the action needs (`log` for `"action":"log"`) is absent.
+    #[error("missing field {0:?} for this action")]
+    Missing(&'static str),
+    /// A field is present but not acceptable (empty name, …).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Dispatch {
+    /// Parses and validates a `/handle` body.
+    pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
+        let raw: RawRequest =
+            serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
+        let transport = raw.transport.as_deref().map(str::parse).transpose()?;
+        let call = match raw.action.as_str() {
+            "log" => {
+                let log = raw.log.ok_or(RequestError::Missing("log"))?;
+                log.validate().map_err(RequestError::Invalid)?;
+                Call::Log(log)
+            }
+            other => return Err(RequestError::UnknownAction(other.to_owned())),
+        };
+        Ok(Dispatch { transport, call })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<Dispatch, RequestError> {
+        Dispatch::parse(body.as_bytes())
+    }
+
+    #[test]
+    fn the_original_log_body_parses_without_transport() {
+        let d = parse(r#"{"action":"log","log":{"name":"event","data":"hi"}}"#).expect("valid");
+        assert_eq!(d.transport, None);
+        assert_eq!(
+            d.call,
+            Call::Log(LogPayload {
+                name: "event".into(),
+                data: "hi".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_transport_is_parsed() {
+        let d = parse(r#"{"action":"log","transport":"rpc","log":{"name":"e","data":""}}"#)
+            .expect("valid");
+        assert_eq!(d.transport, Some(Transport::Rpc));
+    }
+
+    #[test]
+    fn every_kind_of_bad_body_has_its_own_error() {
+        assert!(matches!(parse("{"), Err(RequestError::Malformed(_))));
+        assert!(matches!(parse("[]"), Err(RequestError::Malformed(_))));
+        assert!(matches!(
+            parse(r#"{"log":{}}"#),
+            Err(RequestError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"action":"log","log":{"name":5,"data":""}}"#),
+            Err(RequestError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"action":"dance"}"#),
+            Err(RequestError::UnknownAction(a)) if a == "dance"
+        ));
+        assert!(matches!(
+            parse(r#"{"action":"log","transport":"smtp","log":{"name":"e","data":""}}"#),
+            Err(RequestError::UnknownTransport(_))
+        ));
+        assert_eq!(
+            parse(r#"{"action":"log"}"#),
+            Err(RequestError::Missing("log"))
+        );
+        assert!(matches!(
+            parse(r#"{"action":"log","log":{"name":"","data":""}}"#),
+            Err(RequestError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,84 @@
+//! The transports a call can travel over between the broker and a worker.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// One of the four ways the broker can reach a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// JSON over HTTP/1.1 to the worker's original paths (`POST /log`, …).
+    Http,
+    /// RabbitMQ: an event on `logs_topic`, or request/reply through the listener.
+    Amqp,
+    /// tarpc over TCP with bincode framing.
+    Rpc,
+    /// gRPC (tonic) over HTTP/2.
+    Grpc,
+}
+
+impl Transport {
+    /// Every transport, in the order the comparison reports them.
+    pub const ALL: [Transport; 4] = [
+        Transport::Http,
+        Transport::Amqp,
+        Transport::Rpc,
+        Transport::Grpc,
+    ];
+
+    /// The lowercase name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Amqp => "amqp",
+            Transport::Rpc => "rpc",
+            Transport::Grpc => "grpc",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A transport name that is not one of `http`, `amqp`, `rpc`, `grpc`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport {0:?}: expected one of http, amqp, rpc, grpc")]
+pub struct UnknownTransport(pub String);
+
+impl FromStr for Transport {
+    type Err = UnknownTransport;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Transport::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| UnknownTransport(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in Transport::ALL {
+            assert_eq!(t.as_str().parse::<Transport>(), Ok(t));
+            assert_eq!(
+                serde_json::to_string(&t).expect("serializes"),
+                format!("\"{t}\"")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        for bad in ["", "HTTP", "smtp", "grpc "] {
+            assert!(bad.parse::<Transport>().is_err(), "{bad:?} accepted");
+        }
+    }
+}

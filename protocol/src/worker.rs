@@ -1,0 +1,111 @@
+//! What a worker answers, whatever the transport.
+//!
+//! A worker's failure travels as a [`WorkerError`]: as an HTTP status and JSON
+//! error body, as a gRPC status, inside a tarpc `Result`, or inside an AMQP reply.
+//! The mapping to HTTP and gRPC codes lives here and nowhere else, so the broker
+//! reads a failure the same way on all four transports.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a worker could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum WorkerError {
+    /// The request is wrong and repeating it will not help (HTTP 400, gRPC
+    /// `INVALID_ARGUMENT`).
+    #[error("{0}")]
+    Invalid(String),
+    /// Bad credentials (HTTP 401, gRPC `UNAUTHENTICATED`).
+    #[error("invalid credentials")]
+    Unauthorized,
+    /// A dependency of the worker (MongoDB, Postgres, SMTP) is unreachable; the
+    /// same call may succeed later (HTTP 503, gRPC `UNAVAILABLE`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The worker tried and failed (HTTP 502 at the broker, 500 at the worker;
+    /// gRPC `INTERNAL`).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl WorkerError {
+    /// The HTTP status a worker answers this error with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            WorkerError::Invalid(_) => 400,
+            WorkerError::Unauthorized => 401,
+            WorkerError::Unavailable(_) => 503,
+            WorkerError::Failed(_) => 500,
+        }
+    }
+
+    /// Reads a worker's HTTP error answer back into a `WorkerError`.
+    pub fn from_http(status: u16, message: String) -> Self {
+        match status {
+            401 | 403 => WorkerError::Unauthorized,
+            400..=499 => WorkerError::Invalid(message),
+            502..=504 => WorkerError::Unavailable(message),
+            _ => WorkerError::Failed(message),
+        }
+    }
+
+    /// Whether a caller may try the same call again later (for a queue consumer:
+    /// keep the message rather than dead-letter it).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, WorkerError::Unavailable(_))
+    }
+}
+
+impl From<WorkerError> for tonic::Status {
+    fn from(e: WorkerError) -> Self {
+        match e {
+            WorkerError::Invalid(m) => tonic::Status::invalid_argument(m),
+            WorkerError::Unauthorized => tonic::Status::unauthenticated("invalid credentials"),
+            WorkerError::Unavailable(m) => tonic::Status::unavailable(m),
+            WorkerError::Failed(m) => tonic::Status::internal(m),
+        }
+    }
+}
+
+impl WorkerError {
+    /// Reads a gRPC status that the *worker* sent back into a `WorkerError`.
+    /// (A status made by the client's own transport — connection refused,
+    /// deadline — is the caller's to tell apart before calling this.)
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let message = status.message().to_owned();
+        match status.code() {
+            tonic::Code::InvalidArgument
+            | tonic::Code::FailedPrecondition
+            | tonic::Code::OutOfRange
+            | tonic::Code::NotFound
+            | tonic::Code::AlreadyExists => WorkerError::Invalid(message),
+            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
+                WorkerError::Unauthorized
+            }
+            tonic::Code::Unavailable | tonic::Code::ResourceExhausted => {
+                WorkerError::Unavailable(message)
+            }
+            _ => WorkerError::Failed(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_and_grpc_mappings_round_trip() {
+        let all = [
+            WorkerError::Invalid("bad".into()),
+            WorkerError::Unauthorized,
+            WorkerError::Unavailable("down".into()),
+            WorkerError::Failed("boom".into()),
+        ];
+        for e in all {
+            let via_http = WorkerError::from_http(e.http_status(), e.to_string());
+            assert_eq!(via_http, e);
+            let via_grpc = WorkerError::from_status(&tonic::Status::from(e.clone()));
+            assert_eq!(via_grpc, e);
+        }
+    }
+}

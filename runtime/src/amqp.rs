@@ -1,0 +1,101 @@
+//! RabbitMQ connection and the contract's topology.
+//!
+//! The broker and the listener both declare the event topology (declarations are
+//! idempotent), so an event published while the listener has never run still lands
+//! in the listener's durable queue and is stored once it starts.
+
+use lapin::{
+    Channel, Connection, ConnectionProperties, ExchangeKind,
+    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    types::{AMQPValue, FieldTable},
+};
+use protocol::amqp::{AmqpNames, LOG_ROUTING_KEYS};
+
+/// Opens a connection named after the service (shown in RabbitMQ's management UI).
+pub async fn connect(url: &str, service: &str) -> lapin::Result<Connection> {
+    let properties = ConnectionProperties::default().with_connection_name(service.into());
+    Connection::connect(url, properties).await
+}
+
+/// Declares the durable `logs_topic` exchange, the listener's durable queue bound
+/// to every severity, and the dead-letter exchange and queue behind it.
+pub async fn declare_event_topology(channel: &Channel, names: &AmqpNames) -> lapin::Result<()> {
+    let durable_exchange = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    let durable_queue = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .exchange_declare(
+            names.logs_exchange.as_str().into(),
+            ExchangeKind::Topic,
+            durable_exchange,
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .exchange_declare(
+            names.dead_letter_exchange.as_str().into(),
+            ExchangeKind::Fanout,
+            durable_exchange,
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_declare(
+            names.dead_letter_queue.as_str().into(),
+            durable_queue,
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            names.dead_letter_queue.as_str().into(),
+            names.dead_letter_exchange.as_str().into(),
+            "".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString(names.dead_letter_exchange.as_str().into()),
+    );
+    channel
+        .queue_declare(names.logs_queue.as_str().into(), durable_queue, arguments)
+        .await?;
+    for key in LOG_ROUTING_KEYS {
+        channel
+            .queue_bind(
+                names.logs_queue.as_str().into(),
+                names.logs_exchange.as_str().into(),
+                key.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Declares the request/reply queue the listener serves. It is not durable and is
+/// deleted when its last consumer goes, so a broker publishing with `mandatory`
+/// learns at once that no listener is there (and answers 503 instead of waiting).
+pub async fn declare_request_queue(channel: &Channel, names: &AmqpNames) -> lapin::Result<()> {
+    channel
+        .queue_declare(
+            names.request_queue.as_str().into(),
+            QueueDeclareOptions {
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! The HTTP edge shared by every actix-web service.
+
+use std::io;
+
+use actix_web::{HttpResponse, dev::Server, http::StatusCode, web};
+use protocol::JsonResponse;
+use tokio_util::sync::CancellationToken;
+
+/// Default largest request body, in bytes (1 MiB). Larger bodies get a 413.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Runs an actix-web server until `shutdown` is cancelled, then stops it
+/// gracefully: no new connections, in-flight requests finish (up to the server's
+/// shutdown timeout).
+pub async fn serve_until(server: Server, shutdown: CancellationToken) -> io::Result<()> {
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.stop(true).await;
+    });
+    server.await
+}
+
+/// A request body that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Larger than the configured limit (413).
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The connection failed while the body was being read (400).
+    #[error("could not read the request body")]
+    Incomplete(#[source] actix_web::Error),
+}
+
+/// Reads the whole body, refusing more than `limit` bytes.
+pub async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(BodyError::Incomplete(e)),
+        Err(_) => Err(BodyError::TooLarge(limit)),
+    }
+}
+
+/// The contract's error body, `{"error":true,"message":...}`, with `status`.
+pub fn error_response(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(JsonResponse::<()>::error(message))
+}
+
+/// Answers `GET /ping` (the heartbeat every service exposes).
+pub async fn ping() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body(".")
+}
+
+/// JSON config whose errors use the contract's error body (for the few handlers
+/// that take `web::Json` or `web::Query`).
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = format!("invalid query string: {err}");
+        actix_web::error::InternalError::from_response(
+            err,
+            error_response(StatusCode::BAD_REQUEST, message),
+        )
+        .into()
+    })
+}

@@ -1,0 +1,23 @@
+//! # flexi-runtime
+//!
+//! The plumbing every flexiconnect service needs, written once: telemetry,
+//! shutdown on SIGTERM, retry with backoff, the HTTP edge (body limits, the JSON
+//! error body), and the RabbitMQ topology that the broker and the listener both
+//! declare.
+//!
+//! ## Layout
+//! - [`telemetry`]: one `tracing` subscriber setup (`RUST_LOG`, `LOG_FORMAT`).
+//! - [`shutdown`]: a [`tokio_util::sync::CancellationToken`] cancelled by SIGTERM or
+//!   Ctrl-C; every server takes one as its stop signal.
+//! - [`retry`]: wait for a dependency with exponential backoff, until cancelled.
+//! - [`http`]: actix-web helpers: serve until cancelled, read a size-limited body,
+//!   answer with the contract's JSON error body.
+//! - [`secret`]: a setting that prints as `[redacted]`.
+//! - [`amqp`]: connect to RabbitMQ and declare the contract's exchanges and queues.
+
+pub mod amqp;
+pub mod http;
+pub mod retry;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;
