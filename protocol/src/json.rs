@@ -17,13 +17,13 @@ pub struct JsonResponse<T = ()> {
     /// A human-readable result ("logged", "Hit the broker", …) or error.
     pub message: String,
     /// The transport the broker dispatched the call over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
     /// Wall-clock time of the dispatch to the worker and back, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
     /// The call's result, when it has one (a user, a list of log entries, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
 }
 

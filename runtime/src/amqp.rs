@@ -99,3 +99,27 @@ pub async fn declare_request_queue(channel: &Channel, names: &AmqpNames) -> lapi
         .await?;
     Ok(())
 }
+
+/// Env var: RabbitMQ URL.
+pub const ENV_AMQP_URL: &str = "AMQP_URL";
+/// Env var: suffix appended to every exchange and queue name.
+pub const ENV_AMQP_NAMESPACE: &str = "AMQP_NAMESPACE";
+
+/// RabbitMQ settings shared by the broker and the listener (flattened into theirs).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AmqpSettings {
+    /// RabbitMQ URL (the original's is `amqp://guest:guest@rabbitmq`).
+    #[arg(long, env = ENV_AMQP_URL, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    pub amqp_url: String,
+    /// Suffix for every exchange and queue name (`logs_topic.<ns>`); empty means the
+    /// original names. Lets two stacks, or parallel tests, share one RabbitMQ.
+    #[arg(long, env = ENV_AMQP_NAMESPACE, default_value = "")]
+    pub amqp_namespace: String,
+}
+
+impl AmqpSettings {
+    /// The exchange and queue names these settings select.
+    pub fn names(&self) -> AmqpNames {
+        AmqpNames::new(&self.amqp_namespace)
+    }
+}

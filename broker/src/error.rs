@@ -1,0 +1,77 @@
+//! The broker's one error type, and the one place it becomes an HTTP answer.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use clients::CallError;
+use protocol::{JsonResponse, RequestError, Transport, WorkerError};
+use runtime::http::BodyError;
+
+/// Everything that can make a broker call fail.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The body could not be read (400) or is too large (413).
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    /// The body is not a valid request (400).
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The dispatch to a worker failed:
+    /// the worker rejected the input → 400; bad credentials → 401;
+    /// the worker failed or answered off-contract → 502;
+    /// the worker, its dependency or RabbitMQ is unreachable → 503; no answer in time → 504.
+    #[error("{error}")]
+    Call {
+        /// The transport the call went over.
+        transport: Transport,
+        /// How long it took to fail.
+        elapsed: Duration,
+        /// What went wrong.
+        error: CallError,
+    },
+}
+
+impl ResponseError for BrokerError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            BrokerError::Call { error, .. } => match error {
+                CallError::Worker(WorkerError::Invalid(_)) => StatusCode::BAD_REQUEST,
+                CallError::Worker(WorkerError::Unauthorized) => StatusCode::UNAUTHORIZED,
+                CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => {
+                    StatusCode::BAD_GATEWAY
+                }
+                CallError::Worker(WorkerError::Unavailable(_)) | CallError::Unreachable(_) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            },
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut body = JsonResponse::<()>::error(self.to_string());
+        if let BrokerError::Call {
+            transport, elapsed, ..
+        } = self
+        {
+            body.transport = Some(*transport);
+            body.elapsed_ms = Some(millis(*elapsed));
+        }
+        if status.is_server_error() {
+            tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");
+        } else {
+            tracing::info!(%status, error = %self, "rejected a request");
+        }
+        HttpResponse::build(status).json(body)
+    }
+}
+
+/// A duration as fractional milliseconds (microsecond resolution).
+pub fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}

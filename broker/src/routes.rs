@@ -1,0 +1,76 @@
+//! The broker's HTTP API.
+
+use actix_web::{HttpResponse, web};
+use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport};
+use runtime::http::read_body;
+
+use crate::{
+    dispatch::{Dispatched, Dispatcher},
+    error::{BrokerError, millis},
+};
+
+/// Shared state of the handlers.
+pub struct BrokerState {
+    /// Clients of every transport.
+    pub dispatcher: Dispatcher,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ping", web::get().to(runtime::http::ping))
+        .route("/", web::post().to(hit))
+        .route("/handle", web::post().to(handle))
+        .route("/log-gRPC", web::post().to(log_grpc));
+}
+
+/// `POST /` → 200 `{"error":false,"message":"Hit the broker"}`.
+async fn hit() -> HttpResponse {
+    HttpResponse::Ok().json(JsonResponse::<()>::ok("Hit the broker"))
+}
+
+/// `POST /handle`: dispatches the action over the transport it names.
+#[tracing::instrument(name = "handle", skip_all, fields(action, transport))]
+async fn handle(
+    state: web::Data<BrokerState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, BrokerError> {
+    let body = read_body(payload, state.max_body_bytes).await?;
+    let dispatch = Dispatch::parse(&body)?;
+    tracing::Span::current().record("action", dispatch.call.action());
+    answer(state.dispatcher.dispatch(&dispatch).await)
+}
+
+/// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
+#[tracing::instrument(name = "log_grpc", skip_all)]
+async fn log_grpc(
+    state: web::Data<BrokerState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, BrokerError> {
+    let body = read_body(payload, state.max_body_bytes).await?;
+    let mut dispatch = Dispatch::parse(&body)?;
+    if !matches!(dispatch.call, Call::Log(_)) {
+        return Err(RequestError::UnknownAction(dispatch.call.action().to_owned()).into());
+    }
+    dispatch.transport = Some(Transport::Grpc);
+    answer(state.dispatcher.dispatch(&dispatch).await)
+}
+
+/// 202 with the answer, its transport and its time; or the error.
+fn answer(dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
+    tracing::Span::current().record("transport", dispatched.transport.as_str());
+    match dispatched.result {
+        Ok(answer) => {
+            let mut body = JsonResponse::<()>::ok(answer.message());
+            body.transport = Some(dispatched.transport);
+            body.elapsed_ms = Some(millis(dispatched.elapsed));
+            Ok(HttpResponse::Accepted().json(body))
+        }
+        Err(error) => Err(BrokerError::Call {
+            transport: dispatched.transport,
+            elapsed: dispatched.elapsed,
+            error,
+        }),
+    }
+}

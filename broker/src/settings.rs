@@ -1,0 +1,66 @@
+//! The broker's settings, read from environment variables (`broker --help`).
+
+use clap::Parser;
+use runtime::amqp::AmqpSettings;
+
+/// Env var: address of the public HTTP API.
+pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
+/// Env var: actix-web worker threads.
+pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
+/// Env var: the logger's HTTP base URL.
+pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
+/// Env var: the logger's tarpc address.
+pub const ENV_LOGGER_RPC_ADDR: &str = "LOGGER_RPC_ADDR";
+/// Env var: the logger's gRPC URL.
+pub const ENV_LOGGER_GRPC_URL: &str = "LOGGER_GRPC_URL";
+/// Env var: deadline of one dispatch.
+pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
+/// Env var: largest accepted request body.
+pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+/// Env var: AMQP channels used for publishing.
+pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
+
+/// Everything the broker needs to run.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "broker",
+    about = "Dispatches calls to the workers over HTTP, AMQP, RPC or gRPC"
+)]
+pub struct Settings {
+    /// Address the public HTTP API binds (the original's broker listens on 8080).
+    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8080")]
+    pub http_addr: String,
+    /// actix-web worker threads; 0 means one per CPU core.
+    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
+    pub http_workers: usize,
+    /// RabbitMQ.
+    #[command(flatten)]
+    pub amqp: AmqpSettings,
+    /// AMQP channels (each with publisher confirms) that publishes are spread over.
+    #[arg(long, env = ENV_AMQP_CHANNELS, default_value_t = 4)]
+    pub amqp_channels: usize,
+    /// The logger's HTTP base URL.
+    #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
+    pub logger_url: String,
+    /// The logger's tarpc address (host:port).
+    #[arg(long, env = ENV_LOGGER_RPC_ADDR, default_value = "127.0.0.1:5001")]
+    pub logger_rpc_addr: String,
+    /// The logger's gRPC URL.
+    #[arg(long, env = ENV_LOGGER_GRPC_URL, default_value = "http://127.0.0.1:50001")]
+    pub logger_grpc_url: String,
+    /// Deadline of one dispatch (connect, call and answer), in milliseconds; past it
+    /// the client gets a 504.
+    #[arg(long, env = ENV_DISPATCH_TIMEOUT_MS, default_value_t = 5000)]
+    pub dispatch_timeout_ms: u64,
+    /// Largest accepted request body in bytes; larger bodies get a 413.
+    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// The settings from the environment and the defaults, without reading the
+    /// command line (tests start from this and override what they need).
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Self::try_parse_from(["broker"])
+    }
+}

@@ -1,0 +1,118 @@
+//! [`Application`]: builds the transport clients, binds in `build` (tests bind
+//! port 0 and read it back), serves until the shutdown token is cancelled.
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{App, HttpServer, dev::Server, http::header, web};
+use anyhow::Context;
+use clients::{
+    grpc::{GrpcEndpoints, GrpcWorkers},
+    http::{HttpEndpoints, HttpWorkers},
+    rpc::{RpcEndpoints, RpcWorkers},
+};
+use tokio_util::sync::CancellationToken;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    Settings,
+    amqp::AmqpClient,
+    dispatch::Dispatcher,
+    routes::{self, BrokerState},
+};
+
+/// The broker, bound and ready to serve.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Builds every transport client (none connects yet: each connects on first
+    /// use and reconnects by itself) and binds the HTTP port.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let timeout = Duration::from_millis(settings.dispatch_timeout_ms);
+        let dispatcher = Dispatcher {
+            http: HttpWorkers::new(
+                HttpEndpoints {
+                    logger: settings.logger_url.trim_end_matches('/').to_owned(),
+                },
+                timeout,
+            )
+            .context("cannot build the HTTP client")?,
+            rpc: RpcWorkers::new(
+                &RpcEndpoints {
+                    logger: settings.logger_rpc_addr.clone(),
+                },
+                timeout,
+            ),
+            grpc: GrpcWorkers::new(
+                &GrpcEndpoints {
+                    logger: settings.logger_grpc_url.clone(),
+                },
+                timeout,
+            )
+            .context("invalid gRPC URL")?,
+            amqp: AmqpClient::new(
+                settings.amqp.amqp_url.clone(),
+                settings.amqp.names(),
+                settings.amqp_channels,
+                timeout,
+            ),
+            timeout,
+        };
+        let state = web::Data::new(BrokerState {
+            dispatcher,
+            max_body_bytes: settings.max_body_bytes,
+        });
+
+        let listener = TcpListener::bind(&settings.http_addr)
+            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes::routes)
+        })
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(listener)?;
+        if settings.http_workers > 0 {
+            server = server.workers(settings.http_workers);
+        }
+        tracing::info!(port, "broker bound");
+        Ok(Self {
+            server: server.run(),
+            port,
+        })
+    }
+
+    /// The bound HTTP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` is cancelled; in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        runtime::http::serve_until(self.server, shutdown).await?;
+        tracing::info!("broker stopped");
+        Ok(())
+    }
+}
+
+/// The original's CORS policy: any origin, the usual methods and headers.
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-csrf-token"),
+        ])
+        .expose_headers([header::LINK])
+        .max_age(300)
+}

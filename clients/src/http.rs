@@ -1,0 +1,80 @@
+//! Workers over HTTP: JSON bodies to the original paths.
+
+use std::time::Duration;
+
+use protocol::{JsonResponse, LogPayload, WorkerError};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::CallError;
+
+/// Base URLs of the workers' HTTP APIs.
+#[derive(Debug, Clone)]
+pub struct HttpEndpoints {
+    /// The logger, e.g. `http://127.0.0.1:8082`.
+    pub logger: String,
+}
+
+/// One pooled HTTP client for every worker.
+#[derive(Clone)]
+pub struct HttpWorkers {
+    client: reqwest::Client,
+    endpoints: HttpEndpoints,
+}
+
+impl HttpWorkers {
+    /// A client whose calls each take at most `timeout`.
+    pub fn new(endpoints: HttpEndpoints, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self { client, endpoints })
+    }
+
+    /// `POST {logger}/log`; the logger's result message once the entry is stored.
+    pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
+        let url = format!("{}/log", self.endpoints.logger);
+        let answer: JsonResponse<serde_json::Value> = self.post("logger", &url, entry).await?;
+        Ok(answer.message)
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        worker: &str,
+        url: &str,
+        body: &B,
+    ) -> Result<JsonResponse<T>, CallError> {
+        let response = self
+            .client
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| classify(worker, &e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
+        let answer: JsonResponse<T> = serde_json::from_slice(&bytes).map_err(|e| {
+            tracing::warn!(worker, %status, error = %e, "worker answered with a non-contract body");
+            CallError::Protocol(worker.to_owned())
+        })?;
+        if status.is_success() && !answer.error {
+            Ok(answer)
+        } else {
+            Err(WorkerError::from_http(status.as_u16(), answer.message).into())
+        }
+    }
+}
+
+fn classify(worker: &str, e: &reqwest::Error) -> CallError {
+    if e.is_timeout() {
+        CallError::Timeout(worker.to_owned())
+    } else if e.is_connect() || e.is_request() {
+        tracing::debug!(worker, error = %e, "worker unreachable over HTTP");
+        CallError::Unreachable(worker.to_owned())
+    } else {
+        tracing::warn!(worker, error = %e, "HTTP call failed");
+        CallError::Protocol(worker.to_owned())
+    }
+}

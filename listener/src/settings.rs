@@ -1,0 +1,52 @@
+//! The listener's settings, read from environment variables (`listener --help`).
+
+use clap::Parser;
+use runtime::amqp::AmqpSettings;
+
+/// Env var: address of the health endpoint.
+pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
+/// Env var: the logger's HTTP base URL.
+pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
+/// Env var: unacked messages per consumer.
+pub const ENV_PREFETCH: &str = "PREFETCH";
+/// Env var: deadline of one call to a worker.
+pub const ENV_CALL_TIMEOUT_MS: &str = "CALL_TIMEOUT_MS";
+/// Env var: attempts before a failing event is dead-lettered.
+pub const ENV_MAX_FAILED_ATTEMPTS: &str = "MAX_FAILED_ATTEMPTS";
+
+/// Everything the listener needs to run.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "listener",
+    about = "Consumes RabbitMQ events and request/reply calls"
+)]
+pub struct Settings {
+    /// Address of the health endpoint (`GET /ping`, `GET /health`).
+    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8085")]
+    pub http_addr: String,
+    /// RabbitMQ.
+    #[command(flatten)]
+    pub amqp: AmqpSettings,
+    /// The logger's HTTP base URL (events and log calls are stored through it).
+    #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
+    pub logger_url: String,
+    /// Messages each consumer holds unacked at once: how many calls run in parallel.
+    #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
+    pub prefetch: u16,
+    /// Deadline of one call to a worker, in milliseconds.
+    #[arg(long, env = ENV_CALL_TIMEOUT_MS, default_value_t = 5000)]
+    pub call_timeout_ms: u64,
+    /// How often an event may fail with a non-transient error (the logger answered
+    /// with a failure) before it is dead-lettered. Transient failures (the logger is
+    /// unreachable) are retried for as long as they last.
+    #[arg(long, env = ENV_MAX_FAILED_ATTEMPTS, default_value_t = 5)]
+    pub max_failed_attempts: u32,
+}
+
+impl Settings {
+    /// The settings from the environment and the defaults, without reading the
+    /// command line (tests start from this and override what they need).
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Self::try_parse_from(["listener"])
+    }
+}

@@ -1,0 +1,91 @@
+//! [`Application`]: binds the health endpoint in `build`, then consumes until stopped.
+
+use std::{
+    net::TcpListener,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::StatusCode, web};
+use anyhow::Context;
+use clients::http::{HttpEndpoints, HttpWorkers};
+use protocol::JsonResponse;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Settings, consumer::Consumer};
+
+/// The listener, bound and ready to consume.
+pub struct Application {
+    consumer: Arc<Consumer>,
+    health_server: Server,
+    http_port: u16,
+}
+
+impl Application {
+    /// Builds the worker clients and binds the health endpoint. RabbitMQ is not
+    /// contacted yet: [`Application::run_until_stopped`] waits for it with backoff.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let timeout = Duration::from_millis(settings.call_timeout_ms);
+        let workers = HttpWorkers::new(
+            HttpEndpoints {
+                logger: settings.logger_url.trim_end_matches('/').to_owned(),
+            },
+            timeout,
+        )
+        .context("cannot build the HTTP client")?;
+        let connected = Arc::new(AtomicBool::new(false));
+
+        let listener = TcpListener::bind(&settings.http_addr)
+            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
+        let http_port = listener.local_addr()?.port();
+        let health_state = web::Data::new(connected.clone());
+        let health_server = HttpServer::new(move || {
+            App::new()
+                .app_data(health_state.clone())
+                .route("/ping", web::get().to(runtime::http::ping))
+                .route("/health", web::get().to(health))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+
+        let consumer = Arc::new(Consumer {
+            workers,
+            names: settings.amqp.names(),
+            settings,
+            connected,
+        });
+        Ok(Self {
+            consumer,
+            health_server,
+            http_port,
+        })
+    }
+
+    /// The bound port of the health endpoint.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// Consumes until `shutdown` is cancelled; in-flight messages finish (or are
+    /// handed back to RabbitMQ) before it returns.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let health = runtime::http::serve_until(self.health_server, shutdown.clone());
+        let ((), health) = tokio::join!(self.consumer.run(shutdown.clone()), health);
+        tracing::info!("listener stopped");
+        health.context("health server failed")
+    }
+}
+
+/// `GET /health`: 200 while a RabbitMQ session is up, 503 otherwise.
+async fn health(connected: web::Data<Arc<AtomicBool>>) -> HttpResponse {
+    if connected.load(Ordering::Relaxed) {
+        HttpResponse::Ok().json(JsonResponse::<()>::ok("consuming"))
+    } else {
+        runtime::http::error_response(StatusCode::SERVICE_UNAVAILABLE, "RabbitMQ is unreachable")
+    }
+}
