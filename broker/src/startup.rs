@@ -12,7 +12,6 @@ use clients::{
     rpc::{RpcEndpoints, RpcWorkers},
 };
 use tokio_util::sync::CancellationToken;
-use tracing_actix_web::TracingLogger;
 
 use crate::{
     Settings,
@@ -72,7 +71,6 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(cors())
-                .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(routes::routes)
         })

@@ -7,7 +7,6 @@ use actix_web::{App, HttpServer, dev::Server, web};
 use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
-use tracing_actix_web::TracingLogger;
 
 use crate::{
     Settings, grpc,
@@ -47,7 +46,6 @@ impl Application {
         });
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(runtime::http::query_config())
                 .configure(http::routes)

@@ -1,0 +1,8 @@
+//! The broker's tests: one binary, real logger, listener, RabbitMQ and Mongo-wire
+//! server; every test its own ports, database and AMQP namespace.
+
+mod durability;
+mod errors;
+mod helpers;
+mod log;
+mod ping;
