@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The local stack without Docker.
+#
+#   stack.sh up          infrastructure + every service; prints the URLs
+#   stack.sh down        stops what `up` started, and only that
+#   stack.sh infra       infrastructure only (used by the test command)
+#   stack.sh infra-down  stops the infrastructure `infra` started, and only that
+#   stack.sh status      what runs, on which port
+#
+# A dependency already listening on its port (Postgres :5432, RabbitMQ :5672,
+# a Mongo-wire server :27017) is reused and never stopped by `down`. What is
+# missing is installed: Debian's postgresql and rabbitmq-server, PyPI's
+# SecantusDB (the MongoDB wire protocol, for local runs and tests).
+#
+# Environment: STACK_DIR (state: pids, logs, data; default <repo>/.stack),
+# PROFILE (release|debug, default release), and the ports below.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+PROFILE="${PROFILE:-release}"
+PIDS="$STACK_DIR/pids"
+LOGS="$STACK_DIR/logs"
+STARTED="$STACK_DIR/infra-started"
+
+POSTGRES_PORT="${POSTGRES_PORT:-5432}"
+RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
+MONGO_PORT="${MONGO_PORT:-27017}"
+BROKER_PORT="${BROKER_PORT:-8080}"
+LOGGER_PORT="${LOGGER_PORT:-8082}"
+LOGGER_RPC_PORT="${LOGGER_RPC_PORT:-5001}"
+LOGGER_GRPC_PORT="${LOGGER_GRPC_PORT:-50001}"
+LISTENER_PORT="${LISTENER_PORT:-8085}"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() { # port name seconds
+  local port=$1 name=$2 deadline=$((SECONDS + ${3:-60}))
+  while ((SECONDS < deadline)); do
+    listening "$port" && return 0
+    sleep 0.25
+  done
+  die "$name did not listen on :$port within ${seconds}s (see $LOGS)"
+}
+
+wait_for_http() { # url name seconds
+  local url=$1 name=$2 deadline=$((SECONDS + ${3:-60}))
+  while ((SECONDS < deadline)); do
+    curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  die "$name is not healthy at $url within ${seconds}s (see $LOGS/$name.log)"
+}
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+APT_UPDATED=""
+apt_install() {
+  command -v apt-get >/dev/null || die "cannot install $* here: no apt-get; install it yourself"
+  if [[ -z $APT_UPDATED ]]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+mark_started() { grep -qx "$1" "$STARTED" 2>/dev/null || echo "$1" >>"$STARTED"; }
+
+# --- infrastructure -----------------------------------------------------------
+
+start_postgres() {
+  if listening "$POSTGRES_PORT"; then log "postgres: reusing :$POSTGRES_PORT"; return; fi
+  command -v pg_ctlcluster >/dev/null || { log "postgres: installing"; apt_install postgresql; }
+  local version
+  version="$(ls /etc/postgresql | sort -V | tail -1)"
+  [[ -n $version ]] || die "postgres: no cluster in /etc/postgresql"
+  log "postgres: starting cluster $version/main"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  wait_for_port "$POSTGRES_PORT" postgres 60
+  # A password for TCP logins (Debian's default is scram for 127.0.0.1).
+  as_root runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'password'" >/dev/null
+  mark_started "postgres $version"
+}
+
+start_rabbitmq() {
+  if listening "$RABBITMQ_PORT"; then log "rabbitmq: reusing :$RABBITMQ_PORT"; return; fi
+  command -v rabbitmq-server >/dev/null || { log "rabbitmq: installing"; apt_install rabbitmq-server; }
+  log "rabbitmq: starting"
+  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for_port "$RABBITMQ_PORT" rabbitmq 120
+  mark_started "rabbitmq"
+}
+
+start_mongo() {
+  if listening "$MONGO_PORT"; then log "mongo-wire: reusing :$MONGO_PORT"; return; fi
+  if ! command -v secantusd-py >/dev/null; then
+    log "mongo-wire: installing SecantusDB from PyPI"
+    python3 -m pip install --quiet SecantusDB || die "pip install SecantusDB failed"
+    hash -r
+  fi
+  mkdir -p "$STACK_DIR/data/mongo"
+  log "mongo-wire: starting SecantusDB on :$MONGO_PORT"
+  nohup secantusd-py --standalone --host 127.0.0.1 --port "$MONGO_PORT" \
+    --storage-path "$STACK_DIR/data/mongo" --log-level WARNING \
+    >"$LOGS/mongo.log" 2>&1 &
+  echo $! >"$PIDS/mongo.pid"
+  wait_for_port "$MONGO_PORT" mongo-wire 60
+  mark_started "mongo"
+}
+
+infra_up() {
+  mkdir -p "$PIDS" "$LOGS"
+  start_postgres
+  start_rabbitmq
+  start_mongo
+}
+
+stop_pid() { # name
+  local file="$PIDS/$1.pid" pid i
+  [[ -f $file ]] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$pid" 2>/dev/null && { log "$1: still running; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+    log "$1: stopped"
+  fi
+  rm -f "$file"
+}
+
+infra_down() {
+  [[ -f $STARTED ]] || { log "no infrastructure was started by this stack"; return 0; }
+  local line
+  while read -r line; do
+    case "$line" in
+      mongo) stop_pid mongo ;;
+      rabbitmq) as_root rabbitmqctl stop >/dev/null 2>&1 || true; log "rabbitmq: stopped" ;;
+      postgres\ *) as_root pg_ctlcluster --skip-systemctl-redirect "${line#postgres }" main stop || true; log "postgres: stopped" ;;
+    esac
+  done <"$STARTED"
+  rm -f "$STARTED"
+}
+
+# --- services -----------------------------------------------------------------
+
+SERVICES=(logger listener broker)
+
+build() {
+  log "building services ($PROFILE)"
+  local flag=()
+  [[ $PROFILE == release ]] && flag=(--release)
+  (cd "$ROOT" && cargo build "${flag[@]}" --bins --quiet)
+}
+
+start_service() { # name env...
+  local name=$1; shift
+  if [[ -f $PIDS/$name.pid ]] && kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+    log "$name: already running"; return
+  fi
+  log "$name: starting"
+  env "$@" nohup "$ROOT/target/$PROFILE/$name" >"$LOGS/$name.log" 2>&1 &
+  echo $! >"$PIDS/$name.pid"
+}
+
+services_up() {
+  local amqp="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
+  start_service logger HTTP_ADDR="127.0.0.1:$LOGGER_PORT" RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
+    GRPC_ADDR="127.0.0.1:$LOGGER_GRPC_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT"
+  start_service listener HTTP_ADDR="127.0.0.1:$LISTENER_PORT" AMQP_URL="$amqp" \
+    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT"
+  start_service broker HTTP_ADDR="127.0.0.1:$BROKER_PORT" AMQP_URL="$amqp" \
+    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" LOGGER_RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
+    LOGGER_GRPC_URL="http://127.0.0.1:$LOGGER_GRPC_PORT"
+  wait_for_http "http://127.0.0.1:$LOGGER_PORT/health" logger
+  wait_for_http "http://127.0.0.1:$LISTENER_PORT/health" listener
+  wait_for_http "http://127.0.0.1:$BROKER_PORT/ping" broker
+}
+
+services_down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_pid "${SERVICES[$i]}"; done
+}
+
+status() {
+  local name port
+  for name_port in "broker $BROKER_PORT" "logger $LOGGER_PORT" "listener $LISTENER_PORT" \
+    "postgres $POSTGRES_PORT" "rabbitmq $RABBITMQ_PORT" "mongo-wire $MONGO_PORT"; do
+    read -r name port <<<"$name_port"
+    if listening "$port"; then printf '  %-11s up    :%s\n' "$name" "$port"
+    else printf '  %-11s down  :%s\n' "$name" "$port"; fi
+  done
+}
+
+urls() {
+  cat <<URLS
+
+flexiconnect is up.
+  Broker (the public API)  http://127.0.0.1:$BROKER_PORT
+  Logger                   http://127.0.0.1:$LOGGER_PORT  (tarpc :$LOGGER_RPC_PORT, gRPC :$LOGGER_GRPC_PORT)
+  Listener health          http://127.0.0.1:$LISTENER_PORT/health
+  Logs of the services     $LOGS
+Try:
+  curl -s -XPOST http://127.0.0.1:$BROKER_PORT/handle -d '{"action":"log","transport":"grpc","log":{"name":"event","data":"hello"}}'
+Stop with: make -C project local-down
+URLS
+}
+
+case "${1:-}" in
+  up) infra_up; build; services_up; urls ;;
+  down) services_down; infra_down ;;
+  infra) infra_up ;;
+  infra-down) infra_down ;;
+  status) status ;;
+  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test and check of the repository, against real dependencies.
+#
+# Starts what is missing of Postgres, RabbitMQ and the Mongo-wire server (and
+# stops afterwards only what it started), then: rustfmt, clippy with warnings as
+# errors, and the whole workspace's tests (cargo-nextest when installed, cargo test
+# otherwise).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export STACK_DIR="${TEST_STACK_DIR:-$ROOT/.stack/test}"
+export MONGO_PORT="${TEST_MONGO_PORT:-27017}"
+export TEST_MONGO_URL="${TEST_MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT}"
+export TEST_AMQP_URL="${TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+
+cd "$ROOT"
+trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
+"$ROOT/project/scripts/stack.sh" infra
+
+echo "== rustfmt"
+cargo fmt --all --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+  cargo test --workspace --doc --quiet
+else
+  cargo test --workspace --no-fail-fast
+fi
