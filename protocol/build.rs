@@ -4,7 +4,7 @@
 //! without a `protoc` binary on its PATH.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/logs.proto"];
+    let protos = ["proto/logs.proto", "proto/auth.proto", "proto/mail.proto"];
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(protos, ["proto"])?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
