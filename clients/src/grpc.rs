@@ -4,8 +4,12 @@
 use std::{error::Error as _, time::Duration};
 
 use protocol::{
-    LogPayload, WorkerError,
-    grpc::logs::{Log, LogRequest, log_service_client::LogServiceClient},
+    Credentials, LogPayload, MailPayload, User, WorkerError,
+    grpc::{
+        auth::{AuthRequest, auth_service_client::AuthServiceClient},
+        logs::{Log, LogRequest, log_service_client::LogServiceClient},
+        mail::{MailRequest, mail_service_client::MailServiceClient},
+    },
 };
 use tonic::transport::{Channel, Endpoint};
 
@@ -16,12 +20,18 @@ use crate::CallError;
 pub struct GrpcEndpoints {
     /// The logger, e.g. `http://127.0.0.1:50001`.
     pub logger: String,
+    /// The authentication service, e.g. `http://127.0.0.1:50002`.
+    pub authentication: String,
+    /// The mail service, e.g. `http://127.0.0.1:50003`.
+    pub mail: String,
 }
 
 /// One HTTP/2 channel per worker, shared by every call.
 #[derive(Clone)]
 pub struct GrpcWorkers {
     logger: LogServiceClient<Channel>,
+    authentication: AuthServiceClient<Channel>,
+    mail: MailServiceClient<Channel>,
     timeout: Duration,
 }
 
@@ -41,6 +51,8 @@ impl GrpcWorkers {
         };
         Ok(Self {
             logger: LogServiceClient::new(channel(&endpoints.logger)?),
+            authentication: AuthServiceClient::new(channel(&endpoints.authentication)?),
+            mail: MailServiceClient::new(channel(&endpoints.mail)?),
             timeout,
         })
     }
@@ -54,11 +66,48 @@ impl GrpcWorkers {
             }),
         };
         let mut client = self.logger.clone();
-        let call = client.write_log(request);
+        let response = self.deadline("logger", client.write_log(request)).await?;
+        Ok(response.result)
+    }
+
+    /// `auth.AuthService/Authenticate`; the user when the credentials match.
+    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
+        let request = AuthRequest {
+            email: credentials.email.clone(),
+            password: credentials.password.clone(),
+        };
+        let mut client = self.authentication.clone();
+        let response = self
+            .deadline("authentication", client.authenticate(request))
+            .await?;
+        response
+            .user
+            .map(User::from)
+            .ok_or_else(|| CallError::Protocol("authentication".into()))
+    }
+
+    /// `mail.MailService/SendMail`; the result message once SMTP took the mail.
+    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
+        let request = MailRequest {
+            from: mail.from.clone(),
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            message: mail.message.clone(),
+        };
+        let mut client = self.mail.clone();
+        let response = self.deadline("mail", client.send_mail(request)).await?;
+        Ok(response.result)
+    }
+
+    async fn deadline<T>(
+        &self,
+        worker: &str,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, CallError> {
         match tokio::time::timeout(self.timeout, call).await {
-            Err(_) => Err(CallError::Timeout("logger".into())),
-            Ok(Ok(response)) => Ok(response.into_inner().result),
-            Ok(Err(status)) => Err(classify("logger", &status)),
+            Err(_) => Err(CallError::Timeout(worker.into())),
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(classify(worker, &status)),
         }
     }
 }

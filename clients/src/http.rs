@@ -2,16 +2,21 @@
 
 use std::time::Duration;
 
-use protocol::{JsonResponse, LogPayload, WorkerError};
+use protocol::{Credentials, JsonResponse, LogPayload, MailPayload, User, WorkerError};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::CallError;
 
-/// Base URLs of the workers' HTTP APIs.
-#[derive(Debug, Clone)]
+/// Base URLs of the workers' HTTP APIs (a caller that needs one worker may
+/// leave the others empty).
+#[derive(Debug, Clone, Default)]
 pub struct HttpEndpoints {
     /// The logger, e.g. `http://127.0.0.1:8082`.
     pub logger: String,
+    /// The authentication service, e.g. `http://127.0.0.1:8083`.
+    pub authentication: String,
+    /// The mail service, e.g. `http://127.0.0.1:8084`.
+    pub mail: String,
 }
 
 /// One pooled HTTP client for every worker.
@@ -37,6 +42,22 @@ impl HttpWorkers {
     pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
         let url = format!("{}/log", self.endpoints.logger);
         let answer: JsonResponse<serde_json::Value> = self.post("logger", &url, entry).await?;
+        Ok(answer.message)
+    }
+
+    /// `POST {authentication}/authenticate`; the user when the credentials match.
+    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
+        let url = format!("{}/authenticate", self.endpoints.authentication);
+        let answer: JsonResponse<User> = self.post("authentication", &url, credentials).await?;
+        answer
+            .data
+            .ok_or_else(|| CallError::Protocol("authentication".into()))
+    }
+
+    /// `POST {mail}/send`; the mail service's result message once SMTP took it.
+    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
+        let url = format!("{}/send", self.endpoints.mail);
+        let answer: JsonResponse<serde_json::Value> = self.post("mail", &url, mail).await?;
         Ok(answer.message)
     }
 

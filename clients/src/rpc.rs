@@ -1,9 +1,12 @@
 //! Workers over tarpc. A tarpc client is one TCP connection; when it breaks (the
 //! worker restarted), the next call opens a new one.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use protocol::{LogPayload, rpc::LoggerClient};
+use protocol::{
+    Credentials, LogPayload, MailPayload, User, WorkerError,
+    rpc::{AuthenticationClient, LoggerClient, MailerClient},
+};
 use tarpc::{
     client::{self, RpcError},
     context,
@@ -14,61 +17,103 @@ use tokio::sync::RwLock;
 
 use crate::CallError;
 
+/// Largest frame sent or accepted, in bytes.
+const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
+
 /// tarpc addresses of the workers.
 #[derive(Debug, Clone)]
 pub struct RpcEndpoints {
     /// The logger, e.g. `127.0.0.1:5001`.
     pub logger: String,
+    /// The authentication service, e.g. `127.0.0.1:5002`.
+    pub authentication: String,
+    /// The mail service, e.g. `127.0.0.1:5003`.
+    pub mail: String,
 }
 
 /// Reconnecting tarpc clients of every worker.
 #[derive(Clone)]
 pub struct RpcWorkers {
     logger: Arc<Reconnecting<LoggerClient>>,
+    authentication: Arc<Reconnecting<AuthenticationClient>>,
+    mail: Arc<Reconnecting<MailerClient>>,
     timeout: Duration,
-}
-
-struct Reconnecting<C> {
-    addr: String,
-    client: RwLock<Option<C>>,
 }
 
 impl RpcWorkers {
     /// Clients that connect on first use; every call takes at most `timeout`.
     pub fn new(endpoints: &RpcEndpoints, timeout: Duration) -> Self {
         Self {
-            logger: Arc::new(Reconnecting {
-                addr: endpoints.logger.clone(),
-                client: RwLock::new(None),
-            }),
+            logger: Reconnecting::new(&endpoints.logger),
+            authentication: Reconnecting::new(&endpoints.authentication),
+            mail: Reconnecting::new(&endpoints.mail),
             timeout,
         }
     }
 
-    fn context(&self) -> context::Context {
-        let mut ctx = context::current();
-        ctx.deadline = std::time::Instant::now() + self.timeout;
-        ctx
-    }
-
     /// `Logger::log_info`; the logger's result message once stored.
     pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
-        let worker = "logger";
-        let call = async {
-            let client = self
-                .logger
-                .get(|transport| LoggerClient::new(client::Config::default(), transport).spawn())
-                .await
-                .map_err(|e| {
-                    tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
-                    CallError::Unreachable(worker.into())
-                })?;
-            match client.log_info(self.context(), entry.clone()).await {
+        let entry = entry.clone();
+        self.call(
+            "logger",
+            &self.logger,
+            |t| LoggerClient::new(client::Config::default(), t).spawn(),
+            |c, ctx| async move { c.log_info(ctx, entry).await },
+        )
+        .await
+    }
+
+    /// `Authentication::authenticate`; the user when the credentials match.
+    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
+        let credentials = credentials.clone();
+        self.call(
+            "authentication",
+            &self.authentication,
+            |t| AuthenticationClient::new(client::Config::default(), t).spawn(),
+            |c, ctx| async move { c.authenticate(ctx, credentials).await },
+        )
+        .await
+    }
+
+    /// `Mailer::send_mail`; the result message once SMTP took the mail.
+    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
+        let mail = mail.clone();
+        self.call(
+            "mail",
+            &self.mail,
+            |t| MailerClient::new(client::Config::default(), t).spawn(),
+            |c, ctx| async move { c.send_mail(ctx, mail).await },
+        )
+        .await
+    }
+
+    /// One call: get (or open) the connection, call under the deadline, classify.
+    async fn call<C, Req, Resp, T, Fut>(
+        &self,
+        worker: &'static str,
+        slot: &Reconnecting<C>,
+        make: impl FnOnce(Transport<Req, Resp>) -> C,
+        call: impl FnOnce(C, context::Context) -> Fut,
+    ) -> Result<T, CallError>
+    where
+        C: Clone,
+        Req: serde::Serialize,
+        Resp: for<'de> serde::Deserialize<'de>,
+        Fut: Future<Output = Result<Result<T, WorkerError>, RpcError>>,
+    {
+        let attempt = async {
+            let client = slot.get(make).await.map_err(|e| {
+                tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
+                CallError::Unreachable(worker.into())
+            })?;
+            let mut ctx = context::current();
+            ctx.deadline = std::time::Instant::now() + self.timeout;
+            match call(client, ctx).await {
                 Ok(answer) => answer.map_err(CallError::Worker),
-                Err(e) => Err(self.logger.failed(worker, e).await),
+                Err(e) => Err(slot.failed(worker, e).await),
             }
         };
-        tokio::time::timeout(self.timeout, call)
+        tokio::time::timeout(self.timeout, attempt)
             .await
             .unwrap_or_else(|_| Err(CallError::Timeout(worker.into())))
     }
@@ -77,7 +122,20 @@ impl RpcWorkers {
 type Transport<Req, Resp> =
     tarpc::serde_transport::Transport<tokio::net::TcpStream, Resp, Req, Bincode<Resp, Req>>;
 
+/// A tarpc client that is replaced by a fresh connection once its own broke.
+struct Reconnecting<C> {
+    addr: String,
+    client: RwLock<Option<C>>,
+}
+
 impl<C: Clone> Reconnecting<C> {
+    fn new(addr: &str) -> Arc<Self> {
+        Arc::new(Self {
+            addr: addr.to_owned(),
+            client: RwLock::new(None),
+        })
+    }
+
     /// The current client, or a new one on a fresh connection.
     async fn get<Req, Resp>(
         &self,
@@ -95,9 +153,8 @@ impl<C: Clone> Reconnecting<C> {
             return Ok(client.clone());
         }
         let mut connecting = tcp::connect(&self.addr, Bincode::default);
-        connecting.config_mut().max_frame_length(2 * 1024 * 1024);
-        let transport = connecting.await?;
-        let client = make(transport);
+        connecting.config_mut().max_frame_length(MAX_FRAME_BYTES);
+        let client = make(connecting.await?);
         *slot = Some(client.clone());
         Ok(client)
     }

@@ -185,15 +185,21 @@ impl Consumer {
 
     /// Carries one request/reply call to its worker and publishes the answer.
     async fn handle_request(self: Arc<Self>, delivery: Delivery, channel: Channel) {
+        let workers = &self.workers;
         let body = match serde_json::from_slice::<AmqpRequest>(&delivery.data) {
-            Ok(AmqpRequest::Log { log }) => {
-                let reply: AmqpReply<String> = match log.validate() {
-                    Ok(()) => self.workers.log(&log).await.map_err(WorkerError::from),
-                    Err(reason) => Err(WorkerError::Invalid(reason)),
-                };
-                serde_json::to_vec(&reply)
-            }
-            Err(e) => serde_json::to_vec(&AmqpReply::<()>::Err(WorkerError::Invalid(format!(
+            Ok(AmqpRequest::Auth { auth }) => encode(match auth.validate() {
+                Ok(_) => workers.authenticate(&auth).await.map_err(WorkerError::from),
+                Err(reason) => Err(WorkerError::Invalid(reason)),
+            }),
+            Ok(AmqpRequest::Log { log }) => encode(match log.validate() {
+                Ok(()) => workers.log(&log).await.map_err(WorkerError::from),
+                Err(reason) => Err(WorkerError::Invalid(reason)),
+            }),
+            Ok(AmqpRequest::Mail { mail }) => encode(match mail.validate() {
+                Ok(()) => workers.send_mail(&mail).await.map_err(WorkerError::from),
+                Err(reason) => Err(WorkerError::Invalid(reason)),
+            }),
+            Err(e) => encode(AmqpReply::<()>::Err(WorkerError::Invalid(format!(
                 "invalid request: {e}"
             )))),
         };
@@ -234,4 +240,8 @@ async fn dead_letter(delivery: &Delivery, reason: &str) {
     if let Err(error) = delivery.reject(options).await {
         tracing::warn!(%error, "reject failed; RabbitMQ will redeliver the event");
     }
+}
+
+fn encode<T: serde::Serialize>(reply: AmqpReply<T>) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&reply)
 }

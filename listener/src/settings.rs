@@ -7,6 +7,10 @@ use runtime::amqp::AmqpSettings;
 pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
 /// Env var: the logger's HTTP base URL.
 pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
+/// Env var: the authentication service's HTTP base URL.
+pub const ENV_AUTH_URL: &str = "AUTH_URL";
+/// Env var: the mail service's HTTP base URL.
+pub const ENV_MAIL_URL: &str = "MAIL_URL";
 /// Env var: unacked messages per consumer.
 pub const ENV_PREFETCH: &str = "PREFETCH";
 /// Env var: deadline of one call to a worker.
@@ -30,6 +34,12 @@ pub struct Settings {
     /// The logger's HTTP base URL (events and log calls are stored through it).
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
+    /// The authentication service's HTTP base URL (AMQP auth calls go there).
+    #[arg(long, env = ENV_AUTH_URL, default_value = "http://127.0.0.1:8083")]
+    pub auth_url: String,
+    /// The mail service's HTTP base URL (AMQP mail calls go there).
+    #[arg(long, env = ENV_MAIL_URL, default_value = "http://127.0.0.1:8084")]
+    pub mail_url: String,
     /// Messages each consumer holds unacked at once: how many calls run in parallel.
     #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
     pub prefetch: u16,

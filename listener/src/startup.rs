@@ -1,7 +1,6 @@
 //! [`Application`]: binds the health endpoint in `build`, then consumes until stopped.
 
 use std::{
-    net::TcpListener,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -9,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::StatusCode, web};
+use actix_web::{HttpResponse, dev::Server, http::StatusCode, web};
 use anyhow::Context;
 use clients::http::{HttpEndpoints, HttpWorkers};
 use protocol::JsonResponse;
@@ -32,26 +31,21 @@ impl Application {
         let workers = HttpWorkers::new(
             HttpEndpoints {
                 logger: settings.logger_url.trim_end_matches('/').to_owned(),
+                authentication: settings.auth_url.trim_end_matches('/').to_owned(),
+                mail: settings.mail_url.trim_end_matches('/').to_owned(),
             },
             timeout,
         )
         .context("cannot build the HTTP client")?;
         let connected = Arc::new(AtomicBool::new(false));
 
-        let listener = TcpListener::bind(&settings.http_addr)
-            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
-        let http_port = listener.local_addr()?.port();
         let health_state = web::Data::new(connected.clone());
-        let health_server = HttpServer::new(move || {
-            App::new()
-                .app_data(health_state.clone())
-                .route("/ping", web::get().to(runtime::http::ping))
-                .route("/health", web::get().to(health))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        let (health_server, http_port) =
+            runtime::http::bind_server(&settings.http_addr, 1, move |cfg| {
+                cfg.app_data(health_state.clone())
+                    .route("/ping", web::get().to(runtime::http::ping))
+                    .route("/health", web::get().to(health));
+            })?;
 
         let consumer = Arc::new(Consumer {
             workers,

@@ -1,12 +1,14 @@
 //! The tarpc server (`Logger::log_info`).
 
 use futures::{StreamExt, future};
-use protocol::{LogPayload, WorkerError, rpc::Logger};
+use protocol::{
+    LogPayload, WorkerError,
+    rpc::{Logger, LoggerRequest, LoggerResponse},
+};
+use runtime::rpc::MAX_CONNECTIONS;
 use tarpc::{
     context::Context,
-    serde_transport::tcp,
     server::{BaseChannel, Channel},
-    tokio_serde::formats::Bincode,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -14,11 +16,6 @@ use crate::{
     service::{LOGGED, write_entry},
     store::LogStore,
 };
-
-/// Most concurrent connections served.
-const MAX_CONNECTIONS: usize = 1024;
-/// Largest frame accepted, in bytes.
-const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 
 /// The tarpc implementation of [`Logger`].
 #[derive(Clone)]
@@ -38,26 +35,8 @@ impl Logger for RpcServer {
     }
 }
 
-/// A bound tarpc listener, ready to serve.
-pub type RpcListener = tcp::Incoming<
-    tarpc::ClientMessage<protocol::rpc::LoggerRequest>,
-    tarpc::Response<protocol::rpc::LoggerResponse>,
-    Bincode<
-        tarpc::ClientMessage<protocol::rpc::LoggerRequest>,
-        tarpc::Response<protocol::rpc::LoggerResponse>,
-    >,
-    fn() -> Bincode<
-        tarpc::ClientMessage<protocol::rpc::LoggerRequest>,
-        tarpc::Response<protocol::rpc::LoggerResponse>,
-    >,
->;
-
-/// Binds the tarpc port.
-pub async fn bind(addr: &str) -> std::io::Result<RpcListener> {
-    let mut listener = tcp::listen(addr, Bincode::default as fn() -> _).await?;
-    listener.config_mut().max_frame_length(MAX_FRAME_BYTES);
-    Ok(listener)
-}
+/// The logger's bound tarpc listener.
+pub type RpcListener = runtime::rpc::RpcListener<LoggerRequest, LoggerResponse>;
 
 /// Serves connections until `shutdown`; a connection's in-flight calls finish.
 pub async fn serve(listener: RpcListener, store: LogStore, shutdown: CancellationToken) {

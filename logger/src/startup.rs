@@ -1,9 +1,9 @@
 //! [`Application`]: binds every port in [`Application::build`], so tests can bind
 //! port 0 and read the real ports back, then serves until told to stop.
 
-use std::{net::TcpListener as StdTcpListener, time::Duration};
+use std::time::Duration;
 
-use actix_web::{App, HttpServer, dev::Server, web};
+use actix_web::{dev::Server, web};
 use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -37,28 +37,18 @@ impl Application {
             .await
             .context("invalid MongoDB settings")?;
 
-        let http_listener = StdTcpListener::bind(&settings.http_addr)
-            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
-        let http_port = http_listener.local_addr()?.port();
         let state = web::Data::new(HttpState {
             store: store.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(runtime::http::query_config())
-                .configure(http::routes)
-        })
-        .disable_signals()
-        .shutdown_timeout(10)
-        .listen(http_listener)?;
-        if settings.http_workers > 0 {
-            server = server.workers(settings.http_workers);
-        }
-        let http_server = server.run();
+        let (http_server, http_port) =
+            runtime::http::bind_server(&settings.http_addr, settings.http_workers, move |cfg| {
+                cfg.app_data(state.clone())
+                    .app_data(runtime::http::query_config());
+                http::routes(cfg);
+            })?;
 
-        let rpc_listener = rpc::bind(&settings.rpc_addr)
+        let rpc_listener = runtime::rpc::bind(&settings.rpc_addr)
             .await
             .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
         let rpc_port = rpc_listener.local_addr().port();

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{LogPayload, WorkerError};
+use crate::{Credentials, LogPayload, MailPayload, WorkerError};
 
 /// The topic exchange log events are published to (as in the original).
 pub const LOGS_EXCHANGE: &str = "logs_topic";
@@ -78,10 +78,20 @@ impl Default for AmqpNames {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum AmqpRequest {
+    /// Check credentials; the reply's `Ok` is the [`crate::User`].
+    Auth {
+        /// The credentials.
+        auth: Credentials,
+    },
     /// Store a log entry; the reply's `Ok` is the logger's result message.
     Log {
         /// The entry.
         log: LogPayload,
+    },
+    /// Send a mail; the reply's `Ok` is the mail service's result message.
+    Mail {
+        /// The mail.
+        mail: MailPayload,
     },
 }
 

@@ -130,3 +130,96 @@ pub struct LogRecord {
     /// When it was last changed (RFC 3339, UTC).
     pub updated_at: String,
 }
+
+/// Login credentials: `{"email": ..., "password": ...}`. `Debug` never prints the
+/// password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// The user's e-mail address.
+    pub email: String,
+    /// The password in clear text, as the client sent it (over TLS in production).
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Longest password accepted, in bytes (bcrypt reads 72 at most).
+pub const MAX_PASSWORD_BYTES: usize = 72;
+
+impl Credentials {
+    /// Checks the e-mail's syntax and that the password is present and not over
+    /// bcrypt's 72 bytes.
+    pub fn validate(&self) -> Result<crate::Email, String> {
+        let email = crate::Email::parse(&self.email)?;
+        if self.password.is_empty() {
+            return Err("auth.password must not be empty".into());
+        }
+        if self.password.len() > MAX_PASSWORD_BYTES {
+            return Err(format!(
+                "auth.password must be at most {MAX_PASSWORD_BYTES} bytes"
+            ));
+        }
+        Ok(email)
+    }
+}
+
+/// A user as every answer carries it: the Go original's JSON field names, and
+/// never the password or its hash (the type has no field for them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Database id.
+    pub id: i64,
+    /// E-mail address (unique).
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// 1 when the account is active (the original's integer flag).
+    pub user_active: i32,
+    /// Creation time (RFC 3339, UTC).
+    pub created_at: String,
+    /// Last change (RFC 3339, UTC).
+    pub updated_at: String,
+}
+
+/// A mail to send: `{"from", "to", "subject", "message"}`. An empty or absent
+/// `from` means the mail service's configured sender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailPayload {
+    /// Sender address; empty for the service's `FROM_ADDRESS`.
+    #[serde(default)]
+    pub from: String,
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Body text; rendered into the HTML and plain-text templates.
+    pub message: String,
+}
+
+/// Longest subject accepted, in bytes.
+pub const MAX_SUBJECT_BYTES: usize = 998;
+
+impl MailPayload {
+    /// Checks both addresses (an empty `from` is allowed) and the subject.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::Email::parse(&self.to).map_err(|e| format!("mail.to: {e}"))?;
+        if !self.from.trim().is_empty() {
+            crate::Email::parse(&self.from).map_err(|e| format!("mail.from: {e}"))?;
+        }
+        if self.subject.len() > MAX_SUBJECT_BYTES || self.subject.contains(['\r', '\n']) {
+            return Err(format!(
+                "mail.subject must be one line of at most {MAX_SUBJECT_BYTES} bytes"
+            ));
+        }
+        Ok(())
+    }
+}

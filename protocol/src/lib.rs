@@ -7,9 +7,10 @@
 //!
 //! ## Layout
 //! - [`json`]: the JSON envelope every HTTP answer uses (`{"error","message","data"}`)
-//!   and the payloads of each action (`log`, …).
+//!   and the payloads of each action (`auth`, `log`, `mail`).
 //! - [`request`]: the broker's `POST /handle` body and its parsing into a typed
 //!   [`request::Dispatch`]; invalid input never gets past [`request::Dispatch::parse`].
+//! - [`email`]: a validated e-mail address.
 //! - [`transport`]: the four transports a call can travel over.
 //! - [`worker`]: what a worker answers on every transport: [`worker::WorkerError`] and
 //!   its mapping to HTTP and gRPC status codes (the only place that mapping lives).
@@ -18,6 +19,7 @@
 //! - [`amqp`]: exchange, queue and routing-key names, and the request/reply message.
 
 pub mod amqp;
+pub mod email;
 pub mod grpc;
 pub mod json;
 pub mod request;
@@ -25,7 +27,8 @@ pub mod rpc;
 pub mod transport;
 pub mod worker;
 
-pub use json::{JsonResponse, LogPayload, LogRecord};
+pub use email::Email;
+pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
 pub use request::{Call, Dispatch, RequestError};
 pub use transport::Transport;
 pub use worker::WorkerError;

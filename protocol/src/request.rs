@@ -10,7 +10,7 @@
 use serde::Deserialize;
 
 use crate::{
-    LogPayload,
+    Credentials, LogPayload, MailPayload,
     transport::{Transport, UnknownTransport},
 };
 
@@ -21,21 +21,31 @@ struct RawRequest {
     #[serde(default)]
     transport: Option<String>,
     #[serde(default)]
+    auth: Option<Credentials>,
+    #[serde(default)]
     log: Option<LogPayload>,
+    #[serde(default)]
+    mail: Option<MailPayload>,
 }
 
 /// A validated call: what to do, with what payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
+    /// Check credentials against the users in Postgres.
+    Auth(Credentials),
     /// Store a log entry in MongoDB through the logger.
     Log(LogPayload),
+    /// Send a mail over SMTP.
+    Mail(MailPayload),
 }
 
 impl Call {
     /// The action's name on the wire (`"log"`, …).
     pub fn action(&self) -> &'static str {
         match self {
+            Call::Auth(_) => "auth",
             Call::Log(_) => "log",
+            Call::Mail(_) => "mail",
         }
     }
 }
@@ -57,7 +67,7 @@ pub enum RequestError {
     #[error("invalid JSON body: {0}")]
     Malformed(String),
     /// `action` is not one this broker knows.
-    #[error("unknown action {0:?}: expected one of log")]
+    #[error("unknown action {0:?}: expected one of auth, log, mail")]
     UnknownAction(String),
     /// `transport` is not one of the four.
     #[error(transparent)]
@@ -77,10 +87,20 @@ impl Dispatch {
             serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
         let transport = raw.transport.as_deref().map(str::parse).transpose()?;
         let call = match raw.action.as_str() {
+            "auth" => {
+                let auth = raw.auth.ok_or(RequestError::Missing("auth"))?;
+                auth.validate().map_err(RequestError::Invalid)?;
+                Call::Auth(auth)
+            }
             "log" => {
                 let log = raw.log.ok_or(RequestError::Missing("log"))?;
                 log.validate().map_err(RequestError::Invalid)?;
                 Call::Log(log)
+            }
+            "mail" => {
+                let mail = raw.mail.ok_or(RequestError::Missing("mail"))?;
+                mail.validate().map_err(RequestError::Invalid)?;
+                Call::Mail(mail)
             }
             other => return Err(RequestError::UnknownAction(other.to_owned())),
         };
@@ -107,6 +127,19 @@ mod tests {
                 data: "hi".into()
             })
         );
+    }
+
+    #[test]
+    fn auth_and_mail_bodies_parse() {
+        let auth = parse(
+            r#"{"action":"auth","auth":{"email":"admin@example.com","password":"verysecret"}}"#,
+        )
+        .expect("valid");
+        assert_eq!(auth.call.action(), "auth");
+        let mail =
+            parse(r#"{"action":"mail","mail":{"to":"you@there.com","subject":"s","message":"m"}}"#)
+                .expect("valid: from may be omitted");
+        assert_eq!(mail.call.action(), "mail");
     }
 
     #[test]

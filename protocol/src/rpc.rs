@@ -1,7 +1,7 @@
 //! The tarpc services. The trait is the contract: the worker implements it and the
 //! broker calls the generated client, both from this one definition.
 
-use crate::{LogPayload, WorkerError};
+use crate::{Credentials, LogPayload, MailPayload, User, WorkerError};
 
 /// The logger over tarpc. The method keeps the Go original's RPC name, `LogInfo`.
 #[tarpc::service]
@@ -9,4 +9,18 @@ pub trait Logger {
     /// Stores one entry; answers with the result message ("logged") once it is in
     /// MongoDB.
     async fn log_info(entry: LogPayload) -> Result<String, WorkerError>;
+}
+
+/// The authentication service over tarpc.
+#[tarpc::service]
+pub trait Authentication {
+    /// Checks the credentials; the user (without password) when they match.
+    async fn authenticate(credentials: Credentials) -> Result<User, WorkerError>;
+}
+
+/// The mail service over tarpc.
+#[tarpc::service]
+pub trait Mailer {
+    /// Sends the mail; answers with the result message once the SMTP server took it.
+    async fn send_mail(mail: MailPayload) -> Result<String, WorkerError>;
 }

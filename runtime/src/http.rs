@@ -2,12 +2,34 @@
 
 use std::io;
 
-use actix_web::{HttpResponse, dev::Server, http::StatusCode, web};
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::StatusCode, web};
+use anyhow::Context;
 use protocol::JsonResponse;
 use tokio_util::sync::CancellationToken;
 
 /// Default largest request body, in bytes (1 MiB). Larger bodies get a 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Binds `addr` and builds a server whose app is configured by `configure`
+/// (routes and app data). Returns the server, not yet running, and the bound port.
+/// `workers == 0` means one worker per CPU core. Signals are left to the caller's
+/// shutdown token (see [`serve_until`]).
+pub fn bind_server<F>(addr: &str, workers: usize, configure: F) -> anyhow::Result<(Server, u16)>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot bind HTTP on {addr}"))?;
+    let port = listener.local_addr()?.port();
+    let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok((server.run(), port))
+}
 
 /// Runs an actix-web server until `shutdown` is cancelled, then stops it
 /// gracefully: no new connections, in-flight requests finish (up to the server's

@@ -12,12 +12,14 @@
 //! - [`retry`]: wait for a dependency with exponential backoff, until cancelled.
 //! - [`http`]: actix-web helpers: serve until cancelled, read a size-limited body,
 //!   answer with the contract's JSON error body.
+//! - [`rpc`]: binding a tarpc server.
 //! - [`secret`]: a setting that prints as `[redacted]`.
 //! - [`amqp`]: connect to RabbitMQ and declare the contract's exchanges and queues.
 
 pub mod amqp;
 pub mod http;
 pub mod retry;
+pub mod rpc;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;

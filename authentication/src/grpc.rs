@@ -1,0 +1,54 @@
+//! The gRPC server: `auth.AuthService/Authenticate`.
+
+use protocol::{
+    Credentials, WorkerError,
+    grpc::auth::{
+        AuthRequest, AuthResponse,
+        auth_service_server::{AuthService, AuthServiceServer},
+    },
+};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status, transport::server::TcpIncoming};
+
+use crate::service::Authenticator;
+
+/// The gRPC implementation of `AuthService`.
+pub struct GrpcServer {
+    auth: Authenticator,
+}
+
+#[tonic::async_trait]
+impl AuthService for GrpcServer {
+    async fn authenticate(
+        &self,
+        request: Request<AuthRequest>,
+    ) -> Result<Response<AuthResponse>, Status> {
+        let AuthRequest { email, password } = request.into_inner();
+        match self
+            .auth
+            .authenticate(Credentials { email, password })
+            .await
+        {
+            Ok(user) => Ok(Response::new(AuthResponse {
+                user: Some(user.into()),
+            })),
+            Err(e) => {
+                e.log();
+                Err(WorkerError::from(e).into())
+            }
+        }
+    }
+}
+
+/// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
+pub async fn serve(
+    listener: TcpListener,
+    auth: Authenticator,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(AuthServiceServer::new(GrpcServer { auth }))
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
+        .await
+}

@@ -1,0 +1,36 @@
+//! # authentication
+//!
+//! Users in Postgres (sqlx, migrations run at start-up), passwords as bcrypt
+//! hashes. Authenticates over HTTP (`POST /authenticate`), tarpc
+//! (`authenticate`) and gRPC (`auth.AuthService/Authenticate`).
+//!
+//! - bcrypt runs on the blocking pool, never on the async runtime, and at most
+//!   one hash per CPU core at a time.
+//! - An unknown e-mail is checked against a dummy hash of the same cost, so it
+//!   answers with the same message after about the same time as a wrong password.
+//! - A [`protocol::User`] has no password field: no answer can carry the hash.
+//! - A successful login writes the log entry `authentication` /
+//!   `<email> logged in` through the logger, as the original does, in the
+//!   background: the login never fails because the logger is down.
+//!
+//! ## Layout
+//! - [`settings`]: typed settings from environment variables.
+//! - [`store`]: Postgres: database creation, migrations, the seed user, lookups.
+//! - [`password`]: bcrypt off the runtime.
+//! - [`service`]: the one operation, shared by the three transports.
+//! - [`error`]: the service's one error enum and its mapping to the contract.
+//! - [`http`], [`rpc`], [`grpc`]: the three servers.
+//! - [`startup`]: [`Application`].
+
+pub mod error;
+pub mod grpc;
+pub mod http;
+pub mod password;
+pub mod rpc;
+pub mod service;
+pub mod settings;
+pub mod startup;
+pub mod store;
+
+pub use settings::Settings;
+pub use startup::Application;

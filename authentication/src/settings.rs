@@ -1,0 +1,85 @@
+//! The authentication service's settings (`authentication --help`).
+
+use clap::Parser;
+use runtime::secret::Secret;
+
+/// Env var: address of the HTTP API.
+pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
+/// Env var: address of the tarpc server.
+pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
+/// Env var: address of the gRPC server.
+pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
+/// Env var: actix-web worker threads.
+pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
+/// Env var: Postgres connection URL (the original's name).
+pub const ENV_DSN: &str = "DSN";
+/// Env var: how long a query waits for a connection.
+pub const ENV_PG_TIMEOUT_MS: &str = "PG_TIMEOUT_MS";
+/// Env var: most Postgres connections.
+pub const ENV_PG_MAX_CONNECTIONS: &str = "PG_MAX_CONNECTIONS";
+/// Env var: bcrypt cost of the seed user and the timing dummy.
+pub const ENV_BCRYPT_COST: &str = "BCRYPT_COST";
+/// Env var: e-mail of the seed user.
+pub const ENV_SEED_EMAIL: &str = "SEED_EMAIL";
+/// Env var: password of the seed user.
+pub const ENV_SEED_PASSWORD: &str = "SEED_PASSWORD";
+/// Env var: the logger's HTTP base URL.
+pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
+/// Env var: largest accepted request body.
+pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+
+/// Everything the authentication service needs to run.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "authentication",
+    about = "Authenticates users against Postgres over HTTP, tarpc and gRPC"
+)]
+pub struct Settings {
+    /// Address of the HTTP API (`POST /authenticate`, `GET /ping`, `GET /health`).
+    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8083")]
+    pub http_addr: String,
+    /// Address of the tarpc server.
+    #[arg(long, env = ENV_RPC_ADDR, default_value = "127.0.0.1:5002")]
+    pub rpc_addr: String,
+    /// Address of the gRPC server.
+    #[arg(long, env = ENV_GRPC_ADDR, default_value = "127.0.0.1:50002")]
+    pub grpc_addr: String,
+    /// actix-web worker threads; 0 means one per CPU core.
+    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
+    pub http_workers: usize,
+    /// Postgres URL. The database is created when missing.
+    #[arg(long, env = ENV_DSN, default_value = "postgres://postgres:password@127.0.0.1:5432/users", hide_env_values = true)]
+    pub dsn: Secret,
+    /// How long a query waits for a Postgres connection before the call fails
+    /// with 503, in milliseconds.
+    #[arg(long, env = ENV_PG_TIMEOUT_MS, default_value_t = 3000)]
+    pub pg_timeout_ms: u64,
+    /// Most Postgres connections in the pool.
+    #[arg(long, env = ENV_PG_MAX_CONNECTIONS, default_value_t = 10)]
+    pub pg_max_connections: u32,
+    /// bcrypt cost for the seed user and for the dummy hash unknown e-mails are
+    /// checked against (keep it equal to your users' cost). The original uses 12.
+    #[arg(long, env = ENV_BCRYPT_COST, default_value_t = 12)]
+    pub bcrypt_cost: u32,
+    /// E-mail of the user seeded when absent.
+    #[arg(long, env = ENV_SEED_EMAIL, default_value = "admin@example.com")]
+    pub seed_email: String,
+    /// Password of the seed user (the original's demo password by default; set
+    /// your own, or an empty value to seed nobody).
+    #[arg(long, env = ENV_SEED_PASSWORD, default_value = "verysecret", hide_default_value = true, hide_env_values = true)]
+    pub seed_password: Secret,
+    /// The logger's HTTP base URL, for the `authentication` log entry of a login.
+    #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
+    pub logger_url: String,
+    /// Largest accepted request body in bytes; larger bodies get a 413.
+    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// The settings from the environment and the defaults, without reading the
+    /// command line (tests start from this and override what they need).
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Self::try_parse_from(["authentication"])
+    }
+}
