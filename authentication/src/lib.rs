@@ -20,7 +20,7 @@
 //! - [`service`]: the one operation, shared by the three transports.
 //! - [`error`]: the service's one error enum and its mapping to the contract.
 //! - [`http`], [`rpc`], [`grpc`]: the three servers.
-//! - [`startup`]: [`Application`].
+//! - [`startup`]: the [`Application`].
 
 pub mod error;
 pub mod grpc;

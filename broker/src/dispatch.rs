@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use clients::{CallError, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
-use protocol::{Call, Dispatch, Transport, amqp::AmqpRequest};
+use protocol::{Call, Dispatch, Transport, User, amqp::AmqpRequest};
 
 use crate::amqp::AmqpClient;
 
@@ -12,21 +12,41 @@ pub const LOGGED: &str = "logged";
 /// The broker's message for a log event accepted by RabbitMQ (the original's).
 pub const LOGGED_VIA_RABBITMQ: &str = "logged via RabbitMQ";
 
+/// The broker's message for a successful login (the contract's).
+pub const AUTHENTICATED: &str = "Authenticated";
+
 /// What a successful dispatch answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
+    /// The credentials matched this user.
+    Authenticated(User),
     /// The entry is stored (HTTP, RPC, gRPC, AMQP request/reply).
     Logged,
     /// The event is in RabbitMQ's durable queue; the listener stores it.
     Queued,
+    /// The SMTP server accepted the mail for this recipient.
+    Sent {
+        /// The recipient.
+        to: String,
+    },
 }
 
 impl Answer {
     /// The `message` of the broker's answer.
-    pub fn message(&self) -> &'static str {
+    pub fn message(&self) -> String {
         match self {
-            Answer::Logged => LOGGED,
-            Answer::Queued => LOGGED_VIA_RABBITMQ,
+            Answer::Authenticated(_) => AUTHENTICATED.to_owned(),
+            Answer::Logged => LOGGED.to_owned(),
+            Answer::Queued => LOGGED_VIA_RABBITMQ.to_owned(),
+            Answer::Sent { to } => format!("Message sent to {to}"),
+        }
+    }
+
+    /// The `data` of the broker's answer: the user of a login.
+    pub fn into_data(self) -> Option<User> {
+        match self {
+            Answer::Authenticated(user) => Some(user),
+            _ => None,
         }
     }
 }
@@ -61,8 +81,9 @@ impl Dispatcher {
     /// times it. Never takes longer than the deadline.
     pub async fn dispatch(&self, dispatch: &Dispatch) -> Dispatched {
         let transport = dispatch.transport.unwrap_or(match dispatch.call {
-            // The original sent log entries through RabbitMQ.
+            // The original's defaults: log entries through RabbitMQ, the rest over HTTP.
             Call::Log(_) => Transport::Amqp,
+            Call::Auth(_) | Call::Mail(_) => Transport::Http,
         });
         let started = Instant::now();
         let result = tokio::time::timeout(self.timeout, self.call(dispatch, transport))
@@ -76,28 +97,52 @@ impl Dispatcher {
     }
 
     async fn call(&self, dispatch: &Dispatch, transport: Transport) -> Result<Answer, CallError> {
-        match (&dispatch.call, transport, dispatch.transport) {
-            // No transport named: the original's fire-and-forget event, with a confirm.
-            (Call::Log(entry), Transport::Amqp, None) => self
-                .amqp
-                .publish_event(entry)
-                .await
-                .map(|()| Answer::Queued),
-            (Call::Log(entry), Transport::Amqp, Some(_)) => {
-                let request = AmqpRequest::Log { log: entry.clone() };
-                self.amqp
-                    .call::<String>(&request)
+        match &dispatch.call {
+            Call::Auth(credentials) => {
+                let user = match transport {
+                    Transport::Http => self.http.authenticate(credentials).await,
+                    Transport::Rpc => self.rpc.authenticate(credentials).await,
+                    Transport::Grpc => self.grpc.authenticate(credentials).await,
+                    Transport::Amqp => {
+                        let request = AmqpRequest::Auth {
+                            auth: credentials.clone(),
+                        };
+                        self.amqp.call::<User>(&request).await
+                    }
+                };
+                user.map(Answer::Authenticated)
+            }
+            Call::Log(entry) => match (transport, dispatch.transport) {
+                // No transport named: the original's fire-and-forget event, confirmed.
+                (Transport::Amqp, None) => self
+                    .amqp
+                    .publish_event(entry)
                     .await
-                    .map(|_| Answer::Logged)
-            }
-            (Call::Log(entry), Transport::Http, _) => {
-                self.http.log(entry).await.map(|_| Answer::Logged)
-            }
-            (Call::Log(entry), Transport::Rpc, _) => {
-                self.rpc.log(entry).await.map(|_| Answer::Logged)
-            }
-            (Call::Log(entry), Transport::Grpc, _) => {
-                self.grpc.log(entry).await.map(|_| Answer::Logged)
+                    .map(|()| Answer::Queued),
+                (Transport::Amqp, Some(_)) => {
+                    let request = AmqpRequest::Log { log: entry.clone() };
+                    self.amqp
+                        .call::<String>(&request)
+                        .await
+                        .map(|_| Answer::Logged)
+                }
+                (Transport::Http, _) => self.http.log(entry).await.map(|_| Answer::Logged),
+                (Transport::Rpc, _) => self.rpc.log(entry).await.map(|_| Answer::Logged),
+                (Transport::Grpc, _) => self.grpc.log(entry).await.map(|_| Answer::Logged),
+            },
+            Call::Mail(mail) => {
+                let sent = match transport {
+                    Transport::Http => self.http.send_mail(mail).await,
+                    Transport::Rpc => self.rpc.send_mail(mail).await,
+                    Transport::Grpc => self.grpc.send_mail(mail).await,
+                    Transport::Amqp => {
+                        let request = AmqpRequest::Mail { mail: mail.clone() };
+                        self.amqp.call::<String>(&request).await
+                    }
+                };
+                sent.map(|_| Answer::Sent {
+                    to: mail.to.trim().to_owned(),
+                })
             }
         }
     }

@@ -62,7 +62,8 @@ fn answer(dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
     tracing::Span::current().record("transport", dispatched.transport.as_str());
     match dispatched.result {
         Ok(answer) => {
-            let mut body = JsonResponse::<()>::ok(answer.message());
+            let mut body = JsonResponse::ok(answer.message());
+            body.data = answer.into_data();
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));
             Ok(HttpResponse::Accepted().json(body))

@@ -13,6 +13,18 @@ pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
 pub const ENV_LOGGER_RPC_ADDR: &str = "LOGGER_RPC_ADDR";
 /// Env var: the logger's gRPC URL.
 pub const ENV_LOGGER_GRPC_URL: &str = "LOGGER_GRPC_URL";
+/// Env var: the authentication service's HTTP base URL.
+pub const ENV_AUTH_URL: &str = "AUTH_URL";
+/// Env var: the authentication service's tarpc address.
+pub const ENV_AUTH_RPC_ADDR: &str = "AUTH_RPC_ADDR";
+/// Env var: the authentication service's gRPC URL.
+pub const ENV_AUTH_GRPC_URL: &str = "AUTH_GRPC_URL";
+/// Env var: the mail service's HTTP base URL.
+pub const ENV_MAIL_URL: &str = "MAIL_URL";
+/// Env var: the mail service's tarpc address.
+pub const ENV_MAIL_RPC_ADDR: &str = "MAIL_RPC_ADDR";
+/// Env var: the mail service's gRPC URL.
+pub const ENV_MAIL_GRPC_URL: &str = "MAIL_GRPC_URL";
 /// Env var: deadline of one dispatch.
 pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
 /// Env var: largest accepted request body.
@@ -48,6 +60,24 @@ pub struct Settings {
     /// The logger's gRPC URL.
     #[arg(long, env = ENV_LOGGER_GRPC_URL, default_value = "http://127.0.0.1:50001")]
     pub logger_grpc_url: String,
+    /// The authentication service's HTTP base URL.
+    #[arg(long, env = ENV_AUTH_URL, default_value = "http://127.0.0.1:8083")]
+    pub auth_url: String,
+    /// The authentication service's tarpc address (host:port).
+    #[arg(long, env = ENV_AUTH_RPC_ADDR, default_value = "127.0.0.1:5002")]
+    pub auth_rpc_addr: String,
+    /// The authentication service's gRPC URL.
+    #[arg(long, env = ENV_AUTH_GRPC_URL, default_value = "http://127.0.0.1:50002")]
+    pub auth_grpc_url: String,
+    /// The mail service's HTTP base URL.
+    #[arg(long, env = ENV_MAIL_URL, default_value = "http://127.0.0.1:8084")]
+    pub mail_url: String,
+    /// The mail service's tarpc address (host:port).
+    #[arg(long, env = ENV_MAIL_RPC_ADDR, default_value = "127.0.0.1:5003")]
+    pub mail_rpc_addr: String,
+    /// The mail service's gRPC URL.
+    #[arg(long, env = ENV_MAIL_GRPC_URL, default_value = "http://127.0.0.1:50003")]
+    pub mail_grpc_url: String,
     /// Deadline of one dispatch (connect, call and answer), in milliseconds; past it
     /// the client gets a 504.
     #[arg(long, env = ENV_DISPATCH_TIMEOUT_MS, default_value_t = 5000)]

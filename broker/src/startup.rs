@@ -35,6 +35,8 @@ impl Application {
             http: HttpWorkers::new(
                 HttpEndpoints {
                     logger: settings.logger_url.trim_end_matches('/').to_owned(),
+                    authentication: settings.auth_url.trim_end_matches('/').to_owned(),
+                    mail: settings.mail_url.trim_end_matches('/').to_owned(),
                 },
                 timeout,
             )
@@ -42,12 +44,16 @@ impl Application {
             rpc: RpcWorkers::new(
                 &RpcEndpoints {
                     logger: settings.logger_rpc_addr.clone(),
+                    authentication: settings.auth_rpc_addr.clone(),
+                    mail: settings.mail_rpc_addr.clone(),
                 },
                 timeout,
             ),
             grpc: GrpcWorkers::new(
                 &GrpcEndpoints {
                     logger: settings.logger_grpc_url.clone(),
+                    authentication: settings.auth_grpc_url.clone(),
+                    mail: settings.mail_grpc_url.clone(),
                 },
                 timeout,
             )

@@ -15,8 +15,9 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::CallError;
 
-/// gRPC URLs of the workers.
-#[derive(Debug, Clone)]
+/// gRPC URLs of the workers; an empty URL means that worker is not configured
+/// (its calls fail as unreachable).
+#[derive(Debug, Clone, Default)]
 pub struct GrpcEndpoints {
     /// The logger, e.g. `http://127.0.0.1:50001`.
     pub logger: String,
@@ -29,9 +30,9 @@ pub struct GrpcEndpoints {
 /// One HTTP/2 channel per worker, shared by every call.
 #[derive(Clone)]
 pub struct GrpcWorkers {
-    logger: LogServiceClient<Channel>,
-    authentication: AuthServiceClient<Channel>,
-    mail: MailServiceClient<Channel>,
+    logger: Option<LogServiceClient<Channel>>,
+    authentication: Option<AuthServiceClient<Channel>>,
+    mail: Option<MailServiceClient<Channel>>,
     timeout: Duration,
 }
 
@@ -41,18 +42,23 @@ impl GrpcWorkers {
         endpoints: &GrpcEndpoints,
         timeout: Duration,
     ) -> Result<Self, tonic::transport::Error> {
-        let channel = |url: &str| -> Result<Channel, tonic::transport::Error> {
-            Ok(Endpoint::from_shared(url.to_owned())?
-                .connect_timeout(timeout)
-                .tcp_nodelay(true)
-                .http2_keep_alive_interval(Duration::from_secs(30))
-                .keep_alive_while_idle(true)
-                .connect_lazy())
+        let channel = |url: &str| -> Result<Option<Channel>, tonic::transport::Error> {
+            if url.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(
+                Endpoint::from_shared(url.to_owned())?
+                    .connect_timeout(timeout)
+                    .tcp_nodelay(true)
+                    .http2_keep_alive_interval(Duration::from_secs(30))
+                    .keep_alive_while_idle(true)
+                    .connect_lazy(),
+            ))
         };
         Ok(Self {
-            logger: LogServiceClient::new(channel(&endpoints.logger)?),
-            authentication: AuthServiceClient::new(channel(&endpoints.authentication)?),
-            mail: MailServiceClient::new(channel(&endpoints.mail)?),
+            logger: channel(&endpoints.logger)?.map(LogServiceClient::new),
+            authentication: channel(&endpoints.authentication)?.map(AuthServiceClient::new),
+            mail: channel(&endpoints.mail)?.map(MailServiceClient::new),
             timeout,
         })
     }
@@ -65,7 +71,7 @@ impl GrpcWorkers {
                 data: entry.data.clone(),
             }),
         };
-        let mut client = self.logger.clone();
+        let mut client = configured("logger", &self.logger)?;
         let response = self.deadline("logger", client.write_log(request)).await?;
         Ok(response.result)
     }
@@ -76,7 +82,7 @@ impl GrpcWorkers {
             email: credentials.email.clone(),
             password: credentials.password.clone(),
         };
-        let mut client = self.authentication.clone();
+        let mut client = configured("authentication", &self.authentication)?;
         let response = self
             .deadline("authentication", client.authenticate(request))
             .await?;
@@ -94,7 +100,7 @@ impl GrpcWorkers {
             subject: mail.subject.clone(),
             message: mail.message.clone(),
         };
-        let mut client = self.mail.clone();
+        let mut client = configured("mail", &self.mail)?;
         let response = self.deadline("mail", client.send_mail(request)).await?;
         Ok(response.result)
     }
@@ -110,6 +116,12 @@ impl GrpcWorkers {
             Ok(Err(status)) => Err(classify(worker, &status)),
         }
     }
+}
+
+fn configured<C: Clone>(worker: &str, client: &Option<C>) -> Result<C, CallError> {
+    client
+        .clone()
+        .ok_or_else(|| CallError::Unreachable(worker.to_owned()))
 }
 
 /// A status made by our own transport (it has a source error: connection refused,

@@ -20,8 +20,8 @@ use crate::CallError;
 /// Largest frame sent or accepted, in bytes.
 const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 
-/// tarpc addresses of the workers.
-#[derive(Debug, Clone)]
+/// tarpc addresses of the workers (an empty address: not configured).
+#[derive(Debug, Clone, Default)]
 pub struct RpcEndpoints {
     /// The logger, e.g. `127.0.0.1:5001`.
     pub logger: String,

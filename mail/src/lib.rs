@@ -13,7 +13,7 @@
 //! - [`sender`]: the pooled SMTP transport and its error classification.
 //! - [`error`]: the service's one error enum and its mapping to the contract.
 //! - [`http`], [`rpc`], [`grpc`]: the three servers.
-//! - [`startup`]: [`Application`].
+//! - [`startup`]: the [`Application`].
 
 pub mod error;
 pub mod grpc;

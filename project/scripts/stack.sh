@@ -8,9 +8,10 @@
 #   stack.sh status      what runs, on which port
 #
 # A dependency already listening on its port (Postgres :5432, RabbitMQ :5672,
-# a Mongo-wire server :27017) is reused and never stopped by `down`. What is
-# missing is installed: Debian's postgresql and rabbitmq-server, PyPI's
-# SecantusDB (the MongoDB wire protocol, for local runs and tests).
+# a Mongo-wire server :27017, an SMTP catcher :1025) is reused and never stopped
+# by `down`. What is missing is installed: Debian's postgresql and
+# rabbitmq-server, PyPI's SecantusDB (the MongoDB wire protocol), npm's MailDev
+# (an SMTP catcher with a web UI and an HTTP API).
 #
 # Environment: STACK_DIR (state: pids, logs, data; default <repo>/.stack),
 # PROFILE (release|debug, default release), and the ports below.
@@ -26,11 +27,21 @@ STARTED="$STACK_DIR/infra-started"
 POSTGRES_PORT="${POSTGRES_PORT:-5432}"
 RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
 MONGO_PORT="${MONGO_PORT:-27017}"
+SMTP_PORT="${SMTP_PORT:-1025}"
+MAILDEV_PORT="${MAILDEV_PORT:-1080}"
+MAILDEV_VERSION="2.2.1"
+TOOLS="$ROOT/.stack/tools"
 BROKER_PORT="${BROKER_PORT:-8080}"
 LOGGER_PORT="${LOGGER_PORT:-8082}"
 LOGGER_RPC_PORT="${LOGGER_RPC_PORT:-5001}"
 LOGGER_GRPC_PORT="${LOGGER_GRPC_PORT:-50001}"
 LISTENER_PORT="${LISTENER_PORT:-8085}"
+AUTH_PORT="${AUTH_PORT:-8083}"
+AUTH_RPC_PORT="${AUTH_RPC_PORT:-5002}"
+AUTH_GRPC_PORT="${AUTH_GRPC_PORT:-50002}"
+MAIL_PORT="${MAIL_PORT:-8084}"
+MAIL_RPC_PORT="${MAIL_RPC_PORT:-5003}"
+MAIL_GRPC_PORT="${MAIL_GRPC_PORT:-50003}"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -108,11 +119,30 @@ start_mongo() {
   mark_started "mongo"
 }
 
+start_smtp() {
+  if listening "$SMTP_PORT"; then log "smtp catcher: reusing :$SMTP_PORT"; return; fi
+  command -v npm >/dev/null || { log "smtp catcher: installing Node.js"; apt_install nodejs npm; }
+  local bin="$TOOLS/node_modules/maildev/bin/maildev"
+  if [[ ! -x $bin ]]; then
+    log "smtp catcher: installing MailDev $MAILDEV_VERSION from npm"
+    mkdir -p "$TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "maildev@$MAILDEV_VERSION" >/dev/null
+  fi
+  log "smtp catcher: starting MailDev (SMTP :$SMTP_PORT, web :$MAILDEV_PORT)"
+  nohup node "$bin" --ip 127.0.0.1 --smtp "$SMTP_PORT" --web "$MAILDEV_PORT" \
+    >"$LOGS/maildev.log" 2>&1 &
+  echo $! >"$PIDS/maildev.pid"
+  wait_for_port "$SMTP_PORT" maildev 60
+  wait_for_port "$MAILDEV_PORT" maildev 60
+  mark_started "maildev"
+}
+
 infra_up() {
   mkdir -p "$PIDS" "$LOGS"
   start_postgres
   start_rabbitmq
   start_mongo
+  start_smtp
 }
 
 stop_pid() { # name
@@ -134,6 +164,7 @@ infra_down() {
   while read -r line; do
     case "$line" in
       mongo) stop_pid mongo ;;
+      maildev) stop_pid maildev ;;
       rabbitmq) as_root rabbitmqctl stop >/dev/null 2>&1 || true; log "rabbitmq: stopped" ;;
       postgres\ *) as_root pg_ctlcluster --skip-systemctl-redirect "${line#postgres }" main stop || true; log "postgres: stopped" ;;
     esac
@@ -143,7 +174,7 @@ infra_down() {
 
 # --- services -----------------------------------------------------------------
 
-SERVICES=(logger listener broker)
+SERVICES=(logger authentication mail listener broker)
 
 build() {
   log "building services ($PROFILE)"
@@ -166,12 +197,25 @@ services_up() {
   local amqp="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
   start_service logger HTTP_ADDR="127.0.0.1:$LOGGER_PORT" RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
     GRPC_ADDR="127.0.0.1:$LOGGER_GRPC_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT"
+  start_service authentication HTTP_ADDR="127.0.0.1:$AUTH_PORT" RPC_ADDR="127.0.0.1:$AUTH_RPC_PORT" \
+    GRPC_ADDR="127.0.0.1:$AUTH_GRPC_PORT" LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" \
+    DSN="postgres://postgres:password@127.0.0.1:$POSTGRES_PORT/users"
+  start_service mail HTTP_ADDR="127.0.0.1:$MAIL_PORT" RPC_ADDR="127.0.0.1:$MAIL_RPC_PORT" \
+    GRPC_ADDR="127.0.0.1:$MAIL_GRPC_PORT" MAIL_HOST=127.0.0.1 MAIL_PORT="$SMTP_PORT" \
+    MAIL_ENCRYPTION=none
   start_service listener HTTP_ADDR="127.0.0.1:$LISTENER_PORT" AMQP_URL="$amqp" \
-    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT"
+    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" AUTH_URL="http://127.0.0.1:$AUTH_PORT" \
+    MAIL_URL="http://127.0.0.1:$MAIL_PORT"
   start_service broker HTTP_ADDR="127.0.0.1:$BROKER_PORT" AMQP_URL="$amqp" \
     LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" LOGGER_RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
-    LOGGER_GRPC_URL="http://127.0.0.1:$LOGGER_GRPC_PORT"
+    LOGGER_GRPC_URL="http://127.0.0.1:$LOGGER_GRPC_PORT" \
+    AUTH_URL="http://127.0.0.1:$AUTH_PORT" AUTH_RPC_ADDR="127.0.0.1:$AUTH_RPC_PORT" \
+    AUTH_GRPC_URL="http://127.0.0.1:$AUTH_GRPC_PORT" \
+    MAIL_URL="http://127.0.0.1:$MAIL_PORT" MAIL_RPC_ADDR="127.0.0.1:$MAIL_RPC_PORT" \
+    MAIL_GRPC_URL="http://127.0.0.1:$MAIL_GRPC_PORT"
   wait_for_http "http://127.0.0.1:$LOGGER_PORT/health" logger
+  wait_for_http "http://127.0.0.1:$AUTH_PORT/health" authentication
+  wait_for_http "http://127.0.0.1:$MAIL_PORT/ping" mail
   wait_for_http "http://127.0.0.1:$LISTENER_PORT/health" listener
   wait_for_http "http://127.0.0.1:$BROKER_PORT/ping" broker
 }
@@ -183,8 +227,9 @@ services_down() {
 
 status() {
   local name port
-  for name_port in "broker $BROKER_PORT" "logger $LOGGER_PORT" "listener $LISTENER_PORT" \
-    "postgres $POSTGRES_PORT" "rabbitmq $RABBITMQ_PORT" "mongo-wire $MONGO_PORT"; do
+  for name_port in "broker $BROKER_PORT" "logger $LOGGER_PORT" "auth $AUTH_PORT" \
+    "mail $MAIL_PORT" "listener $LISTENER_PORT" "postgres $POSTGRES_PORT" \
+    "rabbitmq $RABBITMQ_PORT" "mongo-wire $MONGO_PORT" "smtp $SMTP_PORT" "maildev-ui $MAILDEV_PORT"; do
     read -r name port <<<"$name_port"
     if listening "$port"; then printf '  %-11s up    :%s\n' "$name" "$port"
     else printf '  %-11s down  :%s\n' "$name" "$port"; fi
@@ -197,10 +242,15 @@ urls() {
 flexiconnect is up.
   Broker (the public API)  http://127.0.0.1:$BROKER_PORT
   Logger                   http://127.0.0.1:$LOGGER_PORT  (tarpc :$LOGGER_RPC_PORT, gRPC :$LOGGER_GRPC_PORT)
+  Authentication           http://127.0.0.1:$AUTH_PORT  (tarpc :$AUTH_RPC_PORT, gRPC :$AUTH_GRPC_PORT)
+  Mail                     http://127.0.0.1:$MAIL_PORT  (tarpc :$MAIL_RPC_PORT, gRPC :$MAIL_GRPC_PORT)
+  Caught mail (MailDev)    http://127.0.0.1:$MAILDEV_PORT  (SMTP :$SMTP_PORT)
   Listener health          http://127.0.0.1:$LISTENER_PORT/health
   Logs of the services     $LOGS
 Try:
   curl -s -XPOST http://127.0.0.1:$BROKER_PORT/handle -d '{"action":"log","transport":"grpc","log":{"name":"event","data":"hello"}}'
+  curl -s -XPOST http://127.0.0.1:$BROKER_PORT/handle -d '{"action":"auth","transport":"rpc","auth":{"email":"admin@example.com","password":"verysecret"}}'
+  curl -s -XPOST http://127.0.0.1:$BROKER_PORT/handle -d '{"action":"mail","transport":"amqp","mail":{"from":"me@example.com","to":"you@example.com","subject":"Hi","message":"Hello"}}'
 Stop with: make -C project local-down
 URLS
 }

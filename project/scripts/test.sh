@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test and check of the repository, against real dependencies.
 #
-# Starts what is missing of Postgres, RabbitMQ and the Mongo-wire server (and
+# Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
+# SMTP catcher (and
 # stops afterwards only what it started), then: rustfmt, clippy with warnings as
 # errors, and the whole workspace's tests (cargo-nextest when installed, cargo test
 # otherwise).
@@ -12,6 +13,10 @@ export STACK_DIR="${TEST_STACK_DIR:-$ROOT/.stack/test}"
 export MONGO_PORT="${TEST_MONGO_PORT:-27017}"
 export TEST_MONGO_URL="${TEST_MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT}"
 export TEST_AMQP_URL="${TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:password@127.0.0.1:5432}"
+export SMTP_PORT="${TEST_SMTP_PORT:-1025}" MAILDEV_PORT="${TEST_MAILDEV_PORT:-1080}"
+export TEST_SMTP_ADDR="${TEST_SMTP_ADDR:-127.0.0.1:$SMTP_PORT}"
+export TEST_MAILDEV_URL="${TEST_MAILDEV_URL:-http://127.0.0.1:$MAILDEV_PORT}"
 
 cd "$ROOT"
 trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT

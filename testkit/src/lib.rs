@@ -4,10 +4,9 @@
 //! names (a MongoDB database, an AMQP namespace) on the shared servers, and its
 //! services bind port 0, so tests run in parallel without seeing each other.
 //!
-//! The servers are found through `TEST_MONGO_URL` and `TEST_AMQP_URL` (defaults:
-//! the local stack's `mongodb://127.0.0.1:27017` and
-//! `amqp://guest:guest@127.0.0.1:5672/%2f`). `make -C project test` starts them
-//! when they are not running.
+//! The servers are found through `TEST_MONGO_URL`, `TEST_AMQP_URL`,
+//! `TEST_DATABASE_URL`, `TEST_SMTP_ADDR` and `TEST_MAILDEV_URL` (defaults: the
+//! local stack's). `make -C project test` starts them when they are not running.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +21,12 @@ use protocol::amqp::AmqpNames;
 pub const ENV_TEST_MONGO_URL: &str = "TEST_MONGO_URL";
 /// Env var naming the RabbitMQ tests use.
 pub const ENV_TEST_AMQP_URL: &str = "TEST_AMQP_URL";
+/// Env var naming the Postgres server tests use (no database in the path).
+pub const ENV_TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+/// Env var naming the SMTP catcher's SMTP address (`host:port`).
+pub const ENV_TEST_SMTP_ADDR: &str = "TEST_SMTP_ADDR";
+/// Env var naming the SMTP catcher's (MailDev's) HTTP API.
+pub const ENV_TEST_MAILDEV_URL: &str = "TEST_MAILDEV_URL";
 
 /// The Mongo-wire server's URL.
 pub fn mongo_url() -> String {
@@ -166,4 +171,196 @@ pub use mongodb::bson::doc as filter;
 /// `{name, data}` filter for one log entry.
 pub fn log_filter(name: &str, data: &str) -> Document {
     doc! { "name": name, "data": data }
+}
+
+/// The Postgres server's URL, without a database.
+pub fn database_url() -> String {
+    std::env::var(ENV_TEST_DATABASE_URL)
+        .unwrap_or_else(|_| "postgres://postgres:password@127.0.0.1:5432".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// A database of its own on the shared Postgres (created by the service under
+/// test, dropped by [`TestPostgres::drop`]).
+pub struct TestPostgres {
+    /// The URL of the test's database (hand it to the service as `DSN`).
+    pub dsn: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl TestPostgres {
+    /// Picks a fresh database name.
+    pub fn new() -> Self {
+        let name = unique_name("test");
+        Self {
+            dsn: format!("{}/{name}", database_url()),
+            name,
+        }
+    }
+
+    /// Drops the test's database (closing its connections).
+    pub async fn drop(self) {
+        use sqlx::Connection;
+        let admin = format!("{}/postgres", database_url());
+        if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
+            let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut connection)
+                .await;
+            let _ = connection.close().await;
+        }
+    }
+}
+
+impl Default for TestPostgres {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The SMTP catcher's SMTP host and port.
+pub fn smtp_addr() -> (String, u16) {
+    let addr = std::env::var(ENV_TEST_SMTP_ADDR).unwrap_or_else(|_| "127.0.0.1:1025".into());
+    let (host, port) = addr.rsplit_once(':').expect("TEST_SMTP_ADDR is host:port");
+    (host.to_owned(), port.parse().expect("TEST_SMTP_ADDR port"))
+}
+
+/// A mail as MailDev's HTTP API shows it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CaughtMail {
+    /// MailDev's id.
+    pub id: String,
+    /// Senders.
+    pub from: Vec<CaughtAddress>,
+    /// Recipients.
+    pub to: Vec<CaughtAddress>,
+    /// Subject line.
+    pub subject: String,
+    /// The HTML part, if any.
+    pub html: Option<String>,
+    /// The plain-text part, if any.
+    pub text: Option<String>,
+}
+
+/// An address in a [`CaughtMail`].
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CaughtAddress {
+    /// The address.
+    pub address: String,
+    /// The display name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The SMTP catcher's HTTP API (MailDev: `GET /email`, `GET /email/:id/source`).
+pub struct MailCatcher {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl MailCatcher {
+    /// The catcher named by `TEST_MAILDEV_URL`.
+    pub fn new() -> Self {
+        let url =
+            std::env::var(ENV_TEST_MAILDEV_URL).unwrap_or_else(|_| "http://127.0.0.1:1080".into());
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Waits until a mail to `to` arrived (or `within` passed).
+    pub async fn wait_for(&self, to: &str, within: Duration) -> Option<CaughtMail> {
+        let deadline = Instant::now() + within;
+        loop {
+            let mails: Vec<CaughtMail> = self
+                .client
+                .get(format!("{}/email", self.url))
+                .send()
+                .await
+                .expect("MailDev answers at TEST_MAILDEV_URL")
+                .json()
+                .await
+                .expect("MailDev's JSON");
+            if let Some(mail) = mails
+                .into_iter()
+                .find(|m| m.to.iter().any(|a| a.address == to))
+            {
+                return Some(mail);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The raw message (headers and every MIME part).
+    pub async fn source(&self, mail: &CaughtMail) -> String {
+        self.client
+            .get(format!("{}/email/{}/source", self.url, mail.id))
+            .send()
+            .await
+            .expect("MailDev answers")
+            .text()
+            .await
+            .expect("source text")
+    }
+}
+
+impl Default for MailCatcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything the process logged at DEBUG and above since [`capture_logs`] was
+/// first called, for tests that check what logs must never contain.
+pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+static CAPTURED: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+    std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct CaptureWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once per process) a global subscriber that records every log line.
+/// Call it before starting services; if another subscriber was installed first
+/// (`TEST_LOG`), nothing is captured, which [`LogCapture::contents`] users should
+/// detect by looking for a line they know was logged.
+pub fn capture_logs() -> LogCapture {
+    let buffer = CAPTURED.get_or_init(|| {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = CaptureWriter(buffer.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buffer
+    });
+    LogCapture(buffer.clone())
+}
+
+impl LogCapture {
+    /// What was logged so far.
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
 }

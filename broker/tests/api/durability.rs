@@ -9,8 +9,8 @@ use crate::helpers::{Stack, TestApp};
 #[tokio::test]
 async fn events_published_while_the_listener_is_down_are_all_stored_once_it_starts() {
     let mut app = TestApp::spawn_with(Stack {
-        logger: true,
         listener: false,
+        ..Stack::ALL
     })
     .await;
     let name = testkit::unique_name("offline");

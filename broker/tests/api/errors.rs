@@ -16,11 +16,7 @@ fn assert_error_body(body: &Value) {
 
 #[tokio::test]
 async fn bad_requests_are_400_with_the_json_error_body() {
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        listener: false,
-    })
-    .await;
+    let app = TestApp::spawn_with(Stack::NONE).await;
     let cases: &[(&str, &str)] = &[
         ("malformed JSON", r#"{"action": "log", "log": "#),
         ("not an object", r#"["log"]"#),
@@ -65,11 +61,7 @@ async fn bad_requests_are_400_with_the_json_error_body() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        listener: false,
-    })
-    .await;
+    let app = TestApp::spawn_with(Stack::NONE).await;
     let huge = json!({"action": "log", "log": {"name": "n", "data": "x".repeat(2 * 1024 * 1024)}});
     let (status, answer) = app.post_raw("/handle", huge.to_string()).await;
     assert_eq!(status, 413);
@@ -79,11 +71,7 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() {
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        listener: false,
-    })
-    .await;
+    let app = TestApp::spawn_with(Stack::NONE).await;
     for transport in ["http", "rpc", "grpc"] {
         let started = Instant::now();
         let (status, body) = app.log(Some(transport), "n", "d").await;
@@ -105,8 +93,8 @@ async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() 
 #[tokio::test]
 async fn amqp_request_reply_without_a_listener_is_503_at_once() {
     let app = TestApp::spawn_with(Stack {
-        logger: true,
         listener: false,
+        ..Stack::ALL
     })
     .await;
     let started = Instant::now();
@@ -122,7 +110,7 @@ async fn a_logger_failing_behind_the_listener_is_reported_not_hung() {
     // with the worker path's failure (503), well within the deadline.
     let app = TestApp::spawn_with(Stack {
         logger: false,
-        listener: true,
+        ..Stack::ALL
     })
     .await;
     let started = Instant::now();

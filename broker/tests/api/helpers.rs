@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use protocol::JsonResponse;
 use serde_json::{Value, json};
-use testkit::{TestAmqp, TestMongo, closed_port};
+use testkit::{TestAmqp, TestMongo, TestPostgres, closed_port};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -37,15 +37,23 @@ impl Running {
     }
 }
 
-/// Where the broker finds the logger.
+/// Where the broker finds one worker on each transport.
 #[derive(Clone)]
-pub struct LoggerAddrs {
+pub struct WorkerAddrs {
     pub http: String,
     pub rpc: String,
     pub grpc: String,
 }
 
-impl LoggerAddrs {
+impl WorkerAddrs {
+    fn of(http: u16, rpc: u16, grpc: u16) -> Self {
+        Self {
+            http: format!("http://127.0.0.1:{http}"),
+            rpc: format!("127.0.0.1:{rpc}"),
+            grpc: format!("http://127.0.0.1:{grpc}"),
+        }
+    }
+
     /// Addresses where nothing listens.
     pub fn nowhere() -> Self {
         Self {
@@ -61,48 +69,127 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub mongo: TestMongo,
+    pub postgres: TestPostgres,
     pub amqp: TestAmqp,
-    pub logger_addrs: LoggerAddrs,
+    pub logger_addrs: WorkerAddrs,
+    pub auth_addrs: WorkerAddrs,
+    pub mail_addrs: WorkerAddrs,
+    pub services: Vec<Running>,
     pub broker: Option<Running>,
-    pub logger: Option<Running>,
     pub listener: Option<Running>,
 }
 
 /// What to start besides the broker.
+#[derive(Clone, Copy)]
 pub struct Stack {
     pub logger: bool,
     pub listener: bool,
+    pub auth: bool,
+    pub mail: bool,
+}
+
+impl Stack {
+    /// Every service.
+    pub const ALL: Stack = Stack {
+        logger: true,
+        listener: true,
+        auth: true,
+        mail: true,
+    };
+    /// The broker alone.
+    pub const NONE: Stack = Stack {
+        logger: false,
+        listener: false,
+        auth: false,
+        mail: false,
+    };
 }
 
 impl TestApp {
-    /// Broker, logger and listener.
+    /// The broker and every worker.
     pub async fn spawn() -> Self {
-        Self::spawn_with(Stack {
-            logger: true,
-            listener: true,
-        })
-        .await
+        Self::spawn_with(Stack::ALL).await
     }
 
-    /// The broker and the chosen workers.
+    /// The broker and the chosen workers; absent workers' addresses are closed ports.
     pub async fn spawn_with(stack: Stack) -> Self {
+        Self::spawn_tuned(stack, |_| {}, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn_with`], with a chance to change the authentication and
+    /// mail settings (to point them at an unreachable Postgres or SMTP server).
+    pub async fn spawn_tuned(
+        stack: Stack,
+        tune_auth: impl FnOnce(&mut authentication::Settings),
+        tune_mail: impl FnOnce(&mut mail::Settings),
+    ) -> Self {
         runtime::telemetry::init_for_tests();
         let mongo = TestMongo::new().await;
+        let postgres = TestPostgres::new();
         let amqp = TestAmqp::new();
-        let (logger, logger_addrs) = if stack.logger {
+        let mut services = Vec::new();
+        let logger_addrs = if stack.logger {
             let (running, addrs) = spawn_logger(&mongo.name).await;
-            (Some(running), addrs)
+            services.push(running);
+            addrs
         } else {
-            (None, LoggerAddrs::nowhere())
+            WorkerAddrs::nowhere()
+        };
+        let auth_addrs = if stack.auth {
+            let mut settings = authentication::Settings::from_env().expect("auth settings");
+            settings.http_addr = "127.0.0.1:0".into();
+            settings.rpc_addr = "127.0.0.1:0".into();
+            settings.grpc_addr = "127.0.0.1:0".into();
+            settings.http_workers = 1;
+            settings.dsn = postgres.dsn.clone().into();
+            settings.bcrypt_cost = 4;
+            settings.logger_url = logger_addrs.http.clone();
+            let default_dsn = settings.dsn.clone();
+            tune_auth(&mut settings);
+            let tuned_postgres_is_reachable = settings.dsn == default_dsn;
+            let app = authentication::Application::build(settings)
+                .await
+                .expect("auth builds");
+            let addrs = WorkerAddrs::of(app.http_port(), app.rpc_port(), app.grpc_port());
+            services.push(Running::spawn(|stop| app.run_until_stopped(stop)));
+            if tuned_postgres_is_reachable {
+                wait_until_healthy(&format!("{}/health", addrs.http)).await;
+            }
+            addrs
+        } else {
+            WorkerAddrs::nowhere()
+        };
+        let mail_addrs = if stack.mail {
+            let (host, port) = testkit::smtp_addr();
+            let mut settings = mail::Settings::from_env().expect("mail settings");
+            settings.http_addr = "127.0.0.1:0".into();
+            settings.rpc_addr = "127.0.0.1:0".into();
+            settings.grpc_addr = "127.0.0.1:0".into();
+            settings.http_workers = 1;
+            settings.mail_host = host;
+            settings.mail_port = port;
+            settings.smtp_timeout_ms = 1500;
+            tune_mail(&mut settings);
+            let app = mail::Application::build(settings)
+                .await
+                .expect("mail builds");
+            let addrs = WorkerAddrs::of(app.http_port(), app.rpc_port(), app.grpc_port());
+            services.push(Running::spawn(|stop| app.run_until_stopped(stop)));
+            addrs
+        } else {
+            WorkerAddrs::nowhere()
         };
         let mut app = Self {
             address: String::new(),
             client: reqwest::Client::new(),
             mongo,
+            postgres,
             amqp,
             logger_addrs,
+            auth_addrs,
+            mail_addrs,
+            services,
             broker: None,
-            logger,
             listener: None,
         };
         if stack.listener {
@@ -116,6 +203,12 @@ impl TestApp {
         settings.logger_url = app.logger_addrs.http.clone();
         settings.logger_rpc_addr = app.logger_addrs.rpc.clone();
         settings.logger_grpc_url = app.logger_addrs.grpc.clone();
+        settings.auth_url = app.auth_addrs.http.clone();
+        settings.auth_rpc_addr = app.auth_addrs.rpc.clone();
+        settings.auth_grpc_url = app.auth_addrs.grpc.clone();
+        settings.mail_url = app.mail_addrs.http.clone();
+        settings.mail_rpc_addr = app.mail_addrs.rpc.clone();
+        settings.mail_grpc_url = app.mail_addrs.grpc.clone();
         settings.dispatch_timeout_ms = DISPATCH_TIMEOUT.as_millis() as u64;
         let broker = flexi_broker::Application::build(settings)
             .await
@@ -132,22 +225,16 @@ impl TestApp {
         settings.amqp.amqp_url = testkit::amqp_url();
         settings.amqp.amqp_namespace = self.amqp.namespace.clone();
         settings.logger_url = self.logger_addrs.http.clone();
-        settings.call_timeout_ms = 2000;
+        settings.auth_url = self.auth_addrs.http.clone();
+        settings.mail_url = self.mail_addrs.http.clone();
+        settings.call_timeout_ms = 1500;
         let listener = listener::Application::build(settings)
             .await
             .expect("listener builds");
         let health = format!("http://127.0.0.1:{}/health", listener.http_port());
         self.listener = Some(Running::spawn(|stop| listener.run_until_stopped(stop)));
         // Ready once it consumes: its request queue exists from then on.
-        for _ in 0..200 {
-            if let Ok(r) = self.client.get(&health).send().await
-                && r.status().is_success()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("listener did not connect to RabbitMQ");
+        wait_until_healthy(&health).await;
     }
 
     /// `POST {path}` with a raw body.
@@ -171,6 +258,24 @@ impl TestApp {
         (status, serde_json::from_value(body).expect("contract body"))
     }
 
+    /// `POST /handle` for a login over `transport` (`None`: the default).
+    pub async fn auth(&self, transport: Option<&str>, email: &str, password: &str) -> (u16, Value) {
+        let mut body = json!({"action": "auth", "auth": {"email": email, "password": password}});
+        if let Some(t) = transport {
+            body["transport"] = json!(t);
+        }
+        self.post_raw("/handle", body.to_string()).await
+    }
+
+    /// `POST /handle` for a mail over `transport` (`None`: the default).
+    pub async fn mail(&self, transport: Option<&str>, mail: Value) -> (u16, Value) {
+        let mut body = json!({"action": "mail", "mail": mail});
+        if let Some(t) = transport {
+            body["transport"] = json!(t);
+        }
+        self.post_raw("/handle", body.to_string()).await
+    }
+
     /// `POST /handle` for a log entry over `transport` (`None`: the default).
     pub async fn log(
         &self,
@@ -187,19 +292,23 @@ impl TestApp {
 
     /// Stops everything this test started and drops its database and queues.
     pub async fn teardown(mut self) {
-        for running in [self.broker.take(), self.listener.take(), self.logger.take()]
+        for running in [self.broker.take(), self.listener.take()]
             .into_iter()
             .flatten()
         {
             running.stop().await;
         }
+        for running in self.services.drain(..).rev() {
+            running.stop().await;
+        }
         self.mongo.drop().await;
+        self.postgres.drop().await;
         self.amqp.delete().await;
     }
 }
 
 /// Starts a logger on port 0 writing into `database`.
-pub async fn spawn_logger(database: &str) -> (Running, LoggerAddrs) {
+pub async fn spawn_logger(database: &str) -> (Running, WorkerAddrs) {
     let mut settings = logger::Settings::from_env().expect("logger settings");
     settings.http_addr = "127.0.0.1:0".into();
     settings.rpc_addr = "127.0.0.1:0".into();
@@ -210,10 +319,20 @@ pub async fn spawn_logger(database: &str) -> (Running, LoggerAddrs) {
     let logger = logger::Application::build(settings)
         .await
         .expect("logger builds");
-    let addrs = LoggerAddrs {
-        http: format!("http://127.0.0.1:{}", logger.http_port()),
-        rpc: format!("127.0.0.1:{}", logger.rpc_port()),
-        grpc: format!("http://127.0.0.1:{}", logger.grpc_port()),
-    };
+    let addrs = WorkerAddrs::of(logger.http_port(), logger.rpc_port(), logger.grpc_port());
     (Running::spawn(|stop| logger.run_until_stopped(stop)), addrs)
+}
+
+/// Polls `url` until it answers 2xx: a service is ready once its dependencies are.
+pub async fn wait_until_healthy(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = client.get(url).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{url} did not become healthy");
 }

@@ -3,11 +3,7 @@ use crate::helpers::{Stack, TestApp};
 #[tokio::test]
 async fn ping_is_a_heartbeat_and_post_root_hits_the_broker() {
     // Neither call needs a worker.
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        listener: false,
-    })
-    .await;
+    let app = TestApp::spawn_with(Stack::NONE).await;
 
     let ping = app
         .client
@@ -29,11 +25,7 @@ async fn ping_is_a_heartbeat_and_post_root_hits_the_broker() {
 
 #[tokio::test]
 async fn cors_preflight_is_answered_for_any_origin() {
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        listener: false,
-    })
-    .await;
+    let app = TestApp::spawn_with(Stack::NONE).await;
     let response = app
         .client
         .request(reqwest::Method::OPTIONS, format!("{}/handle", app.address))

@@ -178,6 +178,7 @@ async fn invalid_entries_are_400_on_every_transport() {
     let rpc = RpcWorkers::new(
         &RpcEndpoints {
             logger: app.rpc.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     );
@@ -188,6 +189,7 @@ async fn invalid_entries_are_400_on_every_transport() {
     let grpc = GrpcWorkers::new(
         &GrpcEndpoints {
             logger: app.grpc.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     )
@@ -205,12 +207,14 @@ async fn tarpc_and_grpc_store_the_entry() {
     let rpc = RpcWorkers::new(
         &RpcEndpoints {
             logger: app.rpc.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     );
     let grpc = GrpcWorkers::new(
         &GrpcEndpoints {
             logger: app.grpc.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     )
@@ -218,6 +222,7 @@ async fn tarpc_and_grpc_store_the_entry() {
     let http = HttpWorkers::new(
         HttpEndpoints {
             logger: app.http.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     )
@@ -257,6 +262,7 @@ async fn an_unreachable_mongodb_is_503_and_health_says_so() {
     let rpc = RpcWorkers::new(
         &RpcEndpoints {
             logger: app.rpc.clone(),
+            ..Default::default()
         },
         TIMEOUT,
     );

@@ -1,0 +1,138 @@
+//! Mail over each transport reaches the SMTP catcher, rendered as the contract says.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use testkit::{MailCatcher, unique_name};
+
+use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp};
+
+async fn sends_over(transport: Option<&str>) {
+    let app = TestApp::spawn().await;
+    let to = format!("{}@example.com", unique_name("to"));
+    let subject = unique_name("subject");
+
+    let (status, body) = app
+        .mail(
+            transport,
+            json!({"from": "me@example.com", "to": to, "subject": subject, "message": "Hello <there>"}),
+        )
+        .await;
+
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["error"], false);
+    assert_eq!(body["message"], format!("Message sent to {to}"));
+    assert_eq!(body["transport"], transport.unwrap_or("http"));
+
+    let catcher = MailCatcher::new();
+    let mail = catcher
+        .wait_for(&to, Duration::from_secs(5))
+        .await
+        .expect("the catcher holds the mail");
+    assert_eq!(mail.subject, subject);
+    assert_eq!(mail.from[0].address, "me@example.com");
+    assert_eq!(
+        mail.from[0].name, "flexiconnect",
+        "From carries the configured name"
+    );
+    assert_eq!(mail.to[0].address, to);
+    let source = catcher.source(&mail).await;
+    assert!(source.contains("Content-Type: text/plain"), "{source}");
+    assert!(source.contains("Content-Type: text/html"), "{source}");
+    let html = mail.html.expect("an HTML part");
+    assert!(html.contains("style="), "CSS inlined: {html}");
+    assert!(
+        html.contains("Hello &lt;there&gt;"),
+        "message escaped in HTML: {html}"
+    );
+    assert!(mail.text.expect("a plain part").contains("Hello <there>"));
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn mail_over_http() {
+    sends_over(Some("http")).await;
+}
+
+#[tokio::test]
+async fn mail_over_amqp() {
+    sends_over(Some("amqp")).await;
+}
+
+#[tokio::test]
+async fn mail_over_rpc() {
+    sends_over(Some("rpc")).await;
+}
+
+#[tokio::test]
+async fn mail_over_grpc() {
+    sends_over(Some("grpc")).await;
+}
+
+#[tokio::test]
+async fn mail_defaults_to_http_as_the_original() {
+    sends_over(None).await;
+}
+
+#[tokio::test]
+async fn an_empty_from_uses_the_configured_sender() {
+    let app = TestApp::spawn().await;
+    let to = format!("{}@example.com", unique_name("to"));
+    let (status, body) = app
+        .mail(
+            Some("grpc"),
+            json!({"from": "", "to": to, "subject": "s", "message": "m"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let mail = MailCatcher::new()
+        .wait_for(&to, Duration::from_secs(5))
+        .await
+        .expect("caught");
+    assert_eq!(mail.from[0].address, "flexiconnect@example.com");
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn invalid_mail_is_400_before_anything_is_sent() {
+    let app = TestApp::spawn_with(Stack::NONE).await;
+    for mail in [
+        json!({"to": "not-an-address", "subject": "s", "message": "m"}),
+        json!({"from": "nope", "to": "you@example.com", "subject": "s", "message": "m"}),
+        json!({"to": "you@example.com", "subject": "two\r\nlines", "message": "m"}),
+        json!({"to": "you@example.com", "message": "m"}),
+        json!({"to": "you@example.com", "subject": "s"}),
+    ] {
+        let (status, body) = app.mail(Some("http"), mail.clone()).await;
+        assert_eq!(status, 400, "{mail}: {body}");
+        assert_eq!(body["error"], true);
+    }
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_503_within_the_timeout() {
+    let app = TestApp::spawn_tuned(
+        Stack::ALL,
+        |_| {},
+        |mail| mail.mail_port = testkit::closed_port(),
+    )
+    .await;
+    for transport in ["http", "amqp", "rpc", "grpc"] {
+        let started = Instant::now();
+        let (status, body) = app
+            .mail(
+                Some(transport),
+                json!({"to": "you@example.com", "subject": "s", "message": "m"}),
+            )
+            .await;
+        assert_eq!(status, 503, "{transport}: {body}");
+        assert_eq!(body["error"], true);
+        assert!(
+            started.elapsed() < DISPATCH_TIMEOUT,
+            "{transport}: {:?}",
+            started.elapsed()
+        );
+    }
+    app.teardown().await;
+}
