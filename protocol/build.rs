@@ -4,7 +4,12 @@
 //! without a `protoc` binary on its PATH.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/logs.proto", "proto/auth.proto", "proto/mail.proto"];
+    let protos = [
+        "proto/logs.proto",
+        "proto/auth.proto",
+        "proto/mail.proto",
+        "proto/ping.proto",
+    ];
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(protos, ["proto"])?;
     tonic_prost_build::configure().compile_fds(descriptors)?;

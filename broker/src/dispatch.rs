@@ -29,6 +29,8 @@ pub enum Answer {
         /// The recipient.
         to: String,
     },
+    /// The worker answered a ping.
+    Pong,
 }
 
 impl Answer {
@@ -39,6 +41,7 @@ impl Answer {
             Answer::Logged => LOGGED.to_owned(),
             Answer::Queued => LOGGED_VIA_RABBITMQ.to_owned(),
             Answer::Sent { to } => format!("Message sent to {to}"),
+            Answer::Pong => protocol::PONG.to_owned(),
         }
     }
 
@@ -83,7 +86,7 @@ impl Dispatcher {
         let transport = dispatch.transport.unwrap_or(match dispatch.call {
             // The original's defaults: log entries through RabbitMQ, the rest over HTTP.
             Call::Log(_) => Transport::Amqp,
-            Call::Auth(_) | Call::Mail(_) => Transport::Http,
+            Call::Auth(_) | Call::Mail(_) | Call::Ping => Transport::Http,
         });
         let started = Instant::now();
         let result = tokio::time::timeout(self.timeout, self.call(dispatch, transport))
@@ -143,6 +146,15 @@ impl Dispatcher {
                 sent.map(|_| Answer::Sent {
                     to: mail.to.trim().to_owned(),
                 })
+            }
+            Call::Ping => {
+                let pong = match transport {
+                    Transport::Http => self.http.ping().await,
+                    Transport::Rpc => self.rpc.ping().await,
+                    Transport::Grpc => self.grpc.ping().await,
+                    Transport::Amqp => self.amqp.call::<String>(&AmqpRequest::Ping).await,
+                };
+                pong.map(|_| Answer::Pong)
             }
         }
     }

@@ -1,15 +1,40 @@
-//! The broker binary: settings from the environment, then the application.
+//! The broker binary: serve (the default), or `broker compare` against a running
+//! broker.
 
-use clap::Parser;
-use flexi_broker::{Application, Settings};
+use clap::{Parser, Subcommand};
+use flexi_broker::{Application, Settings, cli::CompareArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "broker",
+    about = "Dispatches calls to the workers over HTTP, AMQP, RPC or gRPC"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one call over several transports on a running broker and print the
+    /// latency percentiles and throughput of each.
+    Compare(CompareArgs),
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    runtime::telemetry::init("broker");
-    let settings = Settings::parse();
-    let shutdown = runtime::shutdown::on_signal();
-    Application::build(settings)
-        .await?
-        .run_until_stopped(shutdown)
-        .await
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Compare(args)) => flexi_broker::cli::run(args).await,
+        None => {
+            runtime::telemetry::init("broker");
+            let shutdown = runtime::shutdown::on_signal();
+            Application::build(cli.settings)
+                .await?
+                .run_until_stopped(shutdown)
+                .await
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The broker's HTTP API.
 
 use actix_web::{HttpResponse, web};
-use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport};
+use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport, compare::Comparison};
 use runtime::http::read_body;
 
 use crate::{
@@ -15,6 +15,8 @@ pub struct BrokerState {
     pub dispatcher: Dispatcher,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// Longest a comparison runs per transport.
+    pub compare_max_duration: std::time::Duration,
 }
 
 /// Registers the routes.
@@ -22,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(runtime::http::ping))
         .route("/", web::post().to(hit))
         .route("/handle", web::post().to(handle))
-        .route("/log-gRPC", web::post().to(log_grpc));
+        .route("/log-gRPC", web::post().to(log_grpc))
+        .route("/compare", web::post().to(compare));
 }
 
 /// `POST /` → 200 `{"error":false,"message":"Hit the broker"}`.
@@ -55,6 +58,25 @@ async fn log_grpc(
     }
     dispatch.transport = Some(Transport::Grpc);
     answer(state.dispatcher.dispatch(&dispatch).await)
+}
+
+/// `POST /compare`: runs one call N times per transport and reports latency
+/// percentiles and throughput (see [`protocol::compare`]).
+#[tracing::instrument(name = "compare", skip_all)]
+async fn compare(
+    state: web::Data<BrokerState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, BrokerError> {
+    let body = read_body(payload, state.max_body_bytes).await?;
+    let comparison = Comparison::parse(&body)?;
+    let report =
+        crate::compare::run(&state.dispatcher, &comparison, state.compare_max_duration).await;
+    let message = format!(
+        "compared {} over {} transport(s)",
+        report.action,
+        report.results.len()
+    );
+    Ok(HttpResponse::Ok().json(JsonResponse::with_data(message, report)))
 }
 
 /// 202 with the answer, its transport and its time; or the error.

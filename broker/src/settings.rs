@@ -29,6 +29,8 @@ pub const ENV_MAIL_GRPC_URL: &str = "MAIL_GRPC_URL";
 pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
 /// Env var: largest accepted request body.
 pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+/// Env var: longest a comparison runs per transport.
+pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
 /// Env var: AMQP channels used for publishing.
 pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
 
@@ -82,6 +84,10 @@ pub struct Settings {
     /// the client gets a 504.
     #[arg(long, env = ENV_DISPATCH_TIMEOUT_MS, default_value_t = 5000)]
     pub dispatch_timeout_ms: u64,
+    /// Longest a comparison runs per transport, in seconds; past it no new call is
+    /// issued and the report covers what finished.
+    #[arg(long, env = ENV_COMPARE_MAX_SECONDS, default_value_t = 60)]
+    pub compare_max_seconds: u64,
     /// Largest accepted request body in bytes; larger bodies get a 413.
     #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,

@@ -69,6 +69,7 @@ impl Application {
         let state = web::Data::new(BrokerState {
             dispatcher,
             max_body_bytes: settings.max_body_bytes,
+            compare_max_duration: Duration::from_secs(settings.compare_max_seconds),
         });
 
         let listener = TcpListener::bind(&settings.http_addr)

@@ -9,6 +9,7 @@ use protocol::{
         auth::{AuthRequest, auth_service_client::AuthServiceClient},
         logs::{Log, LogRequest, log_service_client::LogServiceClient},
         mail::{MailRequest, mail_service_client::MailServiceClient},
+        ping::{PingRequest, ping_service_client::PingServiceClient},
     },
 };
 use tonic::transport::{Channel, Endpoint};
@@ -31,6 +32,7 @@ pub struct GrpcEndpoints {
 #[derive(Clone)]
 pub struct GrpcWorkers {
     logger: Option<LogServiceClient<Channel>>,
+    ping: Option<PingServiceClient<Channel>>,
     authentication: Option<AuthServiceClient<Channel>>,
     mail: Option<MailServiceClient<Channel>>,
     timeout: Duration,
@@ -55,8 +57,11 @@ impl GrpcWorkers {
                     .connect_lazy(),
             ))
         };
+        let logger = channel(&endpoints.logger)?;
         Ok(Self {
-            logger: channel(&endpoints.logger)?.map(LogServiceClient::new),
+            // One HTTP/2 connection to the logger carries both of its services.
+            ping: logger.clone().map(PingServiceClient::new),
+            logger: logger.map(LogServiceClient::new),
             authentication: channel(&endpoints.authentication)?.map(AuthServiceClient::new),
             mail: channel(&endpoints.mail)?.map(MailServiceClient::new),
             timeout,
@@ -73,6 +78,13 @@ impl GrpcWorkers {
         };
         let mut client = configured("logger", &self.logger)?;
         let response = self.deadline("logger", client.write_log(request)).await?;
+        Ok(response.result)
+    }
+
+    /// `ping.PingService/Ping` on the logger: a round trip that touches no database.
+    pub async fn ping(&self) -> Result<String, CallError> {
+        let mut client = configured("logger", &self.ping)?;
+        let response = self.deadline("logger", client.ping(PingRequest {})).await?;
         Ok(response.result)
     }
 

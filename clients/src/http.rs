@@ -61,6 +61,23 @@ impl HttpWorkers {
         Ok(answer.message)
     }
 
+    /// `GET {logger}/ping`: a round trip that touches no database.
+    pub async fn ping(&self) -> Result<String, CallError> {
+        let worker = "logger";
+        let response = self
+            .client
+            .get(format!("{}/ping", self.endpoints.logger))
+            .send()
+            .await
+            .map_err(|e| classify(worker, &e))?;
+        if response.status().is_success() {
+            response.bytes().await.map_err(|e| classify(worker, &e))?;
+            Ok(protocol::PONG.to_owned())
+        } else {
+            Err(CallError::Protocol(worker.into()))
+        }
+    }
+
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         worker: &str,

@@ -63,6 +63,17 @@ impl RpcWorkers {
         .await
     }
 
+    /// `Logger::ping`: a round trip that touches no database.
+    pub async fn ping(&self) -> Result<String, CallError> {
+        self.call(
+            "logger",
+            &self.logger,
+            |t| LoggerClient::new(client::Config::default(), t).spawn(),
+            |c, ctx| async move { c.ping(ctx).await.map(Ok) },
+        )
+        .await
+    }
+
     /// `Authentication::authenticate`; the user when the credentials match.
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
         let credentials = credentials.clone();

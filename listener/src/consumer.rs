@@ -199,6 +199,8 @@ impl Consumer {
                 Ok(()) => workers.send_mail(&mail).await.map_err(WorkerError::from),
                 Err(reason) => Err(WorkerError::Invalid(reason)),
             }),
+            // The AMQP round trip itself: the listener is this transport's worker.
+            Ok(AmqpRequest::Ping) => encode(AmqpReply::Ok(protocol::PONG)),
             Err(e) => encode(AmqpReply::<()>::Err(WorkerError::Invalid(format!(
                 "invalid request: {e}"
             )))),

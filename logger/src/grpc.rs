@@ -1,10 +1,16 @@
 //! The gRPC server: `logs.LogService/WriteLog`, the Go original's proto.
 
 use protocol::{
-    LogPayload, WorkerError,
-    grpc::logs::{
-        LogRequest, LogResponse,
-        log_service_server::{LogService, LogServiceServer},
+    LogPayload, PONG, WorkerError,
+    grpc::{
+        logs::{
+            LogRequest, LogResponse,
+            log_service_server::{LogService, LogServiceServer},
+        },
+        ping::{
+            PingRequest, PingResponse,
+            ping_service_server::{PingService, PingServiceServer},
+        },
     },
 };
 use tokio::net::TcpListener;
@@ -47,6 +53,18 @@ impl LogService for GrpcServer {
     }
 }
 
+/// `ping.PingService`: answers at once, touching no database.
+pub struct PingServer;
+
+#[tonic::async_trait]
+impl PingService for PingServer {
+    async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
+        Ok(Response::new(PingResponse {
+            result: PONG.to_owned(),
+        }))
+    }
+}
+
 /// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
 pub async fn serve(
     listener: TcpListener,
@@ -55,6 +73,7 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(LogServiceServer::new(GrpcServer { store }))
+        .add_service(PingServiceServer::new(PingServer))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
         .await
 }

@@ -33,6 +33,10 @@ impl Logger for RpcServer {
             }
         }
     }
+
+    async fn ping(self, _: Context) -> String {
+        protocol::PONG.to_owned()
+    }
 }
 
 /// The logger's bound tarpc listener.

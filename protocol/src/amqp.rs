@@ -93,6 +93,8 @@ pub enum AmqpRequest {
         /// The mail.
         mail: MailPayload,
     },
+    /// A round trip: the listener answers [`crate::PONG`] itself.
+    Ping,
 }
 
 /// The listener's answer to an [`AmqpRequest`]: the worker's own result, serialized

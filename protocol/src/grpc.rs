@@ -45,3 +45,9 @@ impl From<auth::User> for crate::User {
         }
     }
 }
+
+/// `ping.PingService/Ping`: a round trip that touches no database.
+#[allow(missing_docs, clippy::all)]
+pub mod ping {
+    tonic::include_proto!("ping");
+}

@@ -11,6 +11,7 @@
 //! - [`request`]: the broker's `POST /handle` body and its parsing into a typed
 //!   [`request::Dispatch`]; invalid input never gets past [`request::Dispatch::parse`].
 //! - [`email`]: a validated e-mail address.
+//! - [`compare`]: the comparison request (`POST /compare`) and its report.
 //! - [`transport`]: the four transports a call can travel over.
 //! - [`worker`]: what a worker answers on every transport: [`worker::WorkerError`] and
 //!   its mapping to HTTP and gRPC status codes (the only place that mapping lives).
@@ -19,6 +20,7 @@
 //! - [`amqp`]: exchange, queue and routing-key names, and the request/reply message.
 
 pub mod amqp;
+pub mod compare;
 pub mod email;
 pub mod grpc;
 pub mod json;
@@ -32,3 +34,6 @@ pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, Us
 pub use request::{Call, Dispatch, RequestError};
 pub use transport::Transport;
 pub use worker::WorkerError;
+
+/// What every `ping` answers, on every transport.
+pub const PONG: &str = "pong";

@@ -14,18 +14,19 @@ use crate::{
     transport::{Transport, UnknownTransport},
 };
 
-/// The body exactly as it arrives; only [`Dispatch::parse`] looks at it.
+/// The body exactly as it arrives; only [`Dispatch::parse`] (and the comparison's
+/// parser) look at it.
 #[derive(Deserialize)]
-struct RawRequest {
-    action: String,
+pub(crate) struct RawRequest {
+    pub(crate) action: String,
     #[serde(default)]
-    transport: Option<String>,
+    pub(crate) transport: Option<String>,
     #[serde(default)]
-    auth: Option<Credentials>,
+    pub(crate) auth: Option<Credentials>,
     #[serde(default)]
-    log: Option<LogPayload>,
+    pub(crate) log: Option<LogPayload>,
     #[serde(default)]
-    mail: Option<MailPayload>,
+    pub(crate) mail: Option<MailPayload>,
 }
 
 /// A validated call: what to do, with what payload.
@@ -37,6 +38,8 @@ pub enum Call {
     Log(LogPayload),
     /// Send a mail over SMTP.
     Mail(MailPayload),
+    /// A round trip to a worker that touches no database.
+    Ping,
 }
 
 impl Call {
@@ -46,6 +49,7 @@ impl Call {
             Call::Auth(_) => "auth",
             Call::Log(_) => "log",
             Call::Mail(_) => "mail",
+            Call::Ping => "ping",
         }
     }
 }
@@ -67,7 +71,7 @@ pub enum RequestError {
     #[error("invalid JSON body: {0}")]
     Malformed(String),
     /// `action` is not one this broker knows.
-    #[error("unknown action {0:?}: expected one of auth, log, mail")]
+    #[error("unknown action {0:?}: expected one of auth, log, mail, ping")]
     UnknownAction(String),
     /// `transport` is not one of the four.
     #[error(transparent)]
@@ -86,7 +90,15 @@ impl Dispatch {
         let raw: RawRequest =
             serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
         let transport = raw.transport.as_deref().map(str::parse).transpose()?;
-        let call = match raw.action.as_str() {
+        let call = Call::from_raw(raw)?;
+        Ok(Dispatch { transport, call })
+    }
+}
+
+impl Call {
+    /// The validated call a raw body names.
+    pub(crate) fn from_raw(raw: RawRequest) -> Result<Call, RequestError> {
+        Ok(match raw.action.as_str() {
             "auth" => {
                 let auth = raw.auth.ok_or(RequestError::Missing("auth"))?;
                 auth.validate().map_err(RequestError::Invalid)?;
@@ -102,9 +114,9 @@ impl Dispatch {
                 mail.validate().map_err(RequestError::Invalid)?;
                 Call::Mail(mail)
             }
+            "ping" => Call::Ping,
             other => return Err(RequestError::UnknownAction(other.to_owned())),
-        };
-        Ok(Dispatch { transport, call })
+        })
     }
 }
 

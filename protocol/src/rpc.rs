@@ -9,6 +9,8 @@ pub trait Logger {
     /// Stores one entry; answers with the result message ("logged") once it is in
     /// MongoDB.
     async fn log_info(entry: LogPayload) -> Result<String, WorkerError>;
+    /// Answers [`crate::PONG`] without touching MongoDB: the transport's own cost.
+    async fn ping() -> String;
 }
 
 /// The authentication service over tarpc.

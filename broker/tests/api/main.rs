@@ -2,6 +2,7 @@
 //! server; every test its own ports, database and AMQP namespace.
 
 mod auth;
+mod compare;
 mod durability;
 mod errors;
 mod helpers;

@@ -1,0 +1,162 @@
+//! `ping`, `POST /compare` and the `broker compare` CLI.
+
+use protocol::{JsonResponse, compare::CompareReport};
+use serde_json::json;
+use testkit::filter;
+
+use crate::helpers::{Stack, TestApp};
+
+#[tokio::test]
+async fn ping_travels_over_every_transport() {
+    let app = TestApp::spawn().await;
+    for transport in ["http", "amqp", "rpc", "grpc"] {
+        let (status, body) = app
+            .post_raw(
+                "/handle",
+                json!({"action": "ping", "transport": transport}).to_string(),
+            )
+            .await;
+        assert_eq!(status, 202, "{transport}: {body}");
+        assert_eq!(body["message"], "pong");
+        assert_eq!(body["transport"], transport);
+    }
+    app.teardown().await;
+}
+
+async fn compare(app: &TestApp, body: serde_json::Value) -> (u16, JsonResponse<CompareReport>) {
+    let (status, answer) = app.post_raw("/compare", body.to_string()).await;
+    (
+        status,
+        serde_json::from_value(answer).expect("contract body"),
+    )
+}
+
+#[tokio::test]
+async fn compare_reports_every_transport() {
+    let app = TestApp::spawn().await;
+    let (status, answer) = compare(
+        &app,
+        json!({"action": "ping", "requests": 40, "concurrency": 4}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let report = answer.data.expect("a report");
+    assert_eq!(
+        (report.action.as_str(), report.requests, report.concurrency),
+        ("ping", 40, 4)
+    );
+    let transports: Vec<_> = report
+        .results
+        .iter()
+        .map(|r| r.transport.as_str())
+        .collect();
+    assert_eq!(transports, ["http", "amqp", "rpc", "grpc"]);
+    for r in &report.results {
+        assert_eq!((r.ok, r.errors), (40, 0), "{r:?}");
+        assert!(0.0 < r.p50_ms && r.p50_ms <= r.p90_ms, "{r:?}");
+        assert!(r.p90_ms <= r.p99_ms && r.p99_ms <= r.max_ms, "{r:?}");
+        assert!(r.rps > 0.0 && r.elapsed_ms > 0.0, "{r:?}");
+        assert!(r.first_error.is_none());
+    }
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn compare_runs_the_real_call() {
+    let app = TestApp::spawn().await;
+    let name = testkit::unique_name("compared");
+    let (status, answer) = compare(
+        &app,
+        json!({"action": "log", "log": {"name": name, "data": "x"}, "requests": 15,
+               "concurrency": 5, "transports": ["http", "grpc", "amqp"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+    // Every successful call is a stored document: 15 per transport.
+    let stored = app
+        .mongo
+        .wait_for_logs(
+            filter! {"name": &name},
+            45,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(stored, 45);
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn compare_counts_failures_instead_of_failing() {
+    let app = TestApp::spawn_with(Stack::NONE).await;
+    let (status, answer) = compare(
+        &app,
+        json!({"action": "log", "log": {"name": "n", "data": "d"}, "requests": 5, "transports": ["http", "rpc"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+    for r in answer.data.expect("a report").results {
+        assert_eq!((r.ok, r.errors), (0, 5), "{r:?}");
+        assert_eq!(r.first_error.as_deref(), Some("logger is unreachable"));
+    }
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn compare_rejects_what_it_cannot_bound() {
+    let app = TestApp::spawn_with(Stack::NONE).await;
+    for body in [
+        json!({"action": "ping", "requests": 1_000_000}),
+        json!({"action": "ping", "concurrency": 100_000}),
+        json!({"action": "ping", "transports": ["pigeon"]}),
+        json!({"action": "log"}),
+        json!({"requests": 5}),
+    ] {
+        let (status, answer) = app.post_raw("/compare", body.to_string()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"], true);
+    }
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn the_cli_prints_the_same_figures_as_a_table() {
+    let app = TestApp::spawn().await;
+    let address = app.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+            .args([
+                "compare",
+                "--url",
+                &address,
+                "--action",
+                "ping",
+                "--requests",
+                "12",
+            ])
+            .args(["--concurrency", "3", "--transports", "grpc,rpc"])
+            .output()
+            .expect("the broker binary runs")
+    })
+    .await
+    .expect("joined");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("ping × 12 requests, concurrency 3"),
+        "{stdout}"
+    );
+    let rows: Vec<_> = stdout
+        .lines()
+        .filter(|l| l.starts_with("grpc") || l.starts_with("rpc"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for row in rows {
+        let cells: Vec<_> = row.split_whitespace().collect();
+        assert_eq!(cells[1..3], ["12", "0"], "{row}");
+    }
+    app.teardown().await;
+}

@@ -1,0 +1,171 @@
+//! `POST /compare`: one call, run N times per transport, with a concurrency.
+//!
+//! ```json
+//! {"action": "log", "log": {"name": "bench", "data": "x"},
+//!  "requests": 500, "concurrency": 16, "transports": ["http", "grpc"]}
+//! ```
+//! `transports` defaults to all four; `requests` to 100; `concurrency` to 10.
+//! The answer's `data` is a [`CompareReport`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Call, RequestError, Transport, request::RawRequest};
+
+/// Most requests per transport in one comparison.
+pub const MAX_REQUESTS: u64 = 10_000;
+/// Most requests in flight at once per transport.
+pub const MAX_CONCURRENCY: u64 = 256;
+
+#[derive(Deserialize)]
+struct RawCompare {
+    #[serde(flatten)]
+    call: RawRequest,
+    #[serde(default = "default_requests")]
+    requests: u64,
+    #[serde(default = "default_concurrency")]
+    concurrency: u64,
+    #[serde(default)]
+    transports: Option<Vec<String>>,
+}
+
+fn default_requests() -> u64 {
+    100
+}
+
+fn default_concurrency() -> u64 {
+    10
+}
+
+/// A validated comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// The call to repeat.
+    pub call: Call,
+    /// Requests per transport (1..=[`MAX_REQUESTS`]).
+    pub requests: u32,
+    /// Requests in flight at once (1..=[`MAX_CONCURRENCY`], at most `requests`).
+    pub concurrency: u32,
+    /// The transports, in order, without repeats.
+    pub transports: Vec<Transport>,
+}
+
+impl Comparison {
+    /// Parses and bounds a `/compare` body.
+    pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
+        let raw: RawCompare =
+            serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
+        if !(1..=MAX_REQUESTS).contains(&raw.requests) {
+            return Err(RequestError::Invalid(format!(
+                "requests must be between 1 and {MAX_REQUESTS}"
+            )));
+        }
+        if !(1..=MAX_CONCURRENCY).contains(&raw.concurrency) {
+            return Err(RequestError::Invalid(format!(
+                "concurrency must be between 1 and {MAX_CONCURRENCY}"
+            )));
+        }
+        let mut transports = Vec::new();
+        match raw.transports {
+            None => transports.extend(Transport::ALL),
+            Some(names) => {
+                for name in names {
+                    let transport = name.parse::<Transport>()?;
+                    if !transports.contains(&transport) {
+                        transports.push(transport);
+                    }
+                }
+            }
+        }
+        if transports.is_empty() {
+            return Err(RequestError::Invalid("transports must not be empty".into()));
+        }
+        Ok(Comparison {
+            call: Call::from_raw(raw.call)?,
+            requests: raw.requests as u32,
+            concurrency: raw.concurrency.min(raw.requests) as u32,
+            transports,
+        })
+    }
+}
+
+/// One transport's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransportStats {
+    /// The transport.
+    pub transport: Transport,
+    /// Calls that succeeded.
+    pub ok: u64,
+    /// Calls that failed.
+    pub errors: u64,
+    /// Median latency of the successful calls, in milliseconds.
+    pub p50_ms: f64,
+    /// 90th percentile, in milliseconds.
+    pub p90_ms: f64,
+    /// 99th percentile, in milliseconds.
+    pub p99_ms: f64,
+    /// Slowest successful call, in milliseconds.
+    pub max_ms: f64,
+    /// Successful calls per second of wall-clock time.
+    pub rps: f64,
+    /// Wall-clock time of this transport's run, in milliseconds.
+    pub elapsed_ms: f64,
+    /// The first failure's message, when there were failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+}
+
+/// What `POST /compare` answers in `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// The action that was repeated.
+    pub action: String,
+    /// Requests per transport.
+    pub requests: u32,
+    /// Requests in flight at once.
+    pub concurrency: u32,
+    /// One entry per transport, in the order asked.
+    pub results: Vec<TransportStats>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<Comparison, RequestError> {
+        Comparison::parse(body.as_bytes())
+    }
+
+    #[test]
+    fn defaults_cover_all_four_transports() {
+        let c = parse(r#"{"action":"ping"}"#).expect("valid");
+        assert_eq!(c.transports, Transport::ALL);
+        assert_eq!((c.requests, c.concurrency), (100, 10));
+        assert_eq!(c.call, Call::Ping);
+    }
+
+    #[test]
+    fn bounds_are_enforced() {
+        for body in [
+            r#"{"action":"ping","requests":0}"#,
+            r#"{"action":"ping","requests":10001}"#,
+            r#"{"action":"ping","concurrency":0}"#,
+            r#"{"action":"ping","concurrency":257}"#,
+            r#"{"action":"ping","transports":[]}"#,
+            r#"{"action":"ping","transports":["smtp"]}"#,
+            r#"{"action":"ping","requests":-1}"#,
+            r#"{"action":"log"}"#,
+        ] {
+            assert!(parse(body).is_err(), "{body} accepted");
+        }
+    }
+
+    #[test]
+    fn concurrency_never_exceeds_requests_and_repeats_collapse() {
+        let c = parse(
+            r#"{"action":"ping","requests":3,"concurrency":50,"transports":["grpc","grpc","rpc"]}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.concurrency, 3);
+        assert_eq!(c.transports, [Transport::Grpc, Transport::Rpc]);
+    }
+}
