@@ -6,6 +6,8 @@
 #   stack.sh infra       infrastructure only (used by the test command)
 #   stack.sh infra-down  stops the infrastructure `infra` started, and only that
 #   stack.sh status      what runs, on which port
+#   stack.sh browser     installs what the browser test needs (Debian's chromium,
+#                        playwright-core from npm; never a browser download)
 #
 # A dependency already listening on its port (Postgres :5432, RabbitMQ :5672,
 # a Mongo-wire server :27017, an SMTP catcher :1025) is reused and never stopped
@@ -36,6 +38,7 @@ LOGGER_PORT="${LOGGER_PORT:-8082}"
 LOGGER_RPC_PORT="${LOGGER_RPC_PORT:-5001}"
 LOGGER_GRPC_PORT="${LOGGER_GRPC_PORT:-50001}"
 LISTENER_PORT="${LISTENER_PORT:-8085}"
+FRONT_END_PORT="${FRONT_END_PORT:-8081}"
 AUTH_PORT="${AUTH_PORT:-8083}"
 AUTH_RPC_PORT="${AUTH_RPC_PORT:-5002}"
 AUTH_GRPC_PORT="${AUTH_GRPC_PORT:-50002}"
@@ -172,9 +175,19 @@ infra_down() {
   rm -f "$STARTED"
 }
 
+browser_tools() {
+  command -v npm >/dev/null || { log "browser test: installing Node.js"; apt_install nodejs npm; }
+  command -v chromium >/dev/null || { log "browser test: installing Debian's chromium"; apt_install chromium; }
+  local dir="$ROOT/front-end/tests/browser"
+  if [[ ! -d $dir/node_modules/playwright-core ]]; then
+    log "browser test: installing playwright-core"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+
 # --- services -----------------------------------------------------------------
 
-SERVICES=(logger authentication mail listener broker)
+SERVICES=(logger authentication mail listener broker front-end)
 
 build() {
   log "building services ($PROFILE)"
@@ -213,11 +226,13 @@ services_up() {
     AUTH_GRPC_URL="http://127.0.0.1:$AUTH_GRPC_PORT" \
     MAIL_URL="http://127.0.0.1:$MAIL_PORT" MAIL_RPC_ADDR="127.0.0.1:$MAIL_RPC_PORT" \
     MAIL_GRPC_URL="http://127.0.0.1:$MAIL_GRPC_PORT"
+  start_service front-end HTTP_ADDR="127.0.0.1:$FRONT_END_PORT" BROKER_URL="http://127.0.0.1:$BROKER_PORT"
   wait_for_http "http://127.0.0.1:$LOGGER_PORT/health" logger
   wait_for_http "http://127.0.0.1:$AUTH_PORT/health" authentication
   wait_for_http "http://127.0.0.1:$MAIL_PORT/ping" mail
   wait_for_http "http://127.0.0.1:$LISTENER_PORT/health" listener
   wait_for_http "http://127.0.0.1:$BROKER_PORT/ping" broker
+  wait_for_http "http://127.0.0.1:$FRONT_END_PORT/ping" front-end
 }
 
 services_down() {
@@ -227,7 +242,7 @@ services_down() {
 
 status() {
   local name port
-  for name_port in "broker $BROKER_PORT" "logger $LOGGER_PORT" "auth $AUTH_PORT" \
+  for name_port in "front-end $FRONT_END_PORT" "broker $BROKER_PORT" "logger $LOGGER_PORT" "auth $AUTH_PORT" \
     "mail $MAIL_PORT" "listener $LISTENER_PORT" "postgres $POSTGRES_PORT" \
     "rabbitmq $RABBITMQ_PORT" "mongo-wire $MONGO_PORT" "smtp $SMTP_PORT" "maildev-ui $MAILDEV_PORT"; do
     read -r name port <<<"$name_port"
@@ -240,6 +255,7 @@ urls() {
   cat <<URLS
 
 flexiconnect is up.
+  The test page            http://127.0.0.1:$FRONT_END_PORT
   Broker (the public API)  http://127.0.0.1:$BROKER_PORT
   Logger                   http://127.0.0.1:$LOGGER_PORT  (tarpc :$LOGGER_RPC_PORT, gRPC :$LOGGER_GRPC_PORT)
   Authentication           http://127.0.0.1:$AUTH_PORT  (tarpc :$AUTH_RPC_PORT, gRPC :$AUTH_GRPC_PORT)
@@ -261,5 +277,6 @@ case "${1:-}" in
   infra) infra_up ;;
   infra-down) infra_down ;;
   status) status ;;
+  browser) browser_tools ;;
   *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -3,9 +3,10 @@
 #
 # Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
 # SMTP catcher (and
-# stops afterwards only what it started), then: rustfmt, clippy with warnings as
-# errors, and the whole workspace's tests (cargo-nextest when installed, cargo test
-# otherwise).
+# stops afterwards only what it started) and what the browser test needs
+# (Debian's chromium, playwright-core), then: rustfmt, clippy with warnings as
+# errors, and the whole workspace's tests (cargo-nextest when installed, cargo
+# test otherwise), the browser test among them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,6 +22,7 @@ export TEST_MAILDEV_URL="${TEST_MAILDEV_URL:-http://127.0.0.1:$MAILDEV_PORT}"
 cd "$ROOT"
 trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 "$ROOT/project/scripts/stack.sh" infra
+"$ROOT/project/scripts/stack.sh" browser
 
 echo "== rustfmt"
 cargo fmt --all --check

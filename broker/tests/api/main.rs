@@ -2,6 +2,7 @@
 //! server; every test its own ports, database and AMQP namespace.
 
 mod auth;
+mod browser;
 mod compare;
 mod durability;
 mod errors;

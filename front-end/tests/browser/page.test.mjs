@@ -1,0 +1,92 @@
+// Drives the test page in a real headless Chromium (Debian's package, no
+// browser download) against a running stack:
+//   PAGE_URL=http://127.0.0.1:8081 node --test page.test.mjs
+// Clicks every button, checks that the Received pane holds the broker's answer,
+// runs a small comparison and checks that the chart and the table appear.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const url = process.env.PAGE_URL ?? "http://127.0.0.1:8081";
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const screenshot = process.env.SCREENSHOT;
+
+const EXPECTED = {
+  auth: "Authenticated",
+  log: "logged",
+  mail: "Message sent to you@there.com",
+  ping: "pong",
+};
+
+async function clickAndRead(page, selector) {
+  await page.$eval("#received", (pane) => { pane.textContent = ""; });
+  await page.click(selector);
+  await page.waitForFunction(() => document.querySelector("#received").textContent.trim().startsWith("{"), null, {
+    timeout: 15_000,
+  });
+  return JSON.parse(await page.$eval("#received", (pane) => pane.textContent));
+}
+
+test("every button gets the broker's answer and the comparison draws its chart", async () => {
+  const browser = await chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    const failedAssets = [];
+    page.on("requestfailed", (request) => failedAssets.push(request.url()));
+    await page.goto(url, { waitUntil: "load" });
+    assert.equal(await page.title(), "flexiconnect: test microservices");
+
+    // The original's five buttons, with each action's default transport.
+    const originals = [
+      ["#brokerBtn", "Hit the broker", undefined],
+      ["#authBrokerBtn", "Authenticated", "http"],
+      ["#logBtn", "logged via RabbitMQ", "amqp"],
+      ["#mailBtn", "Message sent to you@there.com", "http"],
+      ["#logGBtn", "logged", "grpc"],
+    ];
+    for (const [selector, message, transport] of originals) {
+      const answer = await clickAndRead(page, selector);
+      assert.equal(answer.error, false, `${selector}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.message, message, selector);
+      assert.equal(answer.transport, transport, selector);
+    }
+    assert.equal(JSON.parse(await page.$eval("#payload", (p) => p.textContent)).action, "log");
+
+    // Every action over every transport: one click each.
+    for (const action of Object.keys(EXPECTED)) {
+      for (const transport of ["http", "amqp", "rpc", "grpc"]) {
+        const answer = await clickAndRead(page, `#btn-${action}-${transport}`);
+        assert.equal(answer.error, false, `${action}/${transport}: ${JSON.stringify(answer)}`);
+        assert.equal(answer.message, EXPECTED[action], `${action}/${transport}`);
+        assert.equal(answer.transport, transport);
+        assert.ok(answer.elapsed_ms > 0);
+      }
+    }
+    assert.match(await page.$eval("#output", (o) => o.textContent), /Response from broker service/);
+
+    // A small comparison: progress, then the chart and the table.
+    await page.selectOption("#cmpAction", "ping");
+    await page.fill("#cmpRequests", "20");
+    await page.fill("#cmpConcurrency", "4");
+    await page.click("#compareBtn");
+    await page.waitForFunction(() => document.querySelector("#compareStatus").textContent.startsWith("Done"), null, {
+      timeout: 60_000,
+    });
+    assert.equal(await page.$eval("#compareProgress", (p) => p.value), 4);
+    const rows = await page.$$eval("#compareTable tbody tr", (trs) => trs.map((tr) =>
+      [...tr.children].map((td) => td.textContent)));
+    assert.deepEqual(rows.map((r) => r[0]), ["http", "amqp", "rpc", "grpc"]);
+    for (const row of rows) assert.deepEqual(row.slice(1, 3), ["20", "0"], row.join(" "));
+    const bars = await page.$$eval("#chart svg rect[data-transport]", (rects) => rects.length);
+    assert.equal(bars, 4 * 3 + 4, "three latency bars and one throughput bar per transport");
+
+    assert.deepEqual(failedAssets, [], "every asset loads from the front-end itself");
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
