@@ -2,8 +2,8 @@
 # Every test and check of the repository, against real dependencies.
 #
 # Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
-# SMTP catcher (and
-# stops afterwards only what it started) and what the browser test needs
+# SMTP catcher (and stops afterwards only what it started), installs what the
+# browser test needs
 # (Debian's chromium, playwright-core), then: rustfmt, clippy with warnings as
 # errors, and the whole workspace's tests (cargo-nextest when installed, cargo
 # test otherwise), the browser test among them.
