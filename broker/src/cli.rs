@@ -32,6 +32,11 @@ pub struct CompareArgs {
     /// Print the broker's JSON answer instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Call the workers straight from this process (their addresses come from the
+    /// broker's own settings: `LOGGER_URL`, `AUTH_RPC_ADDR`, …), without the
+    /// broker: the difference to a run through the broker is the broker's cost.
+    #[arg(long)]
+    pub direct: bool,
 }
 
 /// The `/compare` body these arguments describe.
@@ -59,15 +64,34 @@ pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
     Ok(body)
 }
 
-/// Runs the comparison and prints it to stdout.
-pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
+/// Runs the comparison (through the broker at `--url`, or with `--direct` from
+/// this process with clients built from `settings`) and prints it to stdout.
+pub async fn run(args: CompareArgs, settings: crate::Settings) -> anyhow::Result<()> {
     let body = request_body(&args)?;
+    let report = if args.direct {
+        let comparison = protocol::compare::Comparison::parse(&serde_json::to_vec(&body)?)?;
+        let dispatcher = crate::startup::dispatcher(&settings)?;
+        let max = Duration::from_secs(settings.compare_max_seconds);
+        crate::compare::run(&dispatcher, &comparison, max).await
+    } else {
+        through_broker(&args, &body).await?
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        write!(out, "{}", render_table(&report))?;
+    }
+    Ok(())
+}
+
+async fn through_broker(args: &CompareArgs, body: &Value) -> anyhow::Result<CompareReport> {
     let url = format!("{}/compare", args.url.trim_end_matches('/'));
     let response = reqwest::Client::builder()
         .timeout(Duration::from_secs(30 * 60))
         .build()?
         .post(&url)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .with_context(|| format!("cannot reach {url}"))?;
@@ -76,17 +100,10 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         .json()
         .await
         .context("the broker's answer is not the contract's JSON")?;
-    let mut out = std::io::stdout().lock();
     if answer.error {
         bail!("{status}: {}", answer.message);
     }
-    let report = answer.data.context("the answer carries no report")?;
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        write!(out, "{}", render_table(&report))?;
-    }
-    Ok(())
+    answer.data.context("the answer carries no report")
 }
 
 /// The report as an aligned text table.

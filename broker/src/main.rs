@@ -27,7 +27,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Compare(args)) => flexi_broker::cli::run(args).await,
+        Some(Command::Compare(args)) => flexi_broker::cli::run(args, cli.settings).await,
         None => {
             runtime::telemetry::init("broker");
             let shutdown = runtime::shutdown::on_signal();

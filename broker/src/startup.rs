@@ -30,42 +30,7 @@ impl Application {
     /// Builds every transport client (none connects yet: each connects on first
     /// use and reconnects by itself) and binds the HTTP port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let timeout = Duration::from_millis(settings.dispatch_timeout_ms);
-        let dispatcher = Dispatcher {
-            http: HttpWorkers::new(
-                HttpEndpoints {
-                    logger: settings.logger_url.trim_end_matches('/').to_owned(),
-                    authentication: settings.auth_url.trim_end_matches('/').to_owned(),
-                    mail: settings.mail_url.trim_end_matches('/').to_owned(),
-                },
-                timeout,
-            )
-            .context("cannot build the HTTP client")?,
-            rpc: RpcWorkers::new(
-                &RpcEndpoints {
-                    logger: settings.logger_rpc_addr.clone(),
-                    authentication: settings.auth_rpc_addr.clone(),
-                    mail: settings.mail_rpc_addr.clone(),
-                },
-                timeout,
-            ),
-            grpc: GrpcWorkers::new(
-                &GrpcEndpoints {
-                    logger: settings.logger_grpc_url.clone(),
-                    authentication: settings.auth_grpc_url.clone(),
-                    mail: settings.mail_grpc_url.clone(),
-                },
-                timeout,
-            )
-            .context("invalid gRPC URL")?,
-            amqp: AmqpClient::new(
-                settings.amqp.amqp_url.clone(),
-                settings.amqp.names(),
-                settings.amqp_channels,
-                timeout,
-            ),
-            timeout,
-        };
+        let dispatcher = dispatcher(&settings)?;
         let state = web::Data::new(BrokerState {
             dispatcher,
             max_body_bytes: settings.max_body_bytes,
@@ -120,4 +85,45 @@ fn cors() -> Cors {
         ])
         .expose_headers([header::LINK])
         .max_age(300)
+}
+
+/// Long-lived clients of every transport, as the settings describe them (none
+/// connects yet: each connects on first use and reconnects by itself).
+pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
+    let timeout = Duration::from_millis(settings.dispatch_timeout_ms);
+    Ok(Dispatcher {
+        http: HttpWorkers::new(
+            HttpEndpoints {
+                logger: settings.logger_url.trim_end_matches('/').to_owned(),
+                authentication: settings.auth_url.trim_end_matches('/').to_owned(),
+                mail: settings.mail_url.trim_end_matches('/').to_owned(),
+            },
+            timeout,
+        )
+        .context("cannot build the HTTP client")?,
+        rpc: RpcWorkers::new(
+            &RpcEndpoints {
+                logger: settings.logger_rpc_addr.clone(),
+                authentication: settings.auth_rpc_addr.clone(),
+                mail: settings.mail_rpc_addr.clone(),
+            },
+            timeout,
+        ),
+        grpc: GrpcWorkers::new(
+            &GrpcEndpoints {
+                logger: settings.logger_grpc_url.clone(),
+                authentication: settings.auth_grpc_url.clone(),
+                mail: settings.mail_grpc_url.clone(),
+            },
+            timeout,
+        )
+        .context("invalid gRPC URL")?,
+        amqp: AmqpClient::new(
+            settings.amqp.amqp_url.clone(),
+            settings.amqp.names(),
+            settings.amqp_channels,
+            timeout,
+        ),
+        timeout,
+    })
 }

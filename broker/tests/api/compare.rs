@@ -160,3 +160,34 @@ async fn the_cli_prints_the_same_figures_as_a_table() {
     }
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn the_cli_calls_the_workers_directly_without_the_broker() {
+    let app = TestApp::spawn().await;
+    let env = [
+        ("LOGGER_URL", app.logger_addrs.http.clone()),
+        ("LOGGER_RPC_ADDR", app.logger_addrs.rpc.clone()),
+        ("LOGGER_GRPC_URL", app.logger_addrs.grpc.clone()),
+        ("AMQP_URL", testkit::amqp_url()),
+        ("AMQP_NAMESPACE", app.amqp.namespace.clone()),
+        // Nothing listens here: a direct run must not need the broker.
+        ("BROKER_URL", format!("http://127.0.0.1:{}", testkit::closed_port())),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+            .args(["compare", "--direct", "--action", "ping", "--requests", "8"])
+            .args(["--concurrency", "2", "--json"])
+            .envs(env)
+            .output()
+            .expect("the broker binary runs")
+    })
+    .await
+    .expect("joined");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: CompareReport = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report.results.len(), 4);
+    for r in report.results {
+        assert_eq!((r.ok, r.errors), (8, 0), "{r:?}");
+    }
+    app.teardown().await;
+}
