@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The benchmark: drives the local stack and writes a results table into the README.
+
+    python3 project/bench/bench.py            # or: make -C project bench
+
+It starts the local stack in release mode (reusing running infrastructure, and
+stopping afterwards only what it started), drives the broker with wrk (from
+Debian) and with the comparison endpoint, calls the workers directly (without the
+broker) to show the broker's own cost, samples every service's memory (RSS) and
+CPU time per scenario, and replaces the section between the bench markers of
+README.md with the table and the machine's description.
+
+Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64).
+It is a measurement, not a test: nothing here fails on a missed target.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "project/scripts/stack.sh"
+LUA = ROOT / "project/bench/post.lua"
+BROKER_BIN = ROOT / "target/release/broker"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+ENV = dict(os.environ, STACK_DIR=str(ROOT / ".stack/bench"), PROFILE="release")
+BROKER = "http://127.0.0.1:8080"
+LOGGER = "http://127.0.0.1:8082"
+SERVICES = ["broker", "logger", "authentication", "mail", "listener", "front-end"]
+MONGO = "mongodb://127.0.0.1:27017"
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def pids():
+    found = {}
+    for name in SERVICES:
+        pid_file = ROOT / ".stack/bench/pids" / f"{name}.pid"
+        if pid_file.exists():
+            found[name] = int(pid_file.read_text().strip())
+    return found
+
+
+def rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def wrk(url, body=None, connections=CONNECTIONS, seconds=SECONDS, threads=2):
+    """Runs wrk; returns requests/s, total, non-2xx count and latency percentiles (ms)."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA), url]
+    env = dict(os.environ, BODY=json.dumps(body) if body is not None else "")
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+              "total": int(re.search(r"(\d+) requests in", out).group(1)),
+              "non2xx": 0, "errors": 0}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        result["non2xx"] = int(non2xx.group(1))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        result["errors"] = sum(int(n) for n in socket_errors.groups())
+    for pct in ("50", "90", "99"):
+        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if match:
+            value, unit = float(match.group(1)), match.group(2)
+            result[f"p{pct}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    return result
+
+
+def count_logs(name):
+    code = ("import pymongo,sys; c=pymongo.MongoClient(sys.argv[1]);"
+            "print(c.logs.logs.count_documents({'name': sys.argv[2]}))")
+    out = subprocess.run([sys.executable, "-c", code, MONGO, name], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def compare_direct(action, transport, requests=2000, concurrency=1):
+    args = [str(BROKER_BIN), "compare", "--direct", "--json", "--action", action,
+            "--requests", str(requests), "--concurrency", str(concurrency), "--transports", transport]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["results"][0]
+
+
+def scenario(rows, name, target, run):
+    """Runs one scenario, recording CPU seconds per service while it ran."""
+    log(f"{name} …")
+    before = {svc: cpu_seconds(pid) for svc, pid in pids().items()}
+    started = time.monotonic()
+    result = run()
+    wall = time.monotonic() - started
+    after = {svc: cpu_seconds(pid) for svc, pid in pids().items()}
+    busiest = sorted(((after[s] - before[s]) / wall, s) for s in before)[::-1][:2]
+    result["cpu"] = ", ".join(f"{svc} {share * 100:.0f}%" for share, svc in busiest)
+    result["name"], result["target"] = name, target
+    rows.append(result)
+    log(f"{name}: {result}")
+    return result
+
+
+def machine():
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Linux {platform.release()}; "
+            f"wrk {CONNECTIONS} connections, 2 threads, {SECONDS} s per scenario, on the same machine")
+
+
+def main():
+    if not shutil.which("wrk"):
+        log("installing wrk from Debian")
+        subprocess.run(["bash", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk"],
+                       check=True)
+    subprocess.run([str(STACK), "up"], env=ENV, check=True)
+    try:
+        run(ROOT / "README.md")
+    finally:
+        subprocess.run([str(STACK), "down"], env=ENV, check=False)
+
+
+def run(readme):
+    time.sleep(2)
+    idle = {svc: rss_mib(pid) for svc, pid in pids().items()}
+    rows = []
+    tag = uuid.uuid4().hex[:8]
+
+    def log_body(name, transport=None):
+        body = {"action": "log", "log": {"name": name, "data": "bench"}}
+        if transport:
+            body["transport"] = transport
+        return body
+
+    scenario(rows, "`POST /` (Hit the broker)", "≥ 110k req/s", lambda: wrk(f"{BROKER}/", None))
+
+    event_name = f"bench-event-{tag}"
+
+    def events():
+        result = wrk(f"{BROKER}/handle", log_body(event_name))
+        accepted = result["total"] - result["non2xx"]
+        deadline = time.monotonic() + 600
+        stored = count_logs(event_name)
+        while stored < accepted and time.monotonic() < deadline:
+            time.sleep(1)
+            stored = count_logs(event_name)
+        result["note"] = f"{accepted} answered 202, {stored} stored after the listener drained"
+        return result
+
+    scenario(rows, "`/handle` log, no transport (AMQP event)", "≥ 5k req/s; every 202 stored", events)
+    for transport in ("http", "rpc", "grpc", "amqp"):
+        target = "≥ 3k req/s" if transport != "amqp" else "(request/reply; no target)"
+        scenario(rows, f"`/handle` log over {transport}", target,
+                 lambda t=transport: wrk(f"{BROKER}/handle", log_body(f"bench-{t}-{tag}", t)))
+    scenario(rows, "`/log-gRPC`", "(Go: 1.7k)", lambda: wrk(f"{BROKER}/log-gRPC", log_body(f"bench-lg-{tag}")))
+    scenario(rows, "logger `POST /log` direct", "(Go: 2.3k)",
+             lambda: wrk(f"{LOGGER}/log", {"name": f"bench-direct-{tag}", "data": "bench"}))
+
+    def auth_with_root_probe():
+        auth_body = {"action": "auth", "auth": {"email": "admin@example.com", "password": "verysecret"}}
+        env = dict(os.environ, BODY=json.dumps(auth_body))
+        load = subprocess.Popen(["wrk", "-t1", "-c8", f"-d{SECONDS + 2}s", "-s", str(LUA), f"{BROKER}/handle"],
+                                env=env, stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        probe = wrk(f"{BROKER}/", None, connections=8, seconds=SECONDS, threads=1)
+        out = load.communicate()[0]
+        auth_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        probe["note"] = f"auth meanwhile: {auth_rps:.1f} req/s at 8 connections (bcrypt cost 12)"
+        return probe
+
+    scenario(rows, "`POST /` while auth runs at full load", "p99 < 10 ms", auth_with_root_probe)
+
+    overhead = []
+    for transport in ("http", "amqp", "rpc", "grpc"):
+        through = wrk(f"{BROKER}/handle", {"action": "ping", "transport": transport},
+                      connections=1, seconds=max(3, SECONDS // 2), threads=1)
+        direct = compare_direct("ping", transport)
+        overhead.append((transport, through["p50"], direct["p50_ms"]))
+        log(f"ping {transport}: through broker p50 {through['p50']:.3f} ms, direct {direct['p50_ms']:.3f} ms")
+
+    time.sleep(10)
+    after = {svc: rss_mib(pid) for svc, pid in pids().items()}
+    write_readme(readme, rows, overhead, idle, after)
+
+
+def fmt(value, digits=2):
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def write_readme(readme, rows, overhead, idle, after):
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {machine()}.", ""]
+    lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
+              "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {fmt(r['rps'], 0)} | {fmt(r.get('p50'))} | {fmt(r.get('p99'))} | "
+                     f"{r['non2xx'] + r['errors']} | {r['target']} | {r['cpu']} | {r.get('note', '')} |")
+    lines += ["", "`ping` (no database) at concurrency 1: through the broker (wrk → broker → worker) "
+              "against straight to the worker (`broker compare --direct`):", "",
+              "| transport | through the broker p50 ms | direct p50 ms | broker's cost µs | target |",
+              "| --- | ---: | ---: | ---: | --- |"]
+    for transport, through, direct in overhead:
+        lines.append(f"| {transport} | {through:.3f} | {direct:.3f} | {(through - direct) * 1000:.0f} | ≤ 100 µs |")
+    lines += ["", "| service | idle RSS MiB | RSS MiB 10 s after the load | target |", "| --- | ---: | ---: | --- |"]
+    for svc in SERVICES:
+        if svc in idle:
+            lines.append(f"| {svc} | {idle[svc]:.1f} | {after.get(svc, 0):.1f} | < 15 MiB |")
+    table = "\n".join(lines)
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+    else:
+        text += f"\n## Benchmark\n\n{start}\n{table}\n{end}\n"
+    readme.write_text(text)
+    log("README.md updated")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
