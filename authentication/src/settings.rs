@@ -13,6 +13,10 @@ pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
 pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
 /// Env var: Postgres connection URL (the original's name).
 pub const ENV_DSN: &str = "DSN";
+/// Env var: file holding the Postgres URL (a Docker/Swarm secret).
+pub const ENV_DSN_FILE: &str = "DSN_FILE";
+/// Env var: file holding the seed user's password.
+pub const ENV_SEED_PASSWORD_FILE: &str = "SEED_PASSWORD_FILE";
 /// Env var: how long a query waits for a connection.
 pub const ENV_PG_TIMEOUT_MS: &str = "PG_TIMEOUT_MS";
 /// Env var: most Postgres connections.
@@ -50,6 +54,9 @@ pub struct Settings {
     /// Postgres URL. The database is created when missing.
     #[arg(long, env = ENV_DSN, default_value = "postgres://postgres:password@127.0.0.1:5432/users", hide_env_values = true)]
     pub dsn: Secret,
+    /// File holding the Postgres URL; wins over `DSN`.
+    #[arg(long, env = ENV_DSN_FILE)]
+    pub dsn_file: Option<std::path::PathBuf>,
     /// How long a query waits for a Postgres connection before the call fails
     /// with 503, in milliseconds.
     #[arg(long, env = ENV_PG_TIMEOUT_MS, default_value_t = 3000)]
@@ -68,6 +75,9 @@ pub struct Settings {
     /// your own, or an empty value to seed nobody).
     #[arg(long, env = ENV_SEED_PASSWORD, default_value = "verysecret", hide_default_value = true, hide_env_values = true)]
     pub seed_password: Secret,
+    /// File holding the seed user's password; wins over `SEED_PASSWORD`.
+    #[arg(long, env = ENV_SEED_PASSWORD_FILE)]
+    pub seed_password_file: Option<std::path::PathBuf>,
     /// The logger's HTTP base URL, for the `authentication` log entry of a login.
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
@@ -77,6 +87,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Replaces every secret given as a file (`*_FILE`) by the file's content.
+    pub fn resolve_secret_files(mut self) -> std::io::Result<Self> {
+        self.dsn = runtime::secret::resolve(&self.dsn, self.dsn_file.as_deref())?;
+        self.seed_password =
+            runtime::secret::resolve(&self.seed_password, self.seed_password_file.as_deref())?;
+        Ok(self)
+    }
+
     /// The settings from the environment and the defaults, without reading the
     /// command line (tests start from this and override what they need).
     pub fn from_env() -> Result<Self, clap::Error> {

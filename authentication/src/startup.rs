@@ -34,6 +34,7 @@ impl Application {
     /// Builds the pool (lazily connected) and bcrypt's dummy hash, and binds the
     /// HTTP, tarpc and gRPC ports.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = settings.resolve_secret_files()?;
         let (store, readiness) = UserStore::connect_lazy(
             &settings.dsn,
             Duration::from_millis(settings.pg_timeout_ms),

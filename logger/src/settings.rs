@@ -18,6 +18,8 @@ pub const ENV_MONGO_URL: &str = "MONGO_URL";
 pub const ENV_MONGO_USERNAME: &str = "MONGO_USERNAME";
 /// Env var: MongoDB password.
 pub const ENV_MONGO_PASSWORD: &str = "MONGO_PASSWORD";
+/// Env var: file holding the MongoDB password (a Docker/Swarm secret).
+pub const ENV_MONGO_PASSWORD_FILE: &str = "MONGO_PASSWORD_FILE";
 /// Env var: MongoDB database.
 pub const ENV_MONGO_DATABASE: &str = "MONGO_DATABASE";
 /// Env var: MongoDB server-selection and connect timeout.
@@ -57,6 +59,9 @@ pub struct Settings {
     /// MongoDB password for `mongo_username`.
     #[arg(long, env = ENV_MONGO_PASSWORD, hide_env_values = true)]
     pub mongo_password: Option<Secret>,
+    /// File holding the MongoDB password; wins over `MONGO_PASSWORD`.
+    #[arg(long, env = ENV_MONGO_PASSWORD_FILE)]
+    pub mongo_password_file: Option<std::path::PathBuf>,
     /// Database holding the `logs` collection.
     #[arg(long, env = ENV_MONGO_DATABASE, default_value = "logs")]
     pub mongo_database: String,

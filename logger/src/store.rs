@@ -105,7 +105,7 @@ impl LogStore {
     /// drained; await the returned handles to know every write was answered.
     pub async fn open(
         settings: &Settings,
-    ) -> Result<(Self, Vec<tokio::task::JoinHandle<()>>), mongodb::error::Error> {
+    ) -> anyhow::Result<(Self, Vec<tokio::task::JoinHandle<()>>)> {
         let mut options = ClientOptions::parse(&settings.mongo_url).await?;
         let timeout = Duration::from_millis(settings.mongo_timeout_ms);
         options.app_name = Some("flexiconnect-logger".into());

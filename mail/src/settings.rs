@@ -23,6 +23,8 @@ pub const ENV_MAIL_ENCRYPTION: &str = "MAIL_ENCRYPTION";
 pub const ENV_MAIL_USERNAME: &str = "MAIL_USERNAME";
 /// Env var: SMTP password.
 pub const ENV_MAIL_PASSWORD: &str = "MAIL_PASSWORD";
+/// Env var: file holding the SMTP password (a Docker/Swarm secret).
+pub const ENV_MAIL_PASSWORD_FILE: &str = "MAIL_PASSWORD_FILE";
 /// Env var: sender name.
 pub const ENV_FROM_NAME: &str = "FROM_NAME";
 /// Env var: sender address.
@@ -80,6 +82,9 @@ pub struct Settings {
     /// SMTP password.
     #[arg(long, env = ENV_MAIL_PASSWORD, default_value = "", hide_env_values = true)]
     pub mail_password: Secret,
+    /// File holding the SMTP password; wins over `MAIL_PASSWORD`.
+    #[arg(long, env = ENV_MAIL_PASSWORD_FILE)]
+    pub mail_password_file: Option<std::path::PathBuf>,
     /// Sender name on every mail.
     #[arg(long, env = ENV_FROM_NAME, default_value = "flexiconnect")]
     pub from_name: String,

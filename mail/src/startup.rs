@@ -47,7 +47,11 @@ pub struct Application {
 
 impl Application {
     /// Configures SMTP (no connection yet) and binds the HTTP, tarpc and gRPC ports.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.mail_password = runtime::secret::resolve(
+            &settings.mail_password,
+            settings.mail_password_file.as_deref(),
+        )?;
         let sender = Sender {
             name: settings.from_name.clone(),
             address: settings

@@ -171,7 +171,10 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
         ("AMQP_URL", testkit::amqp_url()),
         ("AMQP_NAMESPACE", app.amqp.namespace.clone()),
         // Nothing listens here: a direct run must not need the broker.
-        ("BROKER_URL", format!("http://127.0.0.1:{}", testkit::closed_port())),
+        (
+            "BROKER_URL",
+            format!("http://127.0.0.1:{}", testkit::closed_port()),
+        ),
     ];
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
@@ -183,7 +186,11 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
     })
     .await
     .expect("joined");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: CompareReport = serde_json::from_slice(&output.stdout).expect("a JSON report");
     assert_eq!(report.results.len(), 4);
     for r in report.results {
