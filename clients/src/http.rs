@@ -32,7 +32,9 @@ impl HttpWorkers {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .pool_max_idle_per_host(256)
+            .pool_max_idle_per_host(64)
+            // Idle keep-alive connections (and their buffers) go after a burst.
+            .pool_idle_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .build()?;
         Ok(Self { client, endpoints })

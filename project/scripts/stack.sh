@@ -8,6 +8,10 @@
 #   stack.sh status      what runs, on which port
 #   stack.sh browser     installs what the browser test needs (Debian's chromium,
 #                        playwright-core from npm; never a browser download)
+#   stack.sh deploy-tools installs what the deployment checks need (Debian's
+#                        caddy and docker-compose; the docker client)
+#   stack.sh caddy       runs Debian's Caddy with the top-level Caddyfile in front of
+#                        the local page and broker (page :8090, API Host: backend)
 #
 # A dependency already listening on its port (Postgres :5432, RabbitMQ :5672,
 # a Mongo-wire server :27017, an SMTP catcher :1025) is reused and never stopped
@@ -185,9 +189,30 @@ browser_tools() {
   fi
 }
 
+deploy_tools() {
+  command -v caddy >/dev/null || { log "deployment checks: installing Debian's caddy"; apt_install caddy; }
+  command -v docker-compose >/dev/null || { log "deployment checks: installing Debian's docker-compose"; apt_install docker-compose; }
+  command -v docker >/dev/null || { log "deployment checks: installing the docker client"; apt_install docker.io; }
+}
+
+CADDY_PORT="${CADDY_PORT:-8090}"
+
+caddy_up() {
+  deploy_tools
+  mkdir -p "$PIDS" "$LOGS"
+  log "caddy: page on http://localhost:$CADDY_PORT, the broker on Host backend:$CADDY_PORT"
+  PAGE_SITE="http://localhost:$CADDY_PORT" API_SITE="http://backend:$CADDY_PORT" \
+    FRONT_END="127.0.0.1:$FRONT_END_PORT" BROKER="127.0.0.1:$BROKER_PORT" \
+    nohup caddy run --adapter caddyfile --config "$ROOT/Caddyfile" >"$LOGS/caddy.log" 2>&1 &
+  echo $! >"$PIDS/caddy.pid"
+  wait_for_port "$CADDY_PORT" caddy 30
+  echo "  curl -s http://localhost:$CADDY_PORT/                      # the page"
+  echo "  curl -s -H 'Host: backend' -XPOST http://127.0.0.1:$CADDY_PORT/  # the broker"
+}
+
 # --- services -----------------------------------------------------------------
 
-SERVICES=(logger authentication mail listener broker front-end)
+SERVICES=(logger authentication mail listener broker front-end caddy)
 
 build() {
   log "building services ($PROFILE)"
@@ -278,5 +303,7 @@ case "${1:-}" in
   infra-down) infra_down ;;
   status) status ;;
   browser) browser_tools ;;
+  deploy-tools) deploy_tools ;;
+  caddy) caddy_up ;;
   *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -23,6 +23,7 @@ cd "$ROOT"
 trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 "$ROOT/project/scripts/stack.sh" infra
 "$ROOT/project/scripts/stack.sh" browser
+"$ROOT/project/scripts/stack.sh" deploy-tools
 
 echo "== rustfmt"
 cargo fmt --all --check

@@ -77,6 +77,8 @@ pub struct TestApp {
     pub services: Vec<Running>,
     pub broker: Option<Running>,
     pub listener: Option<Running>,
+    /// The listener's health server, once started.
+    pub listener_health: Option<String>,
 }
 
 /// What to start besides the broker.
@@ -191,6 +193,7 @@ impl TestApp {
             services,
             broker: None,
             listener: None,
+            listener_health: None,
         };
         if stack.listener {
             app.start_listener().await;
@@ -231,7 +234,9 @@ impl TestApp {
         let listener = listener::Application::build(settings)
             .await
             .expect("listener builds");
-        let health = format!("http://127.0.0.1:{}/health", listener.http_port());
+        let base = format!("http://127.0.0.1:{}", listener.http_port());
+        let health = format!("{base}/health");
+        self.listener_health = Some(base);
         self.listener = Some(Running::spawn(|stop| listener.run_until_stopped(stop)));
         // Ready once it consumes: its request queue exists from then on.
         wait_until_healthy(&health).await;

@@ -1,9 +1,14 @@
-//! The broker's tests: one binary, real logger, listener, RabbitMQ and Mongo-wire
-//! server; every test its own ports, database and AMQP namespace.
+//! The system's tests, through its entry point: one binary that starts the real
+//! services in-process (port 0) against real RabbitMQ, Postgres, the Mongo-wire
+//! server and the SMTP catcher; every test has its own ports, databases, AMQP
+//! namespace and mail recipients. Also here, because they need the whole system:
+//! the page in headless Chromium, Caddy in front of it, and the deployment files.
 
 mod auth;
 mod browser;
+mod caddy;
 mod compare;
+mod deploy;
 mod durability;
 mod errors;
 mod helpers;
