@@ -1,15 +1,10 @@
 //! The tarpc server (`Authentication::authenticate`).
 
-use futures::{StreamExt, future};
 use protocol::{
     Credentials, User, WorkerError,
     rpc::{Authentication, AuthenticationRequest, AuthenticationResponse},
 };
-use runtime::rpc::MAX_CONNECTIONS;
-use tarpc::{
-    context::Context,
-    server::{BaseChannel, Channel},
-};
+use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::service::Authenticator;
@@ -34,21 +29,5 @@ impl Authentication for RpcServer {
 
 /// Serves connections until `shutdown`.
 pub async fn serve(listener: RpcListener, auth: Authenticator, shutdown: CancellationToken) {
-    let server = RpcServer { auth };
-    let serving = listener
-        .filter_map(|conn| future::ready(conn.ok()))
-        .map(BaseChannel::with_defaults)
-        .map(|channel| {
-            channel
-                .execute(server.clone().serve())
-                .for_each(|call| async {
-                    tokio::spawn(call);
-                })
-        })
-        .buffer_unordered(MAX_CONNECTIONS)
-        .for_each(|()| async {});
-    tokio::select! {
-        () = serving => {}
-        () = shutdown.cancelled() => {}
-    }
+    runtime::serve_tarpc!(listener, RpcServer { auth }.serve(), shutdown)
 }

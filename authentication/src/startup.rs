@@ -115,24 +115,32 @@ impl Application {
                 }
             }
         };
-        let http = async {
-            let result = runtime::http::serve_until(self.http_server, shutdown.clone()).await;
-            shutdown.cancel();
-            result
-        };
-        let rpc = async {
-            rpc::serve(self.rpc_listener, self.auth.clone(), shutdown.clone()).await;
-            shutdown.cancel();
-        };
-        let grpc = async {
-            let result = grpc::serve(self.grpc_listener, self.auth.clone(), shutdown.clone()).await;
-            shutdown.cancel();
-            result
-        };
-        let ((), http, (), grpc) = tokio::join!(prepare, http, rpc, grpc);
+        let (http, stop) = (self.http_server, shutdown.clone());
+        let (rpc, rpc_auth, rpc_stop) = (self.rpc_listener, self.auth.clone(), shutdown.clone());
+        let (grpc, grpc_auth, grpc_stop) =
+            (self.grpc_listener, self.auth.clone(), shutdown.clone());
+        let servers = runtime::serve::together(
+            &shutdown,
+            vec![
+                (
+                    "HTTP",
+                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
+                ),
+                (
+                    "tarpc",
+                    Box::pin(async move {
+                        rpc::serve(rpc, rpc_auth, rpc_stop).await;
+                        Ok(())
+                    }),
+                ),
+                (
+                    "gRPC",
+                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_auth, grpc_stop).await?) }),
+                ),
+            ],
+        );
+        let ((), served) = tokio::join!(prepare, servers);
         tracing::info!("authentication stopped");
-        http.context("HTTP server failed")?;
-        grpc.context("gRPC server failed")?;
-        Ok(())
+        served
     }
 }

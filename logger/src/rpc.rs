@@ -1,15 +1,10 @@
 //! The tarpc server (`Logger::log_info`).
 
-use futures::{StreamExt, future};
 use protocol::{
     LogPayload, WorkerError,
     rpc::{Logger, LoggerRequest, LoggerResponse},
 };
-use runtime::rpc::MAX_CONNECTIONS;
-use tarpc::{
-    context::Context,
-    server::{BaseChannel, Channel},
-};
+use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -44,20 +39,5 @@ pub type RpcListener = runtime::rpc::RpcListener<LoggerRequest, LoggerResponse>;
 
 /// Serves connections until `shutdown`; a connection's in-flight calls finish.
 pub async fn serve(listener: RpcListener, store: LogStore, shutdown: CancellationToken) {
-    let server = RpcServer { store };
-    let serving = listener
-        .filter_map(|conn| future::ready(conn.ok()))
-        .map(BaseChannel::with_defaults)
-        .map(|channel| {
-            let server = server.clone();
-            channel.execute(server.serve()).for_each(|call| async {
-                tokio::spawn(call);
-            })
-        })
-        .buffer_unordered(MAX_CONNECTIONS)
-        .for_each(|()| async {});
-    tokio::select! {
-        () = serving => {}
-        () = shutdown.cancelled() => {}
-    }
+    runtime::serve_tarpc!(listener, RpcServer { store }.serve(), shutdown)
 }

@@ -89,24 +89,31 @@ impl Application {
     /// Serves until `shutdown` is cancelled (or one server fails, which stops the
     /// others), then waits for in-flight writes to be stored.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let stop_all = |result| {
-            shutdown.cancel();
-            result
-        };
-        let http = async {
-            stop_all(runtime::http::serve_until(self.http_server, shutdown.clone()).await)
-        };
-        let rpc = async {
-            rpc::serve(self.rpc_listener, self.store.clone(), shutdown.clone()).await;
-            stop_all(Ok(()))
-        };
-        let grpc = async {
-            let result =
-                grpc::serve(self.grpc_listener, self.store.clone(), shutdown.clone()).await;
-            shutdown.cancel();
-            result
-        };
-        let (http, rpc, grpc) = tokio::join!(http, rpc, grpc);
+        let (http, stop) = (self.http_server, shutdown.clone());
+        let (rpc, rpc_store, rpc_stop) = (self.rpc_listener, self.store.clone(), shutdown.clone());
+        let (grpc, grpc_store, grpc_stop) =
+            (self.grpc_listener, self.store.clone(), shutdown.clone());
+        let served = runtime::serve::together(
+            &shutdown,
+            vec![
+                (
+                    "HTTP",
+                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
+                ),
+                (
+                    "tarpc",
+                    Box::pin(async move {
+                        rpc::serve(rpc, rpc_store, rpc_stop).await;
+                        Ok(())
+                    }),
+                ),
+                (
+                    "gRPC",
+                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_store, grpc_stop).await?) }),
+                ),
+            ],
+        )
+        .await;
 
         drop(self.store);
         let drained = tokio::time::timeout(DRAIN_TIMEOUT, futures::future::join_all(self.writers));
@@ -114,9 +121,6 @@ impl Application {
             tracing::warn!("in-flight writes did not drain within {DRAIN_TIMEOUT:?}");
         }
         tracing::info!("logger stopped");
-        http.context("HTTP server failed")?;
-        rpc.context("tarpc server failed")?;
-        grpc.context("gRPC server failed")?;
-        Ok(())
+        served
     }
 }

@@ -1,15 +1,10 @@
 //! The tarpc server (`Mailer::send_mail`).
 
-use futures::{StreamExt, future};
 use protocol::{
     MailPayload, WorkerError,
     rpc::{Mailer, MailerRequest, MailerResponse},
 };
-use runtime::rpc::MAX_CONNECTIONS;
-use tarpc::{
-    context::Context,
-    server::{BaseChannel, Channel},
-};
+use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
 /// The service's bound tarpc listener.
@@ -36,21 +31,5 @@ pub async fn serve(
     mailer: crate::startup::Mailer,
     shutdown: CancellationToken,
 ) {
-    let server = RpcServer { mailer };
-    let serving = listener
-        .filter_map(|conn| future::ready(conn.ok()))
-        .map(BaseChannel::with_defaults)
-        .map(|channel| {
-            channel
-                .execute(server.clone().serve())
-                .for_each(|call| async {
-                    tokio::spawn(call);
-                })
-        })
-        .buffer_unordered(MAX_CONNECTIONS)
-        .for_each(|()| async {});
-    tokio::select! {
-        () = serving => {}
-        () = shutdown.cancelled() => {}
-    }
+    runtime::serve_tarpc!(listener, RpcServer { mailer }.serve(), shutdown)
 }

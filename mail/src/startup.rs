@@ -108,25 +108,33 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled; in-flight calls finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let http = async {
-            let result = runtime::http::serve_until(self.http_server, shutdown.clone()).await;
-            shutdown.cancel();
-            result
-        };
-        let rpc = async {
-            rpc::serve(self.rpc_listener, self.mailer.clone(), shutdown.clone()).await;
-            shutdown.cancel();
-        };
-        let grpc = async {
-            let result =
-                grpc::serve(self.grpc_listener, self.mailer.clone(), shutdown.clone()).await;
-            shutdown.cancel();
-            result
-        };
-        let (http, (), grpc) = tokio::join!(http, rpc, grpc);
+        let (http, stop) = (self.http_server, shutdown.clone());
+        let (rpc, rpc_mailer, rpc_stop) =
+            (self.rpc_listener, self.mailer.clone(), shutdown.clone());
+        let (grpc, grpc_mailer, grpc_stop) =
+            (self.grpc_listener, self.mailer.clone(), shutdown.clone());
+        let served = runtime::serve::together(
+            &shutdown,
+            vec![
+                (
+                    "HTTP",
+                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
+                ),
+                (
+                    "tarpc",
+                    Box::pin(async move {
+                        rpc::serve(rpc, rpc_mailer, rpc_stop).await;
+                        Ok(())
+                    }),
+                ),
+                (
+                    "gRPC",
+                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_mailer, grpc_stop).await?) }),
+                ),
+            ],
+        )
+        .await;
         tracing::info!("mail stopped");
-        http.context("HTTP server failed")?;
-        grpc.context("gRPC server failed")?;
-        Ok(())
+        served
     }
 }

@@ -109,7 +109,7 @@ def scenario(rows, name, target, run):
     result = run()
     wall = time.monotonic() - started
     after = {svc: cpu_seconds(pid) for svc, pid in pids().items()}
-    busiest = sorted(((after[s] - before[s]) / wall, s) for s in before)[::-1][:2]
+    busiest = [b for b in sorted(((after[s] - before[s]) / wall, s) for s in before)[::-1][:2] if b[0] >= 0.01]
     result["cpu"] = ", ".join(f"{svc} {share * 100:.0f}%" for share, svc in busiest)
     result["name"], result["target"] = name, target
     rows.append(result)

@@ -13,6 +13,7 @@
 //! - [`http`]: actix-web helpers: serve until cancelled, read a size-limited body,
 //!   answer with the contract's JSON error body.
 //! - [`rpc`]: binding a tarpc server.
+//! - [`serve`]: run a service's servers together; [`serve_tarpc!`] serves a tarpc listener.
 //! - [`secret`]: a setting that prints as `[redacted]`.
 //! - [`amqp`]: connect to RabbitMQ and declare the contract's exchanges and queues.
 
@@ -21,5 +22,13 @@ pub mod http;
 pub mod retry;
 pub mod rpc;
 pub mod secret;
+pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
+
+/// Re-exports for [`serve_tarpc!`]; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures;
+    pub use tarpc;
+}
