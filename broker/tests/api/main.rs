@@ -11,6 +11,7 @@ mod compare;
 mod deploy;
 mod durability;
 mod errors;
+mod fuzz;
 mod helpers;
 mod log;
 mod mail;
