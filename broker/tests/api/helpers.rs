@@ -314,10 +314,25 @@ impl TestApp {
 
 /// Starts a logger on port 0 writing into `database`.
 pub async fn spawn_logger(database: &str) -> (Running, WorkerAddrs) {
+    let any = WorkerAddrs {
+        http: "http://127.0.0.1:0".into(),
+        rpc: "127.0.0.1:0".into(),
+        grpc: "http://127.0.0.1:0".into(),
+    };
+    spawn_logger_at(database, &any).await
+}
+
+/// Starts a logger again on the ports of `addrs` (a restart).
+pub async fn spawn_logger_on(database: &str, addrs: &WorkerAddrs) -> Running {
+    spawn_logger_at(database, addrs).await.0
+}
+
+async fn spawn_logger_at(database: &str, addrs: &WorkerAddrs) -> (Running, WorkerAddrs) {
+    let bind = |url: &str| url.trim_start_matches("http://").to_owned();
     let mut settings = logger::Settings::from_env().expect("logger settings");
-    settings.http_addr = "127.0.0.1:0".into();
-    settings.rpc_addr = "127.0.0.1:0".into();
-    settings.grpc_addr = "127.0.0.1:0".into();
+    settings.http_addr = bind(&addrs.http);
+    settings.rpc_addr = bind(&addrs.rpc);
+    settings.grpc_addr = bind(&addrs.grpc);
     settings.http_workers = 1;
     settings.mongo_url = testkit::mongo_url();
     settings.mongo_database = database.to_owned();

@@ -11,6 +11,7 @@ mod compare;
 mod deploy;
 mod durability;
 mod errors;
+mod faults;
 mod fuzz;
 mod helpers;
 mod log;
