@@ -217,7 +217,8 @@ impl AmqpClient {
     }
 
     async fn connect(&self) -> lapin::Result<Session> {
-        let connection = runtime::amqp::connect(&self.url, "broker").await?;
+        let connection =
+            runtime::amqp::connect(&self.url, &self.names.connection_name("broker")).await?;
         let setup = connection.create_channel().await?;
         runtime::amqp::declare_event_topology(&setup, &self.names).await?;
 

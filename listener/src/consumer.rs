@@ -45,9 +45,10 @@ impl Consumer {
     /// lost, until `shutdown` is cancelled. Returns once in-flight messages are done.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let url = self.settings.amqp.amqp_url.clone();
+        let name = self.names.connection_name("listener");
         loop {
             let connecting = runtime::retry::until_ok("rabbitmq", &shutdown, || {
-                runtime::amqp::connect(&url, "listener")
+                runtime::amqp::connect(&url, &name)
             });
             let Some(connection) = connecting.await else {
                 return;

@@ -35,6 +35,8 @@ pub const LOG_ROUTING_KEYS: [&str; 3] = ["log.INFO", "log.WARNING", "log.ERROR"]
 /// The names of every exchange and queue, optionally suffixed by a namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmqpNames {
+    /// The namespace the names carry (empty: the original names).
+    pub namespace: String,
     /// Topic exchange of log events (`logs_topic`).
     pub logs_exchange: String,
     /// The listener's durable event queue.
@@ -59,11 +61,24 @@ impl AmqpNames {
             }
         };
         Self {
+            namespace: namespace.to_owned(),
             logs_exchange: name(LOGS_EXCHANGE),
             logs_queue: name(LOGS_QUEUE),
             dead_letter_exchange: name(DEAD_LETTER_EXCHANGE),
             dead_letter_queue: name(DEAD_LETTER_QUEUE),
             request_queue: name(REQUEST_QUEUE),
+        }
+    }
+}
+
+impl AmqpNames {
+    /// The name a service's connection shows in RabbitMQ: the service, and the
+    /// namespace when there is one (so one stack's connections can be told apart).
+    pub fn connection_name(&self, service: &str) -> String {
+        if self.namespace.is_empty() {
+            service.to_owned()
+        } else {
+            format!("{service} {}", self.namespace)
         }
     }
 }

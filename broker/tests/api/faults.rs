@@ -108,3 +108,90 @@ async fn the_broker_binary_exits_0_on_sigterm() {
         .expect("exit status");
     assert!(exit.success(), "{exit:?}");
 }
+
+/// Closes every RabbitMQ connection of this test's namespace, as
+/// `rabbitmqctl close_connection` does when an operator (or a network fault)
+/// cuts them. Only this test's connections: others run in parallel.
+async fn cut_rabbitmq_connections(namespace: &str) -> usize {
+    let listed = tokio::process::Command::new("rabbitmqctl")
+        .args(["list_connections", "--quiet", "pid", "client_properties"])
+        .output()
+        .await
+        .expect("rabbitmqctl runs (it comes with rabbitmq-server)");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let pids: Vec<String> = listed
+        .lines()
+        .filter(|line| line.contains(namespace))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect();
+    for pid in &pids {
+        let closed = tokio::process::Command::new("rabbitmqctl")
+            .args(["close_connection", pid, "cut by a fault test"])
+            .output()
+            .await
+            .expect("rabbitmqctl runs");
+        assert!(
+            closed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&closed.stderr)
+        );
+    }
+    pids.len()
+}
+
+#[tokio::test]
+async fn cut_rabbitmq_connections_lose_no_accepted_event_and_heal_themselves() {
+    let app = TestApp::spawn().await;
+    let name = testkit::unique_name("cut");
+    let mut accepted = Vec::new();
+    let mut cut = 0;
+    for i in 0..240 {
+        if i == 80 || i == 160 {
+            cut += cut_rabbitmq_connections(&app.amqp.namespace).await;
+        }
+        let (status, body) = app.log(None, &name, &i.to_string()).await;
+        match status {
+            202 => accepted.push(i.to_string()),
+            // While a connection is being rebuilt the broker may refuse, never lie.
+            503 => {}
+            other => panic!("event {i}: {other} {body:?}"),
+        }
+    }
+    assert!(
+        cut >= 4,
+        "the broker's and the listener's connections were cut twice ({cut})"
+    );
+    // Both sides reconnected by themselves: the last events were accepted...
+    assert!(
+        accepted.iter().any(|d| d == "239"),
+        "the broker publishes again"
+    );
+    // ...and every accepted event is stored (at least once).
+    let stored = app
+        .mongo
+        .wait_for_logs(
+            filter! {"name": &name},
+            accepted.len() as u64,
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(
+        stored >= accepted.len() as u64,
+        "{stored} stored of {} accepted",
+        accepted.len()
+    );
+    for data in &accepted {
+        let found = app
+            .mongo
+            .find_logs(filter! {"name": &name, "data": data})
+            .await;
+        assert!(!found.is_empty(), "accepted event {data} is stored");
+    }
+    // The request/reply path works again too (the listener consumes again).
+    let status = eventually(Duration::from_secs(10), 202, || async {
+        app.log(Some("amqp"), "after-cut", "rr").await.0
+    })
+    .await;
+    assert_eq!(status, 202);
+    app.teardown().await;
+}
