@@ -195,3 +195,125 @@ async fn cut_rabbitmq_connections_lose_no_accepted_event_and_heal_themselves() {
     assert_eq!(status, 202);
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn auth_and_mail_answer_503_while_postgres_or_smtp_is_gone_and_recover_by_themselves() {
+    let postgres_host = testkit::database_url()
+        .rsplit('@')
+        .next()
+        .expect("host:port")
+        .to_owned();
+    let postgres = testkit::TcpProxy::start(&postgres_host).await;
+    let (smtp_host, smtp_port) = testkit::smtp_addr();
+    let smtp = testkit::TcpProxy::start(&format!("{smtp_host}:{smtp_port}")).await;
+    let postgres_port = postgres.port();
+    let app = TestApp::spawn_tuned(
+        crate::helpers::Stack::ALL,
+        |auth| {
+            let dsn = auth
+                .dsn
+                .expose()
+                .replace(&postgres_host, &format!("127.0.0.1:{postgres_port}"));
+            auth.dsn = dsn.into();
+            auth.pg_timeout_ms = 500;
+        },
+        |mail| {
+            mail.mail_host = "127.0.0.1".into();
+            mail.mail_port = smtp.port();
+        },
+    )
+    .await;
+    let login = || async {
+        app.auth(Some("grpc"), "admin@example.com", "verysecret")
+            .await
+            .0
+    };
+    let mail = || async {
+        let body = serde_json::json!({"to": "recover@example.com", "subject": "s", "message": "m"});
+        app.mail(Some("rpc"), body).await.0
+    };
+    assert_eq!(eventually(Duration::from_secs(10), 202, login).await, 202);
+    assert_eq!(mail().await, 202);
+
+    postgres.cut();
+    smtp.cut();
+    for (what, status) in [("auth", login().await), ("mail", mail().await)] {
+        assert_eq!(status, 503, "{what} while its dependency is gone");
+    }
+
+    postgres.restore();
+    smtp.restore();
+    assert_eq!(
+        eventually(Duration::from_secs(10), 202, login).await,
+        202,
+        "auth recovers"
+    );
+    assert_eq!(
+        eventually(Duration::from_secs(10), 202, mail).await,
+        202,
+        "mail recovers"
+    );
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn the_listener_waits_for_rabbitmq_instead_of_exiting() {
+    let rabbit_host = testkit::amqp_url()
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("host:port in TEST_AMQP_URL")
+        .to_owned();
+    let rabbit = testkit::TcpProxy::start(&rabbit_host).await;
+    rabbit.cut();
+    let app = TestApp::spawn_with(crate::helpers::Stack {
+        listener: false,
+        ..crate::helpers::Stack::ALL
+    })
+    .await;
+
+    let mut settings = listener::Settings::from_env().expect("settings");
+    settings.http_addr = "127.0.0.1:0".into();
+    settings.amqp.amqp_url =
+        testkit::amqp_url().replace(&rabbit_host, &format!("127.0.0.1:{}", rabbit.port()));
+    settings.amqp.amqp_namespace = app.amqp.namespace.clone();
+    settings.logger_url = app.logger_addrs.http.clone();
+    let listener = listener::Application::build(settings)
+        .await
+        .expect("builds without RabbitMQ");
+    let health = format!("http://127.0.0.1:{}/health", listener.http_port());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(listener.run_until_stopped(stop.clone()));
+
+    let down = app
+        .client
+        .get(&health)
+        .send()
+        .await
+        .expect("health answers");
+    assert_eq!(
+        down.status().as_u16(),
+        503,
+        "not ready without RabbitMQ, but running"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!running.is_finished(), "the listener keeps waiting");
+
+    rabbit.restore();
+    let status = eventually(Duration::from_secs(15), 200, || async {
+        app.client
+            .get(&health)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    })
+    .await;
+    assert_eq!(status, 200, "connected once RabbitMQ is reachable");
+    let (status, body) = app.log(Some("amqp"), "late-start", "d").await;
+    assert_eq!(status, 202, "{body:?}");
+
+    stop.cancel();
+    running.await.expect("no panic").expect("clean exit");
+    app.teardown().await;
+}
