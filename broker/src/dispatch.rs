@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use clients::{CallError, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
+use clients::{CallError, breaker::Breaker, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use protocol::{Call, Dispatch, Transport, User, amqp::AmqpRequest};
 
 use crate::amqp::AmqpClient;
@@ -77,6 +77,50 @@ pub struct Dispatcher {
     pub amqp: AmqpClient,
     /// Deadline of one dispatch.
     pub timeout: Duration,
+    /// One circuit breaker per worker and transport.
+    pub breakers: Breakers,
+}
+
+/// The workers a call can go to.
+const WORKERS: [&str; 3] = ["logger", "authentication", "mail"];
+
+/// A circuit breaker for every worker × transport.
+pub struct Breakers(Vec<Breaker>);
+
+impl Breakers {
+    /// Breakers that open after `threshold` consecutive failures for `cool_down`.
+    pub fn new(threshold: u32, cool_down: Duration) -> Self {
+        Self(
+            WORKERS
+                .iter()
+                .flat_map(|w| {
+                    Transport::ALL
+                        .iter()
+                        .map(move |_| Breaker::new(w, threshold, cool_down))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, call: &Call, transport: Transport) -> &Breaker {
+        let worker = match call {
+            Call::Log(_) | Call::Ping => 0,
+            Call::Auth(_) => 1,
+            Call::Mail(_) => 2,
+        };
+        let transport = Transport::ALL
+            .iter()
+            .position(|t| *t == transport)
+            .unwrap_or_default();
+        &self.0[worker * Transport::ALL.len() + transport]
+    }
+}
+
+/// Whether a call may be sent again after it failed to reach its worker: only
+/// the ones that change nothing (a ping, a login check). A log entry or a mail
+/// is never repeated, so it cannot be stored or sent twice.
+fn safe_to_repeat(call: &Call) -> bool {
+    matches!(call, Call::Ping | Call::Auth(_))
 }
 
 impl Dispatcher {
@@ -89,9 +133,25 @@ impl Dispatcher {
             Call::Auth(_) | Call::Mail(_) | Call::Ping => Transport::Http,
         });
         let started = Instant::now();
-        let result = tokio::time::timeout(self.timeout, self.call(dispatch, transport))
+        let breaker = self.breakers.get(&dispatch.call, transport);
+        let attempt = async {
+            breaker.admit()?;
+            let mut result = self.call(dispatch, transport).await;
+            if matches!(result, Err(CallError::Unreachable(_))) && safe_to_repeat(&dispatch.call) {
+                // The request never reached the worker: one more try, after a moment.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                result = self.call(dispatch, transport).await;
+            }
+            breaker.record(&result);
+            result
+        };
+        let result = tokio::time::timeout(self.timeout, attempt)
             .await
-            .unwrap_or_else(|_| Err(CallError::Timeout(format!("the {transport} dispatch"))));
+            .unwrap_or_else(|_| {
+                let timeout = Err(CallError::Timeout(format!("the {transport} dispatch")));
+                breaker.record(&timeout);
+                timeout
+            });
         Dispatched {
             transport,
             elapsed: started.elapsed(),

@@ -19,7 +19,8 @@ pub enum BrokerError {
     /// The dispatch to a worker failed:
     /// the worker rejected the input → 400; bad credentials → 401;
     /// the worker failed or answered off-contract → 502;
-    /// the worker, its dependency or RabbitMQ is unreachable → 503; no answer in time → 504.
+    /// the worker, its dependency or RabbitMQ is unreachable, or its circuit is
+    /// open → 503; no answer in time → 504.
     #[error("{error}")]
     Call {
         /// The transport the call went over.
@@ -44,9 +45,9 @@ impl ResponseError for BrokerError {
                 CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => {
                     StatusCode::BAD_GATEWAY
                 }
-                CallError::Worker(WorkerError::Unavailable(_)) | CallError::Unreachable(_) => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
+                CallError::Worker(WorkerError::Unavailable(_))
+                | CallError::Unreachable(_)
+                | CallError::CircuitOpen(_) => StatusCode::SERVICE_UNAVAILABLE,
                 CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             },
         }

@@ -31,6 +31,10 @@ pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
 pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
 /// Env var: longest a comparison runs per transport.
 pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
+/// Env var: consecutive failures that open a worker's circuit.
+pub const ENV_BREAKER_THRESHOLD: &str = "BREAKER_THRESHOLD";
+/// Env var: how long an open circuit fails fast before a trial call.
+pub const ENV_BREAKER_COOL_DOWN_MS: &str = "BREAKER_COOL_DOWN_MS";
 /// Env var: AMQP channels used for publishing.
 pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
 
@@ -84,6 +88,13 @@ pub struct Settings {
     /// the client gets a 504.
     #[arg(long, env = ENV_DISPATCH_TIMEOUT_MS, default_value_t = 5000)]
     pub dispatch_timeout_ms: u64,
+    /// Consecutive failures to reach a worker (per transport) that open its
+    /// circuit: further calls fail fast with 503 until the cool-down passed.
+    #[arg(long, env = ENV_BREAKER_THRESHOLD, default_value_t = 5)]
+    pub breaker_threshold: u32,
+    /// How long an open circuit fails fast before one trial call, in milliseconds.
+    #[arg(long, env = ENV_BREAKER_COOL_DOWN_MS, default_value_t = 5000)]
+    pub breaker_cool_down_ms: u64,
     /// Longest a comparison runs per transport, in seconds; past it no new call is
     /// issued and the report covers what finished.
     #[arg(long, env = ENV_COMPARE_MAX_SECONDS, default_value_t = 60)]

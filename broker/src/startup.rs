@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     Settings,
     amqp::AmqpClient,
-    dispatch::Dispatcher,
+    dispatch::{Breakers, Dispatcher},
     routes::{self, BrokerState},
 };
 
@@ -125,5 +125,9 @@ pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
             timeout,
         ),
         timeout,
+        breakers: Breakers::new(
+            settings.breaker_threshold,
+            Duration::from_millis(settings.breaker_cool_down_ms),
+        ),
     })
 }

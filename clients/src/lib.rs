@@ -9,8 +9,10 @@
 //! - [`CallError`]: how a call can fail, whatever the transport.
 //! - [`http`]: reqwest with a keep-alive pool, to the workers' original paths.
 //! - [`rpc`]: a tarpc client that reconnects lazily after its connection broke.
+//! - [`breaker`]: a circuit breaker, so a dead worker costs fast failures.
 //! - [`grpc`]: tonic channels connected lazily (they reconnect by themselves).
 
+pub mod breaker;
 pub mod grpc;
 pub mod http;
 pub mod rpc;
@@ -32,13 +34,16 @@ pub enum CallError {
     /// The worker answered something that is not the contract.
     #[error("{0} sent an invalid answer")]
     Protocol(String),
+    /// Recent calls found the worker unreachable; this one was not tried.
+    #[error("{0} is unavailable (circuit open)")]
+    CircuitOpen(String),
 }
 
 impl CallError {
     /// Whether the same call may succeed later (a queue consumer keeps the message).
     pub fn is_transient(&self) -> bool {
         match self {
-            CallError::Unreachable(_) | CallError::Timeout(_) => true,
+            CallError::Unreachable(_) | CallError::Timeout(_) | CallError::CircuitOpen(_) => true,
             CallError::Worker(e) => e.is_transient(),
             CallError::Protocol(_) => false,
         }
@@ -50,7 +55,7 @@ impl From<CallError> for WorkerError {
     fn from(e: CallError) -> Self {
         match e {
             CallError::Worker(w) => w,
-            CallError::Unreachable(_) | CallError::Timeout(_) => {
+            CallError::Unreachable(_) | CallError::Timeout(_) | CallError::CircuitOpen(_) => {
                 WorkerError::Unavailable(e.to_string())
             }
             CallError::Protocol(_) => WorkerError::Failed(e.to_string()),

@@ -317,3 +317,48 @@ async fn the_listener_waits_for_rabbitmq_instead_of_exiting() {
     running.await.expect("no panic").expect("clean exit");
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn repeated_failures_open_the_circuit_which_closes_once_the_worker_is_back() {
+    let mut app = TestApp::spawn().await;
+    assert_eq!(app.log(Some("grpc"), "warm", "d").await.0, 202);
+    app.services.remove(0).stop().await;
+
+    // The default threshold: five failures to reach the logger over gRPC…
+    for _ in 0..5 {
+        let (status, body) = app.log(Some("grpc"), "n", "d").await;
+        assert_eq!(
+            (status, body.message.as_str()),
+            (503, "logger is unreachable")
+        );
+    }
+    // …then the circuit is open: a fast 503 without trying, on gRPC only.
+    let (status, body) = app.log(Some("grpc"), "n", "d").await;
+    assert_eq!(status, 503);
+    assert_eq!(body.message, "logger is unavailable (circuit open)");
+    let (_, other) = app.log(Some("http"), "n", "d").await;
+    assert_eq!(
+        other.message, "logger is unreachable",
+        "other transports have their own circuit"
+    );
+
+    app.services
+        .insert(0, spawn_logger_on(&app.mongo.name, &app.logger_addrs).await);
+    let (_, still_open) = app.log(Some("grpc"), "n", "d").await;
+    assert_eq!(
+        still_open.message, "logger is unavailable (circuit open)",
+        "open until the cool-down passed"
+    );
+
+    tokio::time::sleep(crate::helpers::BREAKER_COOL_DOWN + Duration::from_millis(100)).await;
+    // Half-open: one trial, which succeeds and closes the circuit.
+    let status = eventually(Duration::from_secs(5), 202, || async {
+        app.log(Some("grpc"), "after", "d").await.0
+    })
+    .await;
+    assert_eq!(status, 202);
+    for _ in 0..3 {
+        assert_eq!(app.log(Some("grpc"), "closed", "d").await.0, 202);
+    }
+    app.teardown().await;
+}

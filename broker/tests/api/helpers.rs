@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Deadline the test broker gives every dispatch.
 pub const DISPATCH_TIMEOUT: Duration = Duration::from_millis(2000);
+/// How long the test broker's open circuits fail fast.
+pub const BREAKER_COOL_DOWN: Duration = Duration::from_millis(500);
 
 /// A service running on the test's runtime.
 pub struct Running {
@@ -213,6 +215,7 @@ impl TestApp {
         settings.mail_rpc_addr = app.mail_addrs.rpc.clone();
         settings.mail_grpc_url = app.mail_addrs.grpc.clone();
         settings.dispatch_timeout_ms = DISPATCH_TIMEOUT.as_millis() as u64;
+        settings.breaker_cool_down_ms = BREAKER_COOL_DOWN.as_millis() as u64;
         let broker = flexi_broker::Application::build(settings)
             .await
             .expect("broker builds");

@@ -1,0 +1,142 @@
+//! A circuit breaker per worker and transport.
+//!
+//! After `threshold` consecutive failures that say the worker cannot be reached
+//! (connection refused, timeout, its own dependency down), the breaker *opens*:
+//! calls fail at once with [`CallError::CircuitOpen`] instead of each waiting for
+//! a refused connection or a timeout. After `cool_down` it lets one trial call
+//! through (*half-open*); a success closes it, a failure opens it again. Answers
+//! that prove the worker is up (a success, a 4xx, a failure of the call itself)
+//! reset the count.
+
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use crate::CallError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Closed { failures: u32 },
+    Open { until: Instant },
+    HalfOpen { trial_started: Instant },
+}
+
+/// One breaker; cheap to check on every call.
+#[derive(Debug)]
+pub struct Breaker {
+    worker: &'static str,
+    threshold: u32,
+    cool_down: Duration,
+    state: Mutex<State>,
+}
+
+impl Breaker {
+    /// A closed breaker for `worker` (named in its errors).
+    pub fn new(worker: &'static str, threshold: u32, cool_down: Duration) -> Self {
+        Self {
+            worker,
+            threshold: threshold.max(1),
+            cool_down,
+            state: Mutex::new(State::Closed { failures: 0 }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether a call may go: `Err` while open (or while a half-open trial runs).
+    pub fn admit(&self) -> Result<(), CallError> {
+        let mut state = self.state();
+        let now = Instant::now();
+        match *state {
+            State::Closed { .. } => Ok(()),
+            State::Open { until } if now >= until => {
+                tracing::info!(worker = self.worker, "circuit half-open: one trial call");
+                *state = State::HalfOpen { trial_started: now };
+                Ok(())
+            }
+            // A trial that never reported back (its caller went away) is replaced.
+            State::HalfOpen { trial_started } if now >= trial_started + self.cool_down => {
+                *state = State::HalfOpen { trial_started: now };
+                Ok(())
+            }
+            State::Open { .. } | State::HalfOpen { .. } => {
+                Err(CallError::CircuitOpen(self.worker.to_owned()))
+            }
+        }
+    }
+
+    /// Records how an admitted call ended.
+    pub fn record<T>(&self, result: &Result<T, CallError>) {
+        let mut state = self.state();
+        let down = matches!(result, Err(e) if e.is_transient());
+        *state = match (*state, down) {
+            (_, false) => {
+                if !matches!(*state, State::Closed { .. }) {
+                    tracing::info!(
+                        worker = self.worker,
+                        "circuit closed: the worker answers again"
+                    );
+                }
+                State::Closed { failures: 0 }
+            }
+            (State::Closed { failures }, true) if failures + 1 < self.threshold => State::Closed {
+                failures: failures + 1,
+            },
+            (_, true) => {
+                tracing::warn!(worker = self.worker, cool_down = ?self.cool_down, "circuit open: failing fast");
+                State::Open {
+                    until: Instant::now() + self.cool_down,
+                }
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> Result<(), CallError> {
+        Err(CallError::Unreachable("logger".into()))
+    }
+
+    #[test]
+    fn opens_after_the_threshold_half_opens_after_the_cool_down_and_closes_on_success() {
+        let breaker = Breaker::new("logger", 3, Duration::from_millis(30));
+        for _ in 0..3 {
+            assert!(breaker.admit().is_ok());
+            breaker.record(&down());
+        }
+        assert_eq!(
+            breaker.admit(),
+            Err(CallError::CircuitOpen("logger".into()))
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(breaker.admit().is_ok(), "one trial");
+        assert!(breaker.admit().is_err(), "only one trial at a time");
+        breaker.record(&Ok::<(), CallError>(()));
+        assert!(breaker.admit().is_ok());
+    }
+
+    #[test]
+    fn a_failed_trial_opens_it_again_and_answers_reset_the_count() {
+        let breaker = Breaker::new("logger", 2, Duration::from_millis(10));
+        breaker.record(&down());
+        breaker.record(&Err::<(), _>(CallError::Worker(
+            protocol::WorkerError::Invalid("x".into()),
+        )));
+        breaker.record(&down());
+        assert!(breaker.admit().is_ok(), "the 4xx reset the count");
+        breaker.record(&down());
+        assert!(breaker.admit().is_err());
+        std::thread::sleep(Duration::from_millis(15));
+        assert!(breaker.admit().is_ok());
+        breaker.record(&down());
+        assert!(breaker.admit().is_err(), "the failed trial opened it again");
+    }
+}
