@@ -39,4 +39,5 @@ pub mod telemetry;
 pub mod __private {
     pub use futures;
     pub use tarpc;
+    pub use tokio_util;
 }

@@ -30,7 +30,8 @@ pub async fn together(
 
 /// Serves a bound tarpc listener ([`crate::rpc::bind`]) until a shutdown token
 /// is cancelled: one task per call, at most [`crate::rpc::MAX_CONNECTIONS`]
-/// connections served at once.
+/// connections served at once. On shutdown it stops accepting connections and
+/// reading requests, then waits for the calls in flight to finish.
 ///
 /// A macro rather than a generic function: tarpc's `Serve::serve` is an `async
 /// fn` in a trait, so a generic function could not promise the compiler that the
@@ -45,12 +46,15 @@ macro_rules! serve_tarpc {
         use $crate::__private::futures::StreamExt as _;
         use $crate::__private::tarpc::server::Channel as _;
         let serve = $serve;
+        let in_flight = $crate::__private::tokio_util::task::TaskTracker::new();
+        let tracker = &in_flight;
         let serving = $listener
             .filter_map(|conn| $crate::__private::futures::future::ready(conn.ok()))
             .map($crate::__private::tarpc::server::BaseChannel::with_defaults)
             .map(|channel| {
-                channel.execute(serve.clone()).for_each(|call| async {
-                    ::tokio::spawn(call);
+                channel.execute(serve.clone()).for_each(move |call| {
+                    tracker.spawn(call);
+                    async {}
                 })
             })
             .buffer_unordered($crate::rpc::MAX_CONNECTIONS)
@@ -59,5 +63,7 @@ macro_rules! serve_tarpc {
             () = serving => {}
             () = $shutdown.cancelled() => {}
         }
+        in_flight.close();
+        in_flight.wait().await;
     }};
 }

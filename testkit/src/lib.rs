@@ -455,3 +455,53 @@ impl Drop for TcpProxy {
         self.accept.abort();
     }
 }
+
+/// Runs a service's binary with `env`, waits until `ready_path` on its
+/// `HTTP_ADDR` answers 2xx, sends it SIGTERM (what Docker and Swarm send), and
+/// returns how it exited. Panics if it does not become ready or does not stop
+/// within 15 s.
+pub async fn start_and_terminate(
+    binary: &str,
+    env: &[(&str, String)],
+    ready_path: &str,
+) -> std::process::ExitStatus {
+    let port = closed_port();
+    let mut child = tokio::process::Command::new(binary)
+        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("HTTP_WORKERS", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}{ready_path}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{binary} did not become ready at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().expect("running").to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success());
+    tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops within 15 s of SIGTERM")
+        .expect("an exit status")
+}

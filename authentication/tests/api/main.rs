@@ -205,3 +205,18 @@ async fn unknown_email_and_wrong_password_take_about_the_same_time() {
     auth.stop().await;
     postgres.drop().await;
 }
+
+#[tokio::test]
+async fn the_binary_exits_0_on_sigterm() {
+    let postgres = TestPostgres::new();
+    let env = [
+        ("RPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("DSN", postgres.dsn.clone()),
+        ("BCRYPT_COST", "4".to_owned()),
+    ];
+    let exit =
+        testkit::start_and_terminate(env!("CARGO_BIN_EXE_authentication"), &env, "/health").await;
+    assert!(exit.success(), "{exit:?}");
+    postgres.drop().await;
+}

@@ -74,38 +74,7 @@ async fn a_killed_logger_gives_fast_503s_queues_events_and_recovers_without_a_br
 
 #[tokio::test]
 async fn the_broker_binary_exits_0_on_sigterm() {
-    let port = testkit::closed_port();
-    let mut broker = tokio::process::Command::new(env!("CARGO_BIN_EXE_broker"))
-        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("HTTP_WORKERS", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the broker starts");
-    let client = reqwest::Client::new();
-    let ping = format!("http://127.0.0.1:{port}/ping");
-    let status = eventually(Duration::from_secs(10), 200, || async {
-        client
-            .get(&ping)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
-    })
-    .await;
-    assert_eq!(status, 200);
-
-    let pid = broker.id().expect("running").to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await;
-    assert!(killed.expect("kill runs").success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), broker.wait())
-        .await
-        .expect("stops within its shutdown timeout")
-        .expect("exit status");
+    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_broker"), &[], "/ping").await;
     assert!(exit.success(), "{exit:?}");
 }
 

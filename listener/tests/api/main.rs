@@ -266,3 +266,15 @@ async fn a_request_is_answered_on_its_reply_queue_with_its_correlation_id() {
     assert_eq!(stack.mongo.find_logs(log_filter(&name, "d")).await.len(), 1);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_binary_exits_0_on_sigterm() {
+    let amqp = TestAmqp::new();
+    let env = [
+        ("AMQP_URL", testkit::amqp_url()),
+        ("AMQP_NAMESPACE", amqp.namespace.clone()),
+    ];
+    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_listener"), &env, "/health").await;
+    assert!(exit.success(), "{exit:?}");
+    amqp.delete().await;
+}

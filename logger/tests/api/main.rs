@@ -299,3 +299,17 @@ async fn ping_and_health_answer_when_mongodb_is_up() {
     assert_eq!(health.status().as_u16(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_binary_exits_0_on_sigterm() {
+    let mongo = TestMongo::new().await;
+    let env = [
+        ("RPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("MONGO_URL", testkit::mongo_url()),
+        ("MONGO_DATABASE", mongo.name.clone()),
+    ];
+    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_logger"), &env, "/health").await;
+    assert!(exit.success(), "{exit:?}");
+    mongo.drop().await;
+}

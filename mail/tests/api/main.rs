@@ -120,3 +120,13 @@ async fn an_unreachable_smtp_server_is_unavailable_not_failed() {
     stop.cancel();
     task.await.expect("no panic").expect("clean exit");
 }
+
+#[tokio::test]
+async fn the_binary_exits_0_on_sigterm() {
+    let env = [
+        ("RPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
+    ];
+    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_mail"), &env, "/ping").await;
+    assert!(exit.success(), "{exit:?}");
+}
