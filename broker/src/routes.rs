@@ -20,12 +20,22 @@ pub struct BrokerState {
 }
 
 /// Registers the routes.
+/// Every path answers the methods it does not serve with a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ping", web::get().to(runtime::http::ping))
-        .route("/", web::post().to(hit))
-        .route("/handle", web::post().to(handle))
-        .route("/log-gRPC", web::post().to(log_grpc))
-        .route("/compare", web::post().to(compare));
+    let resource = |path: &str, allow: &'static str, route: actix_web::Route| {
+        web::resource(path)
+            .route(route)
+            .default_service(runtime::http::method_not_allowed(allow))
+    };
+    cfg.service(resource(
+        "/ping",
+        "GET, HEAD",
+        web::get().to(runtime::http::ping),
+    ))
+    .service(resource("/", "POST", web::post().to(hit)))
+    .service(resource("/handle", "POST", web::post().to(handle)))
+    .service(resource("/log-gRPC", "POST", web::post().to(log_grpc)))
+    .service(resource("/compare", "POST", web::post().to(compare)));
 }
 
 /// `POST /` → 200 `{"error":false,"message":"Hit the broker"}`.

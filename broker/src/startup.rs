@@ -45,6 +45,7 @@ impl Application {
                 .wrap(cors())
                 .app_data(state.clone())
                 .configure(routes::routes)
+                .default_service(web::to(runtime::http::not_found))
         })
         .disable_signals()
         .shutdown_timeout(10)

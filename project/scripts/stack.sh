@@ -8,8 +8,9 @@
 #   stack.sh status      what runs, on which port
 #   stack.sh browser     installs what the browser test needs (Debian's chromium,
 #                        playwright-core from npm; never a browser download)
-#   stack.sh deploy-tools installs what the deployment checks need (Debian's
-#                        caddy and docker-compose; the docker client)
+#   stack.sh deploy-tools installs what the deployment and API checks need
+#                        (Debian's caddy, docker-compose and docker client;
+#                        PyPI's schemathesis)
 #   stack.sh caddy       runs Debian's Caddy with the top-level Caddyfile in front of
 #                        the local page and broker (page :8090, API Host: backend)
 #
@@ -190,6 +191,7 @@ browser_tools() {
 }
 
 deploy_tools() {
+  command -v schemathesis >/dev/null || { log "API checks: installing schemathesis from PyPI"; python3 -m pip install --quiet schemathesis; hash -r; }
   command -v caddy >/dev/null || { log "deployment checks: installing Debian's caddy"; apt_install caddy; }
   command -v docker-compose >/dev/null || { log "deployment checks: installing Debian's docker-compose"; apt_install docker-compose; }
   command -v docker >/dev/null || { log "deployment checks: installing the docker client"; apt_install docker.io; }

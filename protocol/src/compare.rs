@@ -54,6 +54,10 @@ impl Comparison {
     pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
         let raw: RawCompare =
             serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
+        // `transports` says where to run; a `transport` is ignored, but must be valid.
+        if let Some(transport) = raw.call.transport.as_deref() {
+            transport.parse::<Transport>()?;
+        }
         if !(1..=MAX_REQUESTS).contains(&raw.requests) {
             return Err(RequestError::Invalid(format!(
                 "requests must be between 1 and {MAX_REQUESTS}"
@@ -154,6 +158,7 @@ mod tests {
             r#"{"action":"ping","transports":["smtp"]}"#,
             r#"{"action":"ping","requests":-1}"#,
             r#"{"action":"log"}"#,
+            r#"{"action":"ping","transport":"AAA"}"#,
         ] {
             assert!(parse(body).is_err(), "{body} accepted");
         }

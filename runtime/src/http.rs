@@ -68,6 +68,24 @@ pub fn error_response(status: StatusCode, message: impl Into<String>) -> HttpRes
     HttpResponse::build(status).json(JsonResponse::<()>::error(message))
 }
 
+/// The answer to a method a path does not serve: 405 with the JSON error body
+/// and the `Allow` header naming the method it does serve (RFC 9110).
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move || async move {
+        let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static(allow),
+        );
+        response
+    })
+}
+
+/// The answer to a path nothing serves: 404 with the JSON error body.
+pub async fn not_found() -> HttpResponse {
+    error_response(StatusCode::NOT_FOUND, "not found")
+}
+
 /// Answers `GET /ping` (the heartbeat every service exposes).
 pub async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body(".")

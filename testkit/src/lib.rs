@@ -227,16 +227,20 @@ pub fn smtp_addr() -> (String, u16) {
     (host.to_owned(), port.parse().expect("TEST_SMTP_ADDR port"))
 }
 
-/// A mail as MailDev's HTTP API shows it.
+/// A mail as MailDev's HTTP API shows it (fields MailDev leaves out, for odd
+/// mails other tests send, are empty).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct CaughtMail {
     /// MailDev's id.
     pub id: String,
     /// Senders.
+    #[serde(default)]
     pub from: Vec<CaughtAddress>,
     /// Recipients.
+    #[serde(default)]
     pub to: Vec<CaughtAddress>,
     /// Subject line.
+    #[serde(default)]
     pub subject: String,
     /// The HTML part, if any.
     pub html: Option<String>,
@@ -248,6 +252,7 @@ pub struct CaughtMail {
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct CaughtAddress {
     /// The address.
+    #[serde(default)]
     pub address: String,
     /// The display name.
     #[serde(default)]

@@ -216,6 +216,7 @@ impl TestApp {
         settings.mail_grpc_url = app.mail_addrs.grpc.clone();
         settings.dispatch_timeout_ms = DISPATCH_TIMEOUT.as_millis() as u64;
         settings.breaker_cool_down_ms = BREAKER_COOL_DOWN.as_millis() as u64;
+        settings.compare_max_seconds = 2;
         let broker = flexi_broker::Application::build(settings)
             .await
             .expect("broker builds");

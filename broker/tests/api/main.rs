@@ -16,4 +16,5 @@ mod fuzz;
 mod helpers;
 mod log;
 mod mail;
+mod openapi;
 mod ping;
