@@ -3,16 +3,17 @@
 
 use std::time::Duration;
 
-use actix_web::{dev::Server, web};
+use actix_web::web;
 use anyhow::Context;
-use tokio::net::TcpListener;
+use protocol::rpc::{AuthenticationRequest, AuthenticationResponse};
+use runtime::serve::Listeners;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Settings, grpc,
     http::{self, HttpState},
     password::Hasher,
-    rpc::{self, RpcListener},
+    rpc,
     service::Authenticator,
     store::{Readiness, UserStore},
 };
@@ -22,12 +23,7 @@ pub struct Application {
     settings: Settings,
     auth: Authenticator,
     readiness: Readiness,
-    http_server: Server,
-    http_port: u16,
-    rpc_listener: RpcListener,
-    rpc_port: u16,
-    grpc_listener: TcpListener,
-    grpc_port: u16,
+    listeners: Listeners<AuthenticationRequest, AuthenticationResponse>,
 }
 
 impl Application {
@@ -54,46 +50,39 @@ impl Application {
             auth: auth.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
-        let (http_server, http_port) =
-            runtime::http::bind_server(&settings.http_addr, settings.http_workers, move |cfg| {
-                cfg.app_data(state.clone());
-                http::routes(cfg);
-            })?;
-        let rpc_listener = runtime::rpc::bind(&settings.rpc_addr)
-            .await
-            .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
-        let rpc_port = rpc_listener.local_addr().port();
-        let grpc_listener = TcpListener::bind(&settings.grpc_addr)
-            .await
-            .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
-        let grpc_port = grpc_listener.local_addr()?.port();
+        let routes = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone());
+            http::routes(cfg);
+        };
+        let listeners = Listeners::bind(
+            (&settings.http_addr, settings.http_workers, routes),
+            &settings.rpc_addr,
+            &settings.grpc_addr,
+        )
+        .await?;
+        let (http_port, rpc_port, grpc_port) = listeners.ports();
         tracing::info!(http_port, rpc_port, grpc_port, "authentication bound");
         Ok(Self {
             settings,
             auth,
             readiness,
-            http_server,
-            http_port,
-            rpc_listener,
-            rpc_port,
-            grpc_listener,
-            grpc_port,
+            listeners,
         })
     }
 
     /// The bound HTTP port.
     pub fn http_port(&self) -> u16 {
-        self.http_port
+        self.listeners.ports().0
     }
 
     /// The bound tarpc port.
     pub fn rpc_port(&self) -> u16 {
-        self.rpc_port
+        self.listeners.ports().1
     }
 
     /// The bound gRPC port.
     pub fn grpc_port(&self) -> u16 {
-        self.grpc_port
+        self.listeners.ports().2
     }
 
     /// Prepares the database (retrying with backoff until Postgres answers) and
@@ -115,29 +104,11 @@ impl Application {
                 }
             }
         };
-        let (http, stop) = (self.http_server, shutdown.clone());
-        let (rpc, rpc_auth, rpc_stop) = (self.rpc_listener, self.auth.clone(), shutdown.clone());
-        let (grpc, grpc_auth, grpc_stop) =
-            (self.grpc_listener, self.auth.clone(), shutdown.clone());
-        let servers = runtime::serve::together(
+        let (rpc_auth, grpc_auth) = (self.auth.clone(), self.auth.clone());
+        let servers = self.listeners.serve(
             &shutdown,
-            vec![
-                (
-                    "HTTP",
-                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
-                ),
-                (
-                    "tarpc",
-                    Box::pin(async move {
-                        rpc::serve(rpc, rpc_auth, rpc_stop).await;
-                        Ok(())
-                    }),
-                ),
-                (
-                    "gRPC",
-                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_auth, grpc_stop).await?) }),
-                ),
-            ],
+            |listener, stop| rpc::serve(listener, rpc_auth, stop),
+            |listener, stop| grpc::serve(listener, grpc_auth, stop),
         );
         let ((), served) = tokio::join!(prepare, servers);
         tracing::info!("authentication stopped");

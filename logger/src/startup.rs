@@ -3,15 +3,17 @@
 
 use std::time::Duration;
 
-use actix_web::{dev::Server, web};
+use actix_web::web;
 use anyhow::Context;
-use tokio::{net::TcpListener, task::JoinHandle};
+use protocol::rpc::{LoggerRequest, LoggerResponse};
+use runtime::serve::Listeners;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Settings, grpc,
     http::{self, HttpState},
-    rpc::{self, RpcListener},
+    rpc,
     store::LogStore,
 };
 
@@ -20,12 +22,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The logger, bound and ready to serve.
 pub struct Application {
-    http_server: Server,
-    http_port: u16,
-    rpc_listener: RpcListener,
-    rpc_port: u16,
-    grpc_listener: TcpListener,
-    grpc_port: u16,
+    listeners: Listeners<LoggerRequest, LoggerResponse>,
     store: LogStore,
     writers: Vec<JoinHandle<()>>,
 }
@@ -41,31 +38,21 @@ impl Application {
             store: store.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
-        let (http_server, http_port) =
-            runtime::http::bind_server(&settings.http_addr, settings.http_workers, move |cfg| {
-                cfg.app_data(state.clone())
-                    .app_data(runtime::http::query_config());
-                http::routes(cfg);
-            })?;
-
-        let rpc_listener = runtime::rpc::bind(&settings.rpc_addr)
-            .await
-            .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
-        let rpc_port = rpc_listener.local_addr().port();
-
-        let grpc_listener = TcpListener::bind(&settings.grpc_addr)
-            .await
-            .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
-        let grpc_port = grpc_listener.local_addr()?.port();
-
+        let routes = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone())
+                .app_data(runtime::http::query_config());
+            http::routes(cfg);
+        };
+        let listeners = Listeners::bind(
+            (&settings.http_addr, settings.http_workers, routes),
+            &settings.rpc_addr,
+            &settings.grpc_addr,
+        )
+        .await?;
+        let (http_port, rpc_port, grpc_port) = listeners.ports();
         tracing::info!(http_port, rpc_port, grpc_port, database = %settings.mongo_database, "logger bound");
         Ok(Self {
-            http_server,
-            http_port,
-            rpc_listener,
-            rpc_port,
-            grpc_listener,
-            grpc_port,
+            listeners,
             store,
             writers,
         })
@@ -73,47 +60,31 @@ impl Application {
 
     /// The bound HTTP port.
     pub fn http_port(&self) -> u16 {
-        self.http_port
+        self.listeners.ports().0
     }
 
     /// The bound tarpc port.
     pub fn rpc_port(&self) -> u16 {
-        self.rpc_port
+        self.listeners.ports().1
     }
 
     /// The bound gRPC port.
     pub fn grpc_port(&self) -> u16 {
-        self.grpc_port
+        self.listeners.ports().2
     }
 
     /// Serves until `shutdown` is cancelled (or one server fails, which stops the
     /// others), then waits for in-flight writes to be stored.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let (http, stop) = (self.http_server, shutdown.clone());
-        let (rpc, rpc_store, rpc_stop) = (self.rpc_listener, self.store.clone(), shutdown.clone());
-        let (grpc, grpc_store, grpc_stop) =
-            (self.grpc_listener, self.store.clone(), shutdown.clone());
-        let served = runtime::serve::together(
-            &shutdown,
-            vec![
-                (
-                    "HTTP",
-                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
-                ),
-                (
-                    "tarpc",
-                    Box::pin(async move {
-                        rpc::serve(rpc, rpc_store, rpc_stop).await;
-                        Ok(())
-                    }),
-                ),
-                (
-                    "gRPC",
-                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_store, grpc_stop).await?) }),
-                ),
-            ],
-        )
-        .await;
+        let (rpc_store, grpc_store) = (self.store.clone(), self.store.clone());
+        let served = self
+            .listeners
+            .serve(
+                &shutdown,
+                |listener, stop| rpc::serve(listener, rpc_store, stop),
+                |listener, stop| grpc::serve(listener, grpc_store, stop),
+            )
+            .await;
 
         drop(self.store);
         let drained = tokio::time::timeout(DRAIN_TIMEOUT, futures::future::join_all(self.writers));

@@ -1,9 +1,12 @@
 //! [`Application`]: binds every port in `build`, serves until stopped.
 
-use actix_web::{dev::Server, web};
+use actix_web::web;
 use anyhow::Context;
-use protocol::MailPayload;
-use tokio::net::TcpListener;
+use protocol::{
+    MailPayload,
+    rpc::{MailerRequest, MailerResponse},
+};
+use runtime::serve::Listeners;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -12,7 +15,7 @@ use crate::{
     grpc,
     http::{self, HttpState},
     message::{self, Sender},
-    rpc::{self, RpcListener},
+    rpc,
     sender::Smtp,
 };
 
@@ -37,12 +40,7 @@ impl Mailer {
 /// The mail service, bound and ready to serve.
 pub struct Application {
     mailer: Mailer,
-    http_server: Server,
-    http_port: u16,
-    rpc_listener: RpcListener,
-    rpc_port: u16,
-    grpc_listener: TcpListener,
-    grpc_port: u16,
+    listeners: Listeners<MailerRequest, MailerResponse>,
 }
 
 impl Application {
@@ -66,74 +64,47 @@ impl Application {
             mailer: mailer.clone(),
             max_body_bytes: settings.max_body_bytes,
         });
-        let (http_server, http_port) =
-            runtime::http::bind_server(&settings.http_addr, settings.http_workers, move |cfg| {
-                cfg.app_data(state.clone());
-                http::routes(cfg);
-            })?;
-        let rpc_listener = runtime::rpc::bind(&settings.rpc_addr)
-            .await
-            .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
-        let rpc_port = rpc_listener.local_addr().port();
-        let grpc_listener = TcpListener::bind(&settings.grpc_addr)
-            .await
-            .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
-        let grpc_port = grpc_listener.local_addr()?.port();
+        let routes = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone());
+            http::routes(cfg);
+        };
+        let listeners = Listeners::bind(
+            (&settings.http_addr, settings.http_workers, routes),
+            &settings.rpc_addr,
+            &settings.grpc_addr,
+        )
+        .await?;
+        let (http_port, rpc_port, grpc_port) = listeners.ports();
         tracing::info!(http_port, rpc_port, grpc_port, smtp = %settings.mail_host, "mail bound");
-        Ok(Self {
-            mailer,
-            http_server,
-            http_port,
-            rpc_listener,
-            rpc_port,
-            grpc_listener,
-            grpc_port,
-        })
+        Ok(Self { mailer, listeners })
     }
 
     /// The bound HTTP port.
     pub fn http_port(&self) -> u16 {
-        self.http_port
+        self.listeners.ports().0
     }
 
     /// The bound tarpc port.
     pub fn rpc_port(&self) -> u16 {
-        self.rpc_port
+        self.listeners.ports().1
     }
 
     /// The bound gRPC port.
     pub fn grpc_port(&self) -> u16 {
-        self.grpc_port
+        self.listeners.ports().2
     }
 
     /// Serves until `shutdown` is cancelled; in-flight calls finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let (http, stop) = (self.http_server, shutdown.clone());
-        let (rpc, rpc_mailer, rpc_stop) =
-            (self.rpc_listener, self.mailer.clone(), shutdown.clone());
-        let (grpc, grpc_mailer, grpc_stop) =
-            (self.grpc_listener, self.mailer.clone(), shutdown.clone());
-        let served = runtime::serve::together(
-            &shutdown,
-            vec![
-                (
-                    "HTTP",
-                    Box::pin(async move { Ok(runtime::http::serve_until(http, stop).await?) }),
-                ),
-                (
-                    "tarpc",
-                    Box::pin(async move {
-                        rpc::serve(rpc, rpc_mailer, rpc_stop).await;
-                        Ok(())
-                    }),
-                ),
-                (
-                    "gRPC",
-                    Box::pin(async move { Ok(grpc::serve(grpc, grpc_mailer, grpc_stop).await?) }),
-                ),
-            ],
-        )
-        .await;
+        let (rpc_mailer, grpc_mailer) = (self.mailer.clone(), self.mailer);
+        let served = self
+            .listeners
+            .serve(
+                &shutdown,
+                |listener, stop| rpc::serve(listener, rpc_mailer, stop),
+                |listener, stop| grpc::serve(listener, grpc_mailer, stop),
+            )
+            .await;
         tracing::info!("mail stopped");
         served
     }
