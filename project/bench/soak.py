@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The soak run: each transport under steady load for a while, nothing more.
+
+    python3 project/bench/soak.py        # or: make -C project soak
+
+Starts the local stack in release mode (reusing running infrastructure,
+stopping afterwards only what it started), then for each transport sends
+`/handle` log calls at a fixed concurrency for SOAK_SECONDS (default 60) with
+wrk, and records errors, throughput, and every service's memory (RSS) before
+and after. Replaces the section between the soak markers of README.md.
+A measurement, not a test: nothing fails on a number.
+"""
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import bench
+
+SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
+CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
+
+
+def main():
+    subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
+    try:
+        run(bench.ROOT / "README.md")
+    finally:
+        subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
+
+
+def run(readme):
+    time.sleep(2)
+    tag = uuid.uuid4().hex[:8]
+    rows = []
+    for transport in ("http", "amqp", "rpc", "grpc"):
+        before = {svc: bench.rss_mib(pid) for svc, pid in bench.pids().items()}
+        body = {"action": "log", "transport": transport, "log": {"name": f"soak-{transport}-{tag}", "data": "soak"}}
+        bench.log(f"soak {transport}: {SECONDS} s at concurrency {CONCURRENCY} …")
+        result = bench.wrk(f"{bench.BROKER}/handle", body, connections=CONCURRENCY, seconds=SECONDS)
+        time.sleep(5)
+        after = {svc: bench.rss_mib(pid) for svc, pid in bench.pids().items()}
+        rows.append((transport, result, before, after))
+        bench.log(f"soak {transport}: {result}")
+    write(readme, rows)
+
+
+def write(readme, rows):
+    services = [s for s in bench.SERVICES if s in rows[0][2]]
+    lines = [f"Soaked {time.strftime('%Y-%m-%d')} by `make -C project soak`: `/handle` log, "
+             f"{SECONDS} s per transport at concurrency {CONCURRENCY}, on {bench.machine()}.", "",
+             "| transport | requests | errors | req/s | p99 ms | RSS before → 5 s after, MiB |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for transport, r, before, after in rows:
+        memory = ", ".join(f"{s} {before[s]:.1f} → {after.get(s, 0):.1f}" for s in services)
+        lines.append(f"| {transport} | {r['total']:,} | {r['non2xx'] + r['errors']} | {r['rps']:,.0f} | "
+                     f"{bench.fmt(r.get('p99'))} | {memory} |")
+    table = "\n".join(lines)
+    text = readme.read_text()
+    start, end = "<!-- soak:start -->", "<!-- soak:end -->"
+    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+    readme.write_text(text)
+    bench.log("README.md updated")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
