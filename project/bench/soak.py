@@ -50,7 +50,8 @@ def run(readme):
 def write(readme, rows):
     services = [s for s in bench.SERVICES if s in rows[0][2]]
     lines = [f"Soaked {time.strftime('%Y-%m-%d')} by `make -C project soak`: `/handle` log, "
-             f"{SECONDS} s per transport at concurrency {CONCURRENCY}, on {bench.machine()}.", "",
+             f"{SECONDS} s per transport at concurrency {CONCURRENCY} (wrk, 2 threads), "
+             f"on {bench.machine().split(';')[0]}.", "",
              "| transport | requests | errors | req/s | p99 ms | RSS before → 5 s after, MiB |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for transport, r, before, after in rows:
