@@ -11,7 +11,11 @@ use crate::helpers::TestApp;
 async fn the_broker_matches_its_openapi_description() {
     let app = TestApp::spawn().await;
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.yaml");
+    // schemathesis keeps a cache where it runs: not in the source tree.
+    let scratch = std::env::temp_dir().join(testkit::unique_name("schemathesis"));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
     let output = tokio::process::Command::new("schemathesis")
+        .current_dir(&scratch)
         .arg("run")
         .arg(&spec)
         .args([
@@ -38,5 +42,6 @@ async fn the_broker_matches_its_openapi_description() {
         "schemathesis found failures:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let _ = std::fs::remove_dir_all(scratch);
     app.teardown().await;
 }
