@@ -23,22 +23,21 @@ pub enum LoggerError {
     Store(#[from] StoreError),
 }
 
-impl From<LoggerError> for WorkerError {
-    fn from(e: LoggerError) -> Self {
-        match e {
+impl LoggerError {
+    /// The contract's view of the error, shared by every transport.
+    pub fn to_worker_error(&self) -> WorkerError {
+        match self {
             LoggerError::Body(b) => WorkerError::Invalid(b.to_string()),
             LoggerError::Malformed(_) | LoggerError::Invalid(_) => {
-                WorkerError::Invalid(e.to_string())
+                WorkerError::Invalid(self.to_string())
             }
             LoggerError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
-                WorkerError::Unavailable(e.to_string())
+                WorkerError::Unavailable(self.to_string())
             }
-            LoggerError::Store(StoreError::Failed(_)) => WorkerError::Failed(e.to_string()),
+            LoggerError::Store(StoreError::Failed(_)) => WorkerError::Failed(self.to_string()),
         }
     }
-}
 
-impl LoggerError {
     /// Logs the error with its cause chain (the client only sees the message).
     pub fn log(&self) {
         match self {
@@ -48,13 +47,18 @@ impl LoggerError {
     }
 }
 
+impl From<LoggerError> for WorkerError {
+    fn from(e: LoggerError) -> Self {
+        e.to_worker_error()
+    }
+}
+
 impl ResponseError for LoggerError {
     fn status_code(&self) -> StatusCode {
         let code = match self {
             LoggerError::Body(BodyError::TooLarge(_)) => 413,
-            LoggerError::Body(BodyError::Incomplete(_)) => 400,
             // A worker answers its own failures with 500; the broker turns it into 502.
-            _ => WorkerError::from(self.clone_kind()).http_status(),
+            other => other.to_worker_error().http_status(),
         };
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -62,17 +66,5 @@ impl ResponseError for LoggerError {
     fn error_response(&self) -> HttpResponse {
         self.log();
         error_response(self.status_code(), self.to_string())
-    }
-}
-
-impl LoggerError {
-    /// A copy good enough to classify (`BodyError` is not `Clone`).
-    fn clone_kind(&self) -> LoggerError {
-        match self {
-            LoggerError::Body(b) => LoggerError::Malformed(b.to_string()),
-            LoggerError::Malformed(m) => LoggerError::Malformed(m.clone()),
-            LoggerError::Invalid(m) => LoggerError::Invalid(m.clone()),
-            LoggerError::Store(s) => LoggerError::Store(s.clone()),
-        }
     }
 }
