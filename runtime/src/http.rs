@@ -91,8 +91,8 @@ pub async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body(".")
 }
 
-/// JSON config whose errors use the contract's error body (for the few handlers
-/// that take `web::Json` or `web::Query`).
+/// Query-string extraction whose errors use the contract's error body (for the
+/// handlers that take `web::Query`).
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
         let message = format!("invalid query string: {err}");
