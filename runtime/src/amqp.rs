@@ -4,17 +4,43 @@
 //! idempotent), so an event published while the listener has never run still lands
 //! in the listener's durable queue and is stored once it starts.
 
+use std::io;
+
 use lapin::{
     Channel, Connection, ConnectionProperties, ExchangeKind,
     options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
     types::{AMQPValue, FieldTable},
+    uri::AMQPUri,
 };
 use protocol::amqp::{AmqpNames, LOG_ROUTING_KEYS};
 
+/// The largest AMQP frame we ask for when the URL does not say (`?frame_max=`).
+///
+/// lapin keeps a receive and a send buffer of 32 frames each per connection,
+/// zero-filled up front. At RabbitMQ's default frame size (128 KiB) that is 8 MiB
+/// resident per connection, more than the rest of a service together. Our messages
+/// are small JSON bodies; a larger one is split into several frames. At 8 KiB (the
+/// smallest frame lapin buffers for) a connection's buffers take 512 KiB.
+pub const DEFAULT_FRAME_MAX: u32 = 8 * 1024;
+
+/// Parses an AMQP URL, filling in [`DEFAULT_FRAME_MAX`] unless the URL sets
+/// `frame_max` itself.
+pub fn parse_url(url: &str) -> Result<AMQPUri, String> {
+    let mut uri: AMQPUri = url.parse()?;
+    uri.query.frame_max.get_or_insert(DEFAULT_FRAME_MAX);
+    Ok(uri)
+}
+
 /// Opens a connection named after the service (shown in RabbitMQ's management UI).
 pub async fn connect(url: &str, service: &str) -> lapin::Result<Connection> {
+    let uri = parse_url(url).map_err(|reason| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("invalid AMQP URL: {reason}"),
+        )
+    })?;
     let properties = ConnectionProperties::default().with_connection_name(service.into());
-    Connection::connect(url, properties).await
+    Connection::connect_uri(uri, properties).await
 }
 
 /// Declares the durable `logs_topic` exchange, the listener's durable queue bound
@@ -109,7 +135,8 @@ pub const ENV_AMQP_NAMESPACE: &str = "AMQP_NAMESPACE";
 #[derive(Debug, Clone, clap::Args)]
 pub struct AmqpSettings {
     /// RabbitMQ URL (the original's is `amqp://guest:guest@rabbitmq`).
-    #[arg(long, env = ENV_AMQP_URL, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    /// `?frame_max=` overrides [`DEFAULT_FRAME_MAX`]. Checked at startup.
+    #[arg(long, env = ENV_AMQP_URL, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true, value_parser = valid_url)]
     pub amqp_url: String,
     /// Suffix for every exchange and queue name (`logs_topic.<ns>`); empty means the
     /// original names. Lets two stacks, or parallel tests, share one RabbitMQ.
@@ -121,5 +148,34 @@ impl AmqpSettings {
     /// The exchange and queue names these settings select.
     pub fn names(&self) -> AmqpNames {
         AmqpNames::new(&self.amqp_namespace)
+    }
+}
+
+/// clap's check of `AMQP_URL`: a URL lapin cannot parse stops the service at
+/// startup instead of failing every reconnect.
+fn valid_url(url: &str) -> Result<String, String> {
+    parse_url(url).map(|_| url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_frame_size_applies_unless_the_url_sets_one() {
+        let uri = parse_url("amqp://guest:guest@127.0.0.1:5672/%2f").expect("valid");
+        assert_eq!(uri.query.frame_max, Some(DEFAULT_FRAME_MAX));
+        let uri = parse_url("amqp://127.0.0.1:5672/%2f?frame_max=131072").expect("valid");
+        assert_eq!(uri.query.frame_max, Some(131_072));
+    }
+
+    #[test]
+    fn an_invalid_url_is_refused_at_startup() {
+        let error = valid_url("http://not-amqp").expect_err("not an AMQP URL");
+        assert!(!error.is_empty());
+        assert_eq!(
+            valid_url("amqp://rabbitmq").as_deref(),
+            Ok("amqp://rabbitmq")
+        );
     }
 }

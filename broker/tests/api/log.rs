@@ -85,3 +85,23 @@ async fn log_grpc_keeps_the_originals_behaviour() {
     assert_eq!(stored[0].get_str("data").expect("data"), "via /log-gRPC");
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn an_entry_larger_than_an_amqp_frame_travels_both_amqp_paths() {
+    // The services ask RabbitMQ for small frames (runtime::amqp::DEFAULT_FRAME_MAX)
+    // to keep their buffers small; a larger body is split across frames.
+    let app = TestApp::spawn().await;
+    let data = "x".repeat(40 * runtime::amqp::DEFAULT_FRAME_MAX as usize);
+
+    for transport in [Some("amqp"), None] {
+        let name = unique_name("large");
+        let (status, body) = app.log(transport, &name, &data).await;
+        assert_eq!(status, 202, "{transport:?}: {body:?}");
+        let found = app
+            .mongo
+            .wait_for_logs(log_filter(&name, &data), 1, Duration::from_secs(10))
+            .await;
+        assert_eq!(found, 1, "{transport:?}: the whole entry is stored");
+    }
+    app.teardown().await;
+}
