@@ -3,7 +3,9 @@
 //! One connection per broker, opened on first use and rebuilt on the next call
 //! after it was lost. It holds a small pool of channels with publisher confirms
 //! (publishes are spread over them) and one exclusive reply queue whose consumer
-//! routes each reply to the waiting call by `correlation_id`.
+//! routes each reply to the waiting call by `correlation_id`. When that consumer
+//! ends (the connection was lost), every call still waiting on it fails at once
+//! with 503 instead of waiting for its timeout.
 
 use std::{
     collections::HashMap,
@@ -45,7 +47,6 @@ pub struct AmqpClient {
     channel_count: usize,
     timeout: Duration,
     session: RwLock<Option<Arc<Session>>>,
-    pending: Pending,
 }
 
 struct Session {
@@ -54,6 +55,8 @@ struct Session {
     next: AtomicUsize,
     reply_queue: String,
     replies_alive: Arc<AtomicBool>,
+    /// Calls waiting for a reply on this session's reply queue.
+    pending: Pending,
 }
 
 impl Session {
@@ -78,7 +81,6 @@ impl AmqpClient {
             channel_count: channel_count.max(1),
             timeout,
             session: RwLock::new(None),
-            pending: Arc::default(),
         }
     }
 
@@ -120,7 +122,11 @@ impl AmqpClient {
         let body = serde_json::to_vec(request).map_err(|_| CallError::Protocol(RABBITMQ.into()))?;
         let id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
-        let _waiting = PendingGuard::insert(&self.pending, id.clone(), tx);
+        let _waiting = PendingGuard::insert(&session.pending, id.clone(), tx);
+        if !session.replies_alive.load(Ordering::Relaxed) {
+            // The reply consumer ended before this call registered: no answer can come.
+            return Err(CallError::Unreachable(RABBITMQ.into()));
+        }
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_correlation_id(id.as_str().into())
@@ -254,9 +260,10 @@ impl AmqpClient {
             )
             .await?;
         let replies_alive = Arc::new(AtomicBool::new(true));
+        let pending = Pending::default();
         tokio::spawn(route_replies(
             replies,
-            self.pending.clone(),
+            pending.clone(),
             replies_alive.clone(),
         ));
         Ok(Session {
@@ -265,11 +272,14 @@ impl AmqpClient {
             next: AtomicUsize::new(0),
             reply_queue,
             replies_alive,
+            pending,
         })
     }
 }
 
-/// Hands each reply to the call waiting for its correlation id.
+/// Hands each reply to the call waiting for its correlation id. When the
+/// consumer ends, the session is marked unhealthy and every waiting call is
+/// released (its receiver sees the sender dropped: 503, not a timeout).
 async fn route_replies(mut replies: Consumer, pending: Pending, alive: Arc<AtomicBool>) {
     while let Some(delivery) = replies.next().await {
         let delivery = match delivery {
@@ -294,6 +304,17 @@ async fn route_replies(mut replies: Consumer, pending: Pending, alive: Arc<Atomi
         }
     }
     alive.store(false, Ordering::Relaxed);
+    let abandoned = std::mem::take(
+        &mut *pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    if !abandoned.is_empty() {
+        tracing::warn!(
+            calls = abandoned.len(),
+            "reply queue lost; failing the calls that were waiting on it"
+        );
+    }
 }
 
 /// Removes a waiting call from the table however the call ends (answer, timeout,

@@ -127,6 +127,7 @@ async fn an_unreachable_postgres_is_503_within_the_timeout() {
             auth.pg_timeout_ms = 300;
         },
         |_| {},
+        |_| {},
     )
     .await;
     for transport in ["http", "amqp", "rpc", "grpc"] {

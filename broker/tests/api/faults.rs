@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+use lapin::{options::BasicConsumeOptions, types::FieldTable};
 use testkit::filter;
 
-use crate::helpers::{DISPATCH_TIMEOUT, Running, TestApp, spawn_logger_on};
+use crate::helpers::{DISPATCH_TIMEOUT, Running, Stack, TestApp, spawn_logger_on};
 
 /// Retries `call` until it answers `expected` or `within` passes; the last status.
 async fn eventually<F, Fut>(within: Duration, expected: u16, mut call: F) -> u16
@@ -177,7 +179,7 @@ async fn auth_and_mail_answer_503_while_postgres_or_smtp_is_gone_and_recover_by_
     let smtp = testkit::TcpProxy::start(&format!("{smtp_host}:{smtp_port}")).await;
     let postgres_port = postgres.port();
     let app = TestApp::spawn_tuned(
-        crate::helpers::Stack::ALL,
+        Stack::ALL,
         |auth| {
             let dsn = auth
                 .dsn
@@ -190,6 +192,7 @@ async fn auth_and_mail_answer_503_while_postgres_or_smtp_is_gone_and_recover_by_
             mail.mail_host = "127.0.0.1".into();
             mail.mail_port = smtp.port();
         },
+        |_| {},
     )
     .await;
     let login = || async {
@@ -226,6 +229,53 @@ async fn auth_and_mail_answer_503_while_postgres_or_smtp_is_gone_and_recover_by_
 }
 
 #[tokio::test]
+async fn a_call_waiting_for_its_reply_fails_at_once_when_the_connection_is_cut() {
+    // A timeout long enough that only the cut can end the call before it.
+    let app = TestApp::spawn_tuned(
+        Stack::NONE,
+        |_| {},
+        |_| {},
+        |broker| broker.dispatch_timeout_ms = 60_000,
+    )
+    .await;
+    // Stands in for a listener that took the request and has not answered yet.
+    let connection = app.amqp.connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    runtime::amqp::declare_request_queue(&channel, &app.amqp.names)
+        .await
+        .expect("request queue declared");
+    let mut requests = channel
+        .basic_consume(
+            app.amqp.names.request_queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consuming requests");
+
+    let started = Instant::now();
+    let cut = async {
+        let held = requests.next().await.expect("the request arrives");
+        // Only the broker's connection carries the namespace in its name.
+        assert_eq!(cut_rabbitmq_connections(&app.amqp.namespace).await, 1);
+        held
+    };
+    let ((status, body), _held) = tokio::join!(app.log(Some("amqp"), "held", "d"), cut);
+
+    assert_eq!(status, 503, "{body:?}");
+    assert!(body.message.contains("RabbitMQ"), "{body:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "released by the cut, not by the timeout: {:?}",
+        started.elapsed()
+    );
+    drop(requests);
+    let _ = connection.close(200, "done".into()).await;
+    app.teardown().await;
+}
+
+#[tokio::test]
 async fn the_listener_waits_for_rabbitmq_instead_of_exiting() {
     let rabbit_host = testkit::amqp_url()
         .split('@')
@@ -235,9 +285,9 @@ async fn the_listener_waits_for_rabbitmq_instead_of_exiting() {
         .to_owned();
     let rabbit = testkit::TcpProxy::start(&rabbit_host).await;
     rabbit.cut();
-    let app = TestApp::spawn_with(crate::helpers::Stack {
+    let app = TestApp::spawn_with(Stack {
         listener: false,
-        ..crate::helpers::Stack::ALL
+        ..Stack::ALL
     })
     .await;
 

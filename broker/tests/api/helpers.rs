@@ -117,15 +117,17 @@ impl TestApp {
 
     /// The broker and the chosen workers; absent workers' addresses are closed ports.
     pub async fn spawn_with(stack: Stack) -> Self {
-        Self::spawn_tuned(stack, |_| {}, |_| {}).await
+        Self::spawn_tuned(stack, |_| {}, |_| {}, |_| {}).await
     }
 
     /// As [`TestApp::spawn_with`], with a chance to change the authentication and
-    /// mail settings (to point them at an unreachable Postgres or SMTP server).
+    /// mail settings (to point them at an unreachable Postgres or SMTP server) and
+    /// the broker's.
     pub async fn spawn_tuned(
         stack: Stack,
         tune_auth: impl FnOnce(&mut authentication::Settings),
         tune_mail: impl FnOnce(&mut mail::Settings),
+        tune_broker: impl FnOnce(&mut flexi_broker::Settings),
     ) -> Self {
         runtime::telemetry::init_for_tests();
         let mongo = TestMongo::new().await;
@@ -217,6 +219,7 @@ impl TestApp {
         settings.dispatch_timeout_ms = DISPATCH_TIMEOUT.as_millis() as u64;
         settings.breaker_cool_down_ms = BREAKER_COOL_DOWN.as_millis() as u64;
         settings.compare_max_seconds = 2;
+        tune_broker(&mut settings);
         let broker = flexi_broker::Application::build(settings)
             .await
             .expect("broker builds");

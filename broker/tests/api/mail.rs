@@ -116,6 +116,7 @@ async fn an_unreachable_smtp_server_is_503_within_the_timeout() {
         Stack::ALL,
         |_| {},
         |mail| mail.mail_port = testkit::closed_port(),
+        |_| {},
     )
     .await;
     for transport in ["http", "amqp", "rpc", "grpc"] {
