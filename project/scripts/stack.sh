@@ -229,9 +229,8 @@ start_service() { # name env...
     log "$name: already running"; return
   fi
   log "$name: starting"
-  # Two malloc arenas instead of eight per core: a service's memory returns near
-  # its idle size after a burst (see the README's benchmark).
-  env MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" "$@" nohup "$ROOT/target/$PROFILE/$name" >"$LOGS/$name.log" 2>&1 &
+  # Memory: every binary allocates with jemalloc, tuned in .cargo/config.toml.
+  env "$@" nohup "$ROOT/target/$PROFILE/$name" >"$LOGS/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
 }
 
