@@ -114,18 +114,14 @@ impl Consumer {
                         in_flight.spawn(self.clone().handle_event(delivery, shutdown.clone()));
                     }
                     Some(Err(error)) => break Err(error),
-                    None => break Err(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(
-                        lapin::ConnectionState::Closed,
-                    ))),
+                    None => break Err(consumer_ended()),
                 },
                 delivery = requests.next() => match delivery {
                     Some(Ok(delivery)) => {
                         in_flight.spawn(self.clone().handle_request(delivery, requests_channel.clone()));
                     }
                     Some(Err(error)) => break Err(error),
-                    None => break Err(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(
-                        lapin::ConnectionState::Closed,
-                    ))),
+                    None => break Err(consumer_ended()),
                 },
             }
         };
@@ -235,6 +231,11 @@ impl Consumer {
             tracing::warn!(%error, "ack of a request failed");
         }
     }
+}
+
+/// A consumer stream that ended: RabbitMQ cancelled it or the connection closed.
+fn consumer_ended() -> lapin::Error {
+    lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into()
 }
 
 async fn dead_letter(delivery: &Delivery, reason: &str) {
