@@ -53,10 +53,14 @@ def pids():
 
 
 def rss_mib(pid):
+    """Resident memory in MiB: the total, and its anonymous part (heap and stacks;
+    the rest is the binary's and the C library's pages)."""
+    fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("RssAnon", 0.0)
 
 
 def cpu_seconds(pid):
@@ -220,10 +224,12 @@ def write_readme(readme, rows, overhead, idle, after):
               "| --- | ---: | ---: | ---: | --- |"]
     for transport, through, direct in overhead:
         lines.append(f"| {transport} | {through:.3f} | {direct:.3f} | {(through - direct) * 1000:.0f} | ≤ 100 µs |")
-    lines += ["", "| service | idle RSS MiB | RSS MiB 10 s after the load | target |", "| --- | ---: | ---: | --- |"]
+    lines += ["", "| service | idle RSS MiB | RSS MiB 10 s after the load | of which anonymous (heap, stacks): idle → after | target |",
+              "| --- | ---: | ---: | ---: | --- |"]
     for svc in SERVICES:
         if svc in idle:
-            lines.append(f"| {svc} | {idle[svc]:.1f} | {after.get(svc, 0):.1f} | < 15 MiB |")
+            (rss_idle, anon_idle), (rss_after, anon_after) = idle[svc], after.get(svc, (0.0, 0.0))
+            lines.append(f"| {svc} | {rss_idle:.1f} | {rss_after:.1f} | {anon_idle:.1f} → {anon_after:.1f} | < 15 MiB |")
     table = "\n".join(lines)
     text = readme.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -55,7 +55,7 @@ def write(readme, rows):
              "| transport | requests | errors | req/s | p99 ms | RSS before → 5 s after, MiB |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for transport, r, before, after in rows:
-        memory = ", ".join(f"{s} {before[s]:.1f} → {after.get(s, 0):.1f}" for s in services)
+        memory = ", ".join(f"{s} {before[s][0]:.1f} → {after.get(s, (0.0, 0.0))[0]:.1f}" for s in services)
         lines.append(f"| {transport} | {r['total']:,} | {r['non2xx'] + r['errors']} | {r['rps']:,.0f} | "
                      f"{bench.fmt(r.get('p99'))} | {memory} |")
     table = "\n".join(lines)
