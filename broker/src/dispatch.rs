@@ -1,6 +1,9 @@
 //! One validated call → one transport, under one deadline, timed.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use clients::{CallError, breaker::Breaker, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use protocol::{Call, Dispatch, Transport, User, amqp::AmqpRequest};
@@ -66,6 +69,11 @@ pub struct Dispatched {
 }
 
 /// Long-lived clients of every transport.
+///
+/// A clone shares the RabbitMQ connection, the HTTP pool and the circuit
+/// breakers; [`Dispatcher::for_this_runtime`] gives it tarpc and gRPC
+/// connections of its own.
+#[derive(Clone)]
 pub struct Dispatcher {
     /// HTTP clients of the workers.
     pub http: HttpWorkers,
@@ -73,12 +81,12 @@ pub struct Dispatcher {
     pub rpc: RpcWorkers,
     /// gRPC clients of the workers.
     pub grpc: GrpcWorkers,
-    /// RabbitMQ client.
-    pub amqp: AmqpClient,
+    /// RabbitMQ client (one connection for the whole broker).
+    pub amqp: Arc<AmqpClient>,
     /// Deadline of one dispatch.
     pub timeout: Duration,
-    /// One circuit breaker per worker and transport.
-    pub breakers: Breakers,
+    /// One circuit breaker per worker and transport, shared by every clone.
+    pub breakers: Arc<Breakers>,
 }
 
 /// The workers a call can go to.
@@ -124,6 +132,17 @@ fn safe_to_repeat(call: &Call) -> bool {
 }
 
 impl Dispatcher {
+    /// A clone whose tarpc and gRPC connections are made from the calling
+    /// thread's runtime (an actix-web worker's), so their calls do not cross
+    /// threads. See [`GrpcWorkers::on_this_runtime`].
+    pub fn for_this_runtime(&self) -> Self {
+        Self {
+            rpc: self.rpc.on_this_runtime(),
+            grpc: self.grpc.on_this_runtime(),
+            ..self.clone()
+        }
+    }
+
     /// Runs one call over the transport it names (or its action's default) and
     /// times it. Never takes longer than the deadline.
     pub async fn dispatch(&self, dispatch: &Dispatch) -> Dispatched {

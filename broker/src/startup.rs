@@ -1,7 +1,7 @@
 //! [`Application`]: builds the transport clients, binds in `build` (tests bind
 //! port 0 and read it back), serves until the shutdown token is cancelled.
 
-use std::{net::TcpListener, time::Duration};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{App, HttpServer, dev::Server, http::header, web};
@@ -31,16 +31,21 @@ impl Application {
     /// use and reconnects by itself) and binds the HTTP port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let dispatcher = dispatcher(&settings)?;
-        let state = web::Data::new(BrokerState {
-            dispatcher,
-            max_body_bytes: settings.max_body_bytes,
-            compare_max_duration: Duration::from_secs(settings.compare_max_seconds),
-        });
+        let max_body_bytes = settings.max_body_bytes;
+        let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
 
         let listener = TcpListener::bind(&settings.http_addr)
             .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
+            // Runs once per actix-web worker, on its thread: each worker gets
+            // tarpc and gRPC connections of its own (RabbitMQ, HTTP and the
+            // circuit breakers stay shared).
+            let state = web::Data::new(BrokerState {
+                dispatcher: dispatcher.for_this_runtime(),
+                max_body_bytes,
+                compare_max_duration,
+            });
             App::new()
                 .wrap(cors())
                 .app_data(state.clone())
@@ -119,16 +124,16 @@ pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
             timeout,
         )
         .context("invalid gRPC URL")?,
-        amqp: AmqpClient::new(
+        amqp: Arc::new(AmqpClient::new(
             settings.amqp.amqp_url.clone(),
             settings.amqp.names(),
             settings.amqp_channels,
             timeout,
-        ),
+        )),
         timeout,
-        breakers: Breakers::new(
+        breakers: Arc::new(Breakers::new(
             settings.breaker_threshold,
             Duration::from_millis(settings.breaker_cool_down_ms),
-        ),
+        )),
     })
 }

@@ -35,6 +35,7 @@ pub struct GrpcWorkers {
     ping: Option<PingServiceClient<Channel>>,
     authentication: Option<AuthServiceClient<Channel>>,
     mail: Option<MailServiceClient<Channel>>,
+    endpoints: [Option<Endpoint>; 3],
     timeout: Duration,
 }
 
@@ -44,7 +45,7 @@ impl GrpcWorkers {
         endpoints: &GrpcEndpoints,
         timeout: Duration,
     ) -> Result<Self, tonic::transport::Error> {
-        let channel = |url: &str| -> Result<Option<Channel>, tonic::transport::Error> {
+        let endpoint = |url: &str| -> Result<Option<Endpoint>, tonic::transport::Error> {
             if url.is_empty() {
                 return Ok(None);
             }
@@ -53,19 +54,40 @@ impl GrpcWorkers {
                     .connect_timeout(timeout)
                     .tcp_nodelay(true)
                     .http2_keep_alive_interval(Duration::from_secs(30))
-                    .keep_alive_while_idle(true)
-                    .connect_lazy(),
+                    .keep_alive_while_idle(true),
             ))
         };
-        let logger = channel(&endpoints.logger)?;
-        Ok(Self {
+        let endpoints = [
+            endpoint(&endpoints.logger)?,
+            endpoint(&endpoints.authentication)?,
+            endpoint(&endpoints.mail)?,
+        ];
+        Ok(Self::connect_lazy(endpoints, timeout))
+    }
+
+    /// The same workers over channels of their own, made on the calling thread.
+    ///
+    /// A channel's connection task runs on the runtime that made the channel, and
+    /// every call is handed to it. An actix-web worker runs a runtime of its own
+    /// on one thread: with channels made there, a call stays on that thread
+    /// instead of waking another one and waiting to be woken back (about 100 µs
+    /// per call at low load).
+    pub fn on_this_runtime(&self) -> Self {
+        Self::connect_lazy(self.endpoints.clone(), self.timeout)
+    }
+
+    fn connect_lazy(endpoints: [Option<Endpoint>; 3], timeout: Duration) -> Self {
+        let channel = |i: usize| endpoints[i].as_ref().map(Endpoint::connect_lazy);
+        let logger = channel(0);
+        Self {
             // One HTTP/2 connection to the logger carries both of its services.
             ping: logger.clone().map(PingServiceClient::new),
             logger: logger.map(LogServiceClient::new),
-            authentication: channel(&endpoints.authentication)?.map(AuthServiceClient::new),
-            mail: channel(&endpoints.mail)?.map(MailServiceClient::new),
+            authentication: channel(1).map(AuthServiceClient::new),
+            mail: channel(2).map(MailServiceClient::new),
+            endpoints,
             timeout,
-        })
+        }
     }
 
     /// `logs.LogService/WriteLog`; the logger's result message once stored.

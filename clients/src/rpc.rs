@@ -37,6 +37,7 @@ pub struct RpcWorkers {
     logger: Arc<Reconnecting<LoggerClient>>,
     authentication: Arc<Reconnecting<AuthenticationClient>>,
     mail: Arc<Reconnecting<MailerClient>>,
+    endpoints: RpcEndpoints,
     timeout: Duration,
 }
 
@@ -47,8 +48,15 @@ impl RpcWorkers {
             logger: Reconnecting::new(&endpoints.logger),
             authentication: Reconnecting::new(&endpoints.authentication),
             mail: Reconnecting::new(&endpoints.mail),
+            endpoints: endpoints.clone(),
             timeout,
         }
+    }
+
+    /// The same workers over connections of their own, opened from the thread
+    /// that first uses them (see [`crate::grpc::GrpcWorkers::on_this_runtime`]).
+    pub fn on_this_runtime(&self) -> Self {
+        Self::new(&self.endpoints, self.timeout)
     }
 
     /// `Logger::log_info`; the logger's result message once stored.
