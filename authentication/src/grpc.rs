@@ -7,7 +7,6 @@ use protocol::{
         auth_service_server::{AuthService, AuthServiceServer},
     },
 };
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -43,12 +42,12 @@ impl AuthService for GrpcServer {
 
 /// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
 pub async fn serve(
-    listener: TcpListener,
+    incoming: TcpIncoming,
     auth: Authenticator,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(AuthServiceServer::new(GrpcServer { auth }))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

@@ -13,7 +13,6 @@ use protocol::{
         },
     },
 };
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -67,13 +66,13 @@ impl PingService for PingServer {
 
 /// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
 pub async fn serve(
-    listener: TcpListener,
+    incoming: TcpIncoming,
     store: LogStore,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(LogServiceServer::new(GrpcServer { store }))
         .add_service(PingServiceServer::new(PingServer))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

@@ -7,7 +7,6 @@ use protocol::{
         mail_service_server::{MailService, MailServiceServer},
     },
 };
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -48,12 +47,12 @@ impl MailService for GrpcServer {
 
 /// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
 pub async fn serve(
-    listener: TcpListener,
+    incoming: TcpIncoming,
     mailer: Mailer,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(MailServiceServer::new(GrpcServer { mailer }))
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

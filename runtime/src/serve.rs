@@ -50,6 +50,11 @@ macro_rules! serve_tarpc {
         let tracker = &in_flight;
         let serving = $listener
             .filter_map(|conn| $crate::__private::futures::future::ready(conn.ok()))
+            .map(|transport| {
+                // Small answers go out at once (see `Listeners::serve`).
+                let _ = transport.get_ref().set_nodelay(true);
+                transport
+            })
             .map($crate::__private::tarpc::server::BaseChannel::with_defaults)
             .map(|channel| {
                 channel.execute(serve.clone()).for_each(move |call| {
@@ -125,7 +130,7 @@ where
         self,
         shutdown: &CancellationToken,
         rpc: impl FnOnce(crate::rpc::RpcListener<Req, Resp>, CancellationToken) -> R + Send,
-        grpc: impl FnOnce(tokio::net::TcpListener, CancellationToken) -> G + Send,
+        grpc: impl FnOnce(tonic::transport::server::TcpIncoming, CancellationToken) -> G + Send,
     ) -> anyhow::Result<()>
     where
         R: Future<Output = ()> + Send,
@@ -134,7 +139,12 @@ where
         Req: Send,
         Resp: Send,
     {
-        let (http, rpc_listener, grpc_listener) = (self.http, self.rpc, self.grpc);
+        let (http, rpc_listener) = (self.http, self.rpc);
+        // Without TCP_NODELAY an answer written in several small pieces (an HTTP/2
+        // handshake, headers then data then trailers) waits for the peer's delayed
+        // ACK: ~40 ms now and then.
+        let grpc_listener =
+            tonic::transport::server::TcpIncoming::from(self.grpc).with_nodelay(Some(true));
         let (http_stop, rpc_stop, grpc_stop) =
             (shutdown.clone(), shutdown.clone(), shutdown.clone());
         together(
