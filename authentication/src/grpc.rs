@@ -40,7 +40,8 @@ impl AuthService for GrpcServer {
     }
 }
 
-/// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
+/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
+/// in-flight calls finish.
 pub async fn serve(
     incoming: TcpIncoming,
     auth: Authenticator,

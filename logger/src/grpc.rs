@@ -64,7 +64,8 @@ impl PingService for PingServer {
     }
 }
 
-/// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
+/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
+/// in-flight calls finish.
 pub async fn serve(
     incoming: TcpIncoming,
     store: LogStore,

@@ -45,7 +45,8 @@ impl MailService for GrpcServer {
     }
 }
 
-/// Serves gRPC on `listener` until `shutdown`, letting in-flight calls finish.
+/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
+/// in-flight calls finish.
 pub async fn serve(
     incoming: TcpIncoming,
     mailer: Mailer,
