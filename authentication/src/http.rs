@@ -1,8 +1,8 @@
 //! The HTTP API: `POST /authenticate`, `GET /ping`, `GET /health`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{Credentials, JsonResponse};
-use runtime::http::read_body;
+use runtime::http::{detach_headers, read_body, resource};
 
 use crate::{error::AuthError, service::Authenticator};
 
@@ -18,7 +18,10 @@ pub struct HttpState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(runtime::http::ping))
         .route("/health", web::get().to(health))
-        .route("/authenticate", web::post().to(authenticate));
+        .service(
+            resource("/authenticate", "POST", web::post().to(authenticate))
+                .wrap(from_fn(detach_headers)),
+        );
 }
 
 /// `POST /authenticate` `{"email","password"}` → 202 with the user, or 401.

@@ -1,8 +1,8 @@
 //! The broker's HTTP API.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport, compare::Comparison};
-use runtime::http::read_body;
+use runtime::http::{detach_headers, read_body, resource};
 
 use crate::{
     dispatch::{Dispatched, Dispatcher},
@@ -21,11 +21,12 @@ pub struct BrokerState {
 
 /// Registers the routes.
 /// Every path answers the methods it does not serve with a JSON 405.
+/// The routes that wait on a worker copy their header values out of the
+/// connection's read buffer ([`detach_headers`]); `POST /` answers at once and
+/// does not need to.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let resource = |path: &str, allow: &'static str, route: actix_web::Route| {
-        web::resource(path)
-            .route(route)
-            .default_service(runtime::http::method_not_allowed(allow))
+    let dispatching = |path: &str, route: actix_web::Route| {
+        resource(path, "POST", route).wrap(from_fn(detach_headers))
     };
     cfg.service(resource(
         "/ping",
@@ -33,9 +34,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(runtime::http::ping),
     ))
     .service(resource("/", "POST", web::post().to(hit)))
-    .service(resource("/handle", "POST", web::post().to(handle)))
-    .service(resource("/log-gRPC", "POST", web::post().to(log_grpc)))
-    .service(resource("/compare", "POST", web::post().to(compare)));
+    .service(dispatching("/handle", web::post().to(handle)))
+    .service(dispatching("/log-gRPC", web::post().to(log_grpc)))
+    .service(dispatching("/compare", web::post().to(compare)));
 }
 
 /// `POST /` → 200 `{"error":false,"message":"Hit the broker"}`.

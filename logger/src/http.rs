@@ -1,8 +1,8 @@
 //! The HTTP API: `POST /log`, `GET /logs?limit=N`, `GET /ping`, `GET /health`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{JsonResponse, LogPayload, LogRecord};
-use runtime::http::read_body;
+use runtime::http::{detach_headers, read_body, resource};
 use serde::Deserialize;
 
 use crate::{
@@ -23,7 +23,7 @@ pub struct HttpState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(runtime::http::ping))
         .route("/health", web::get().to(health))
-        .route("/log", web::post().to(write_log))
+        .service(resource("/log", "POST", web::post().to(write_log)).wrap(from_fn(detach_headers)))
         .route("/logs", web::get().to(recent_logs));
 }
 

@@ -1,8 +1,8 @@
 //! The HTTP API: `POST /send`, `GET /ping`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{JsonResponse, MailPayload};
-use runtime::http::read_body;
+use runtime::http::{detach_headers, read_body, resource};
 
 use crate::{error::MailError, startup::Mailer};
 
@@ -17,7 +17,7 @@ pub struct HttpState {
 /// Registers the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(runtime::http::ping))
-        .route("/send", web::post().to(send));
+        .service(resource("/send", "POST", web::post().to(send)).wrap(from_fn(detach_headers)));
 }
 
 /// `POST /send` `{"from","to","subject","message"}` → 202 `sent to <to>`.

@@ -301,6 +301,22 @@ async fn ping_and_health_answer_when_mongodb_is_up() {
 }
 
 #[tokio::test]
+async fn a_method_log_does_not_serve_is_a_json_405_naming_post() {
+    let app = TestLogger::spawn().await;
+    let response = app
+        .client
+        .get(format!("{}/log", app.http))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["error"], true);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_binary_exits_0_on_sigterm() {
     let mongo = TestMongo::new().await;
     let env = [
