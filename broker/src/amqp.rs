@@ -10,7 +10,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
@@ -33,7 +33,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{RwLock, oneshot};
 
 /// Calls waiting for a reply, by correlation id.
-type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>>;
+type Waiting = HashMap<String, oneshot::Sender<Vec<u8>>>;
+type Pending = Arc<Mutex<Waiting>>;
 
 /// Name used in errors for RabbitMQ itself.
 const RABBITMQ: &str = "RabbitMQ";
@@ -292,10 +293,7 @@ async fn route_replies(mut replies: Consumer, pending: Pending, alive: Arc<Atomi
         let Some(id) = delivery.properties.correlation_id() else {
             continue;
         };
-        let waiter = pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(id.as_str());
+        let waiter = lock(&pending).remove(id.as_str());
         match waiter {
             Some(waiter) => {
                 let _ = waiter.send(delivery.data);
@@ -304,17 +302,22 @@ async fn route_replies(mut replies: Consumer, pending: Pending, alive: Arc<Atomi
         }
     }
     alive.store(false, Ordering::Relaxed);
-    let abandoned = std::mem::take(
-        &mut *pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    );
+    let abandoned = std::mem::take(&mut *lock(&pending));
     if !abandoned.is_empty() {
         tracing::warn!(
             calls = abandoned.len(),
             "reply queue lost; failing the calls that were waiting on it"
         );
     }
+}
+
+/// The table of waiting calls. A panic while it was held cannot leave it
+/// half-changed (each use is one insert, remove or take), so a poisoned lock is
+/// used as it is.
+fn lock(pending: &Pending) -> MutexGuard<'_, Waiting> {
+    pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Removes a waiting call from the table however the call ends (answer, timeout,
@@ -326,19 +329,13 @@ struct PendingGuard<'a> {
 
 impl<'a> PendingGuard<'a> {
     fn insert(pending: &'a Pending, id: String, tx: oneshot::Sender<Vec<u8>>) -> Self {
-        pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(id.clone(), tx);
+        lock(pending).insert(id.clone(), tx);
         Self { pending, id }
     }
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.id);
+        lock(self.pending).remove(&self.id);
     }
 }
