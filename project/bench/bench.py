@@ -10,7 +10,11 @@ broker) to show the broker's own cost, samples every service's memory (RSS) and
 CPU time per scenario, and replaces the section between the bench markers of
 README.md with the table and the machine's description.
 
-Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64).
+Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64),
+and stack.sh's ports with stack.sh's defaults (BROKER_PORT 8080, LOGGER_PORT
+8082, LOGGER_RPC_PORT 5001, MONGO_PORT 27017, RABBITMQ_PORT 5672, …): the stack
+is started with them, and wrk, the Mongo count and `broker compare --direct`
+(through the broker's own LOGGER_URL, AUTH_RPC_ADDR, … variables) follow them.
 It is a measurement, not a test: nothing here fails on a missed target.
 """
 
@@ -33,11 +37,51 @@ LUA = ROOT / "project/bench/post.lua"
 BROKER_BIN = ROOT / "target/release/broker"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
-ENV = dict(os.environ, STACK_DIR=str(ROOT / ".stack/bench"), PROFILE="release")
-BROKER = "http://127.0.0.1:8080"
-LOGGER = "http://127.0.0.1:8082"
+STACK_DIR = ROOT / ".stack/bench"
+
+# The ports of project/scripts/stack.sh: the same variables, the same defaults
+# (an empty value means the default, as with stack.sh's ${VAR:-default}).
+PORT_DEFAULTS = {
+    "POSTGRES_PORT": 5432, "RABBITMQ_PORT": 5672, "MONGO_PORT": 27017,
+    "SMTP_PORT": 1025, "MAILDEV_PORT": 1080,
+    "BROKER_PORT": 8080, "FRONT_END_PORT": 8081, "LISTENER_PORT": 8085,
+    "LOGGER_PORT": 8082, "LOGGER_RPC_PORT": 5001, "LOGGER_GRPC_PORT": 50001,
+    "AUTH_PORT": 8083, "AUTH_RPC_PORT": 5002, "AUTH_GRPC_PORT": 50002,
+    "MAIL_PORT": 8084, "MAIL_RPC_PORT": 5003, "MAIL_GRPC_PORT": 50003,
+}
+
+
+def port(name):
+    value = os.environ.get(name) or str(PORT_DEFAULTS[name])
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        sys.exit(f"[bench] {name}={value!r} is not a port")
+    return int(value)
+
+
+PORTS = {name: port(name) for name in PORT_DEFAULTS}
+# stack.sh up/down: the ports passed on explicitly, so the stack and this script agree.
+ENV = dict(os.environ, STACK_DIR=str(STACK_DIR), PROFILE="release",
+           **{name: str(value) for name, value in PORTS.items()})
+BROKER = f"http://127.0.0.1:{PORTS['BROKER_PORT']}"
+LOGGER = f"http://127.0.0.1:{PORTS['LOGGER_PORT']}"
+MONGO = f"mongodb://127.0.0.1:{PORTS['MONGO_PORT']}"
+# `broker compare --direct` reads the broker's own settings (broker/src/settings.rs,
+# runtime's AMQP_URL): the same values stack.sh gives the broker it starts.
+BROKER_SETTINGS = {
+    "BROKER_URL": BROKER,
+    "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{PORTS['RABBITMQ_PORT']}/%2f",
+    "LOGGER_URL": LOGGER,
+    "LOGGER_RPC_ADDR": f"127.0.0.1:{PORTS['LOGGER_RPC_PORT']}",
+    "LOGGER_GRPC_URL": f"http://127.0.0.1:{PORTS['LOGGER_GRPC_PORT']}",
+    "AUTH_URL": f"http://127.0.0.1:{PORTS['AUTH_PORT']}",
+    "AUTH_RPC_ADDR": f"127.0.0.1:{PORTS['AUTH_RPC_PORT']}",
+    "AUTH_GRPC_URL": f"http://127.0.0.1:{PORTS['AUTH_GRPC_PORT']}",
+    "MAIL_URL": f"http://127.0.0.1:{PORTS['MAIL_PORT']}",
+    "MAIL_RPC_ADDR": f"127.0.0.1:{PORTS['MAIL_RPC_PORT']}",
+    "MAIL_GRPC_URL": f"http://127.0.0.1:{PORTS['MAIL_GRPC_PORT']}",
+}
+DIRECT_ENV = dict(os.environ, **BROKER_SETTINGS)
 SERVICES = ["broker", "logger", "authentication", "mail", "listener", "front-end"]
-MONGO = "mongodb://127.0.0.1:27017"
 PING_ROUNDS = 3
 
 
@@ -48,7 +92,7 @@ def log(message):
 def pids():
     found = {}
     for name in SERVICES:
-        pid_file = ROOT / ".stack/bench/pids" / f"{name}.pid"
+        pid_file = STACK_DIR / "pids" / f"{name}.pid"
         if pid_file.exists():
             found[name] = int(pid_file.read_text().strip())
     return found
@@ -103,7 +147,7 @@ def count_logs(name):
 def compare_direct(action, transport, requests=2000, concurrency=1):
     args = [str(BROKER_BIN), "compare", "--direct", "--json", "--action", action,
             "--requests", str(requests), "--concurrency", str(concurrency), "--transports", transport]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(args, env=DIRECT_ENV, capture_output=True, text=True, check=True).stdout
     return json.loads(out)["results"][0]
 
 
@@ -135,6 +179,9 @@ def machine():
 
 
 def main():
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(__doc__.strip())
+        return
     if not shutil.which("wrk"):
         log("installing wrk from Debian")
         subprocess.run(["bash", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk"],

@@ -57,7 +57,8 @@ die() { log "error: $*"; exit 1; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for_port() { # port name seconds
-  local port=$1 name=$2 deadline=$((SECONDS + ${3:-60}))
+  local port=$1 name=$2 seconds=${3:-60}
+  local deadline=$((SECONDS + seconds))
   while ((SECONDS < deadline)); do
     listening "$port" && return 0
     sleep 0.25
@@ -66,7 +67,8 @@ wait_for_port() { # port name seconds
 }
 
 wait_for_http() { # url name seconds
-  local url=$1 name=$2 deadline=$((SECONDS + ${3:-60}))
+  local url=$1 name=$2 seconds=${3:-60}
+  local deadline=$((SECONDS + seconds))
   while ((SECONDS < deadline)); do
     curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.25
@@ -299,14 +301,19 @@ Stop with: make -C project local-down
 URLS
 }
 
-case "${1:-}" in
-  up) infra_up; build; services_up; urls ;;
-  down) services_down; infra_down ;;
-  infra) infra_up ;;
-  infra-down) infra_down ;;
-  status) status ;;
-  browser) browser_tools ;;
-  deploy-tools) deploy_tools ;;
-  caddy) caddy_up ;;
-  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
-esac
+main() {
+  case "${1:-}" in
+    up) infra_up; build; services_up; urls ;;
+    down) services_down; infra_down ;;
+    infra) infra_up ;;
+    infra-down) infra_down ;;
+    status) status ;;
+    browser) browser_tools ;;
+    deploy-tools) deploy_tools ;;
+    caddy) caddy_up ;;
+    *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+}
+
+# Sourced (by test-stack.sh), the script only defines its functions.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

@@ -4,7 +4,8 @@
 # Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
 # SMTP catcher (and stops afterwards only what it started), installs what the
 # browser test needs
-# (Debian's chromium, playwright-core), then: rustfmt, clippy with warnings as
+# (Debian's chromium, playwright-core), then: stack.sh's own test
+# (test-stack.sh), rustfmt, clippy with warnings as
 # errors, and the whole workspace's tests (cargo-nextest when installed, cargo
 # test otherwise), the browser test among them.
 set -euo pipefail
@@ -24,6 +25,9 @@ trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 "$ROOT/project/scripts/stack.sh" infra
 "$ROOT/project/scripts/stack.sh" browser
 "$ROOT/project/scripts/stack.sh" deploy-tools
+
+echo "== stack.sh"
+"$ROOT/project/scripts/test-stack.sh"
 
 echo "== rustfmt"
 cargo fmt --all --check
