@@ -4,13 +4,16 @@
 //! without a `protoc` binary on its PATH.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    if std::env::var_os("CARGO_FEATURE_GRPC").is_none() {
+        return Ok(());
+    }
     let protos = [
         "proto/logs.proto",
         "proto/auth.proto",
         "proto/mail.proto",
         "proto/ping.proto",
     ];
-    println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(protos, ["proto"])?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
     Ok(())

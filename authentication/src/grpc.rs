@@ -1,11 +1,8 @@
 //! The gRPC server: `auth.AuthService/Authenticate`.
 
-use protocol::{
-    Credentials, WorkerError,
-    grpc::auth::{
-        AuthRequest, AuthResponse,
-        auth_service_server::{AuthService, AuthServiceServer},
-    },
+use protocol::grpc::auth::{
+    AuthRequest, AuthResponse,
+    auth_service_server::{AuthService, AuthServiceServer},
 };
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
@@ -13,9 +10,7 @@ use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 use crate::service::Authenticator;
 
 /// The gRPC implementation of `AuthService`.
-pub struct GrpcServer {
-    auth: Authenticator,
-}
+pub struct GrpcServer(Authenticator);
 
 #[tonic::async_trait]
 impl AuthService for GrpcServer {
@@ -23,20 +18,13 @@ impl AuthService for GrpcServer {
         &self,
         request: Request<AuthRequest>,
     ) -> Result<Response<AuthResponse>, Status> {
-        let AuthRequest { email, password } = request.into_inner();
-        match self
-            .auth
-            .authenticate(Credentials { email, password })
-            .await
-        {
-            Ok(user) => Ok(Response::new(AuthResponse {
-                user: Some(user.into()),
-            })),
-            Err(e) => {
-                e.log();
-                Err(WorkerError::from(e).into())
-            }
-        }
+        let credentials = request
+            .into_inner()
+            .try_into()
+            .map_err(Status::invalid_argument)?;
+        Ok(Response::new(
+            self.0.authenticate(credentials).await?.into(),
+        ))
     }
 }
 
@@ -48,7 +36,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(AuthServiceServer::new(GrpcServer { auth }))
+        .add_service(AuthServiceServer::new(GrpcServer(auth)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

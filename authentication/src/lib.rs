@@ -2,7 +2,8 @@
 //!
 //! Users in Postgres (sqlx, migrations run at start-up), passwords as bcrypt
 //! hashes. Authenticates over HTTP (`POST /authenticate`), tarpc
-//! (`authenticate`) and gRPC (`auth.AuthService/Authenticate`).
+//! (`authenticate`), gRPC (`auth.AuthService/Authenticate`) and AMQP
+//! request/reply (its queue `authentication_requests`).
 //!
 //! - bcrypt runs on the blocking pool, never on the async runtime, and at most
 //!   one hash per CPU core at a time.
@@ -17,9 +18,9 @@
 //! - [`settings`]: typed settings from environment variables.
 //! - [`store`]: Postgres: database creation, migrations, the seed user, lookups.
 //! - [`password`]: bcrypt off the runtime.
-//! - [`service`]: the one operation, shared by the three transports.
-//! - [`error`]: the service's one error enum and its mapping to the contract.
-//! - [`http`], [`rpc`], [`grpc`]: the three servers.
+//! - [`service`]: [`service::Authenticator`], the one operation every transport calls.
+//! - [`error`]: how the service's failures become the contract's `WorkerError`.
+//! - [`http`], [`rpc`], [`grpc`]: the servers, thin adapters over [`service`].
 //! - [`startup`]: the [`Application`].
 
 pub mod error;

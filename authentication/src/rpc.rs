@@ -1,7 +1,7 @@
 //! The tarpc server (`Authentication::authenticate`).
 
 use protocol::{
-    Credentials, User, WorkerError,
+    Answer, Credentials, WorkerError,
     rpc::{Authentication, AuthenticationRequest, AuthenticationResponse},
 };
 use tarpc::context::Context;
@@ -14,20 +14,19 @@ pub type RpcListener = runtime::rpc::RpcListener<AuthenticationRequest, Authenti
 
 /// The tarpc implementation of [`Authentication`].
 #[derive(Clone)]
-pub struct RpcServer {
-    auth: Authenticator,
-}
+pub struct RpcServer(Authenticator);
 
 impl Authentication for RpcServer {
-    async fn authenticate(self, _: Context, credentials: Credentials) -> Result<User, WorkerError> {
-        self.auth.authenticate(credentials).await.map_err(|e| {
-            e.log();
-            e.into()
-        })
+    async fn authenticate(
+        self,
+        _: Context,
+        credentials: Credentials,
+    ) -> Result<Answer, WorkerError> {
+        self.0.authenticate(credentials).await
     }
 }
 
 /// Serves connections until `shutdown`.
 pub async fn serve(listener: RpcListener, auth: Authenticator, shutdown: CancellationToken) {
-    runtime::serve_tarpc!(listener, RpcServer { auth }.serve(), shutdown)
+    runtime::serve_tarpc!(listener, RpcServer(auth).serve(), shutdown)
 }

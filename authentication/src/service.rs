@@ -1,9 +1,10 @@
-//! Authentication, shared by the three transports.
+//! Authentication, shared by the service's four transports.
 
-use clients::http::{HttpEndpoints, HttpWorkers};
-use protocol::{Credentials, LogPayload, User};
+use clients::{WorkerClient, http::HttpWorkers};
+use protocol::{Answer, Call, Credentials, LogPayload, PerWorker, Worker, WorkerError};
+use runtime::worker::{Handler, not_served};
 
-use crate::{error::AuthError, password::Hasher, store::UserStore};
+use crate::{error::invalid_credentials, password::Hasher, store::UserStore};
 
 /// The log entry name of a login (the original's).
 pub const LOGIN_LOG_NAME: &str = "authentication";
@@ -22,31 +23,32 @@ pub struct Authenticator {
 impl Authenticator {
     /// A logger client for `logger_url` with a short deadline.
     pub fn logger_client(logger_url: &str) -> anyhow::Result<HttpWorkers> {
-        HttpWorkers::new(
-            HttpEndpoints {
-                logger: logger_url.trim_end_matches('/').to_owned(),
-                ..HttpEndpoints::default()
-            },
-            std::time::Duration::from_secs(2),
-        )
-        .map_err(Into::into)
+        let urls = PerWorker {
+            logger: logger_url.to_owned(),
+            ..PerWorker::default()
+        };
+        Ok(HttpWorkers::new(urls, std::time::Duration::from_secs(2))?)
     }
 
-    /// Checks the credentials. Unknown e-mail and wrong password are the same
-    /// error after the same bcrypt work.
+    /// Checks the credentials; answers `Logged in user <email>` with the user.
+    /// Unknown e-mail and wrong password are the same error after the same
+    /// bcrypt work.
     #[tracing::instrument(name = "authenticate", skip_all, fields(email = %credentials.email))]
-    pub async fn authenticate(&self, credentials: Credentials) -> Result<User, AuthError> {
-        let email = credentials.validate().map_err(AuthError::Invalid)?;
-        let row = self.store.find_by_email(email.as_str()).await?;
+    pub async fn authenticate(&self, credentials: Credentials) -> Result<Answer, WorkerError> {
+        let row = self.store.find_by_email(credentials.email.as_str()).await?;
         let hash = row.as_ref().map(|r| r.password_hash().to_owned());
-        let matches = self.hasher.verify(credentials.password, hash).await?;
+        let password = credentials.password.as_str().to_owned();
+        let matches = self.hasher.verify(password, hash).await?;
         match row {
             Some(row) if matches => {
                 let user = row.into_user();
                 self.report_login(&user.email);
-                Ok(user)
+                Ok(Answer {
+                    message: format!("Logged in user {}", user.email),
+                    data: Some(user),
+                })
             }
-            _ => Err(AuthError::InvalidCredentials),
+            _ => Err(invalid_credentials()),
         }
     }
 
@@ -54,14 +56,27 @@ impl Authenticator {
     /// background: a login never waits for, or fails with, the logger.
     fn report_login(&self, email: &str) {
         let logger = self.logger.clone();
-        let entry = LogPayload {
-            name: LOGIN_LOG_NAME.into(),
+        let log = LogPayload {
+            name: LOGIN_LOG_NAME
+                .parse()
+                .unwrap_or_else(|_| unreachable!("a valid name")),
             data: format!("{email} logged in"),
         };
         tokio::spawn(async move {
-            if let Err(error) = logger.log(&entry).await {
+            if let Err(error) = logger.call(&Call::Log { log }).await {
                 tracing::warn!(%error, "could not log the login");
             }
         });
+    }
+}
+
+impl Handler for Authenticator {
+    const WORKER: Worker = Worker::Authentication;
+
+    async fn handle(&self, call: Call) -> Result<Answer, WorkerError> {
+        match call {
+            Call::Auth { auth } => self.authenticate(auth).await,
+            other => Err(not_served(Self::WORKER, &other)),
+        }
     }
 }

@@ -1,16 +1,11 @@
 //! The authentication service's settings (`authentication --help`).
 
 use clap::Parser;
-use runtime::secret::Secret;
+use runtime::{
+    secret::Secret,
+    worker::{DefaultAddrs, ServerSettings},
+};
 
-/// Env var: address of the HTTP API.
-pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
-/// Env var: address of the tarpc server.
-pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
-/// Env var: address of the gRPC server.
-pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
-/// Env var: actix-web worker threads.
-pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
 /// Env var: Postgres connection URL (the original's name).
 pub const ENV_DSN: &str = "DSN";
 /// Env var: file holding the Postgres URL (a Docker/Swarm secret).
@@ -29,28 +24,28 @@ pub const ENV_SEED_EMAIL: &str = "SEED_EMAIL";
 pub const ENV_SEED_PASSWORD: &str = "SEED_PASSWORD";
 /// Env var: the logger's HTTP base URL.
 pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
-/// Env var: largest accepted request body.
-pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+
+/// The authentication's default addresses on the local stack.
+#[derive(Debug, Clone)]
+pub struct Addrs;
+
+impl DefaultAddrs for Addrs {
+    const HTTP: &'static str = "127.0.0.1:8083";
+    const RPC: &'static str = "127.0.0.1:5002";
+    const GRPC: &'static str = "127.0.0.1:50002";
+}
 
 /// Everything the authentication service needs to run.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "authentication",
-    about = "Authenticates users against Postgres over HTTP, tarpc and gRPC"
+    about = "Authenticates users against Postgres over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Address of the HTTP API (`POST /authenticate`, `GET /ping`, `GET /health`).
-    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8083")]
-    pub http_addr: String,
-    /// Address of the tarpc server.
-    #[arg(long, env = ENV_RPC_ADDR, default_value = "127.0.0.1:5002")]
-    pub rpc_addr: String,
-    /// Address of the gRPC server.
-    #[arg(long, env = ENV_GRPC_ADDR, default_value = "127.0.0.1:50002")]
-    pub grpc_addr: String,
-    /// actix-web worker threads; 0 means one per CPU core.
-    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
-    pub http_workers: usize,
+    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// `GRPC_ADDR`, `AMQP_URL`, …).
+    #[command(flatten)]
+    pub server: ServerSettings<Addrs>,
     /// Postgres URL. The database is created when missing.
     #[arg(long, env = ENV_DSN, default_value = "postgres://postgres:password@127.0.0.1:5432/users", hide_env_values = true)]
     pub dsn: Secret,
@@ -81,9 +76,6 @@ pub struct Settings {
     /// The logger's HTTP base URL, for the `authentication` log entry of a login.
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
-    /// Largest accepted request body in bytes; larger bodies get a 413.
-    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
 }
 
 impl Settings {

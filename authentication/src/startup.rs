@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
-use actix_web::web;
 use anyhow::Context;
 use protocol::rpc::{AuthenticationRequest, AuthenticationResponse};
-use runtime::serve::Listeners;
+use runtime::{
+    service::Service,
+    worker::{Listeners, Ports},
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Settings, grpc,
-    http::{self, HttpState},
+    Settings, grpc, http,
     password::Hasher,
     rpc,
     service::Authenticator,
@@ -23,13 +24,23 @@ pub struct Application {
     settings: Settings,
     auth: Authenticator,
     readiness: Readiness,
-    listeners: Listeners<AuthenticationRequest, AuthenticationResponse>,
+    listeners: Listeners<Authenticator, AuthenticationRequest, AuthenticationResponse>,
 }
 
 impl Application {
+    /// The bound ports.
+    pub fn ports(&self) -> Ports {
+        self.listeners.ports()
+    }
+}
+
+impl Service for Application {
+    type Settings = Settings;
+    const NAME: &'static str = "authentication";
+
     /// Builds the pool (lazily connected) and bcrypt's dummy hash, and binds the
     /// HTTP, tarpc and gRPC ports.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = settings.resolve_secret_files()?;
         let (store, readiness) = UserStore::connect_lazy(
             &settings.dsn,
@@ -46,22 +57,9 @@ impl Application {
             logger: Authenticator::logger_client(&settings.logger_url)?,
         };
 
-        let state = web::Data::new(HttpState {
-            auth: auth.clone(),
-            max_body_bytes: settings.max_body_bytes,
-        });
-        let routes = move |cfg: &mut web::ServiceConfig| {
-            cfg.app_data(state.clone());
-            http::routes(cfg);
-        };
-        let listeners = Listeners::bind(
-            (&settings.http_addr, settings.http_workers, routes),
-            &settings.rpc_addr,
-            &settings.grpc_addr,
-        )
-        .await?;
-        let (http_port, rpc_port, grpc_port) = listeners.ports();
-        tracing::info!(http_port, rpc_port, grpc_port, "authentication bound");
+        let listeners = Listeners::bind(&settings.server, auth.clone(), http::routes).await?;
+        let ports = listeners.ports();
+        tracing::info!(?ports, "authentication bound");
         Ok(Self {
             settings,
             auth,
@@ -70,24 +68,9 @@ impl Application {
         })
     }
 
-    /// The bound HTTP port.
-    pub fn http_port(&self) -> u16 {
-        self.listeners.ports().0
-    }
-
-    /// The bound tarpc port.
-    pub fn rpc_port(&self) -> u16 {
-        self.listeners.ports().1
-    }
-
-    /// The bound gRPC port.
-    pub fn grpc_port(&self) -> u16 {
-        self.listeners.ports().2
-    }
-
     /// Prepares the database (retrying with backoff until Postgres answers) and
     /// serves until `shutdown` is cancelled; in-flight calls finish.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let settings = self.settings;
         let prepare = {
             let auth = self.auth.clone();
@@ -104,12 +87,7 @@ impl Application {
                 }
             }
         };
-        let (rpc_auth, grpc_auth) = (self.auth.clone(), self.auth.clone());
-        let servers = self.listeners.serve(
-            &shutdown,
-            |listener, stop| rpc::serve(listener, rpc_auth, stop),
-            |listener, stop| grpc::serve(listener, grpc_auth, stop),
-        );
+        let servers = self.listeners.serve(&shutdown, rpc::serve, grpc::serve);
         let ((), served) = tokio::join!(prepare, servers);
         tracing::info!("authentication stopped");
         served

@@ -41,7 +41,7 @@ impl UserRow {
             email: self.email,
             first_name: self.first_name,
             last_name: self.last_name,
-            user_active: self.user_active,
+            active: self.user_active,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
         }

@@ -1,60 +1,33 @@
-//! One validated call → one transport, under one deadline, timed.
+//! One validated request → one route → one client call, under one deadline,
+//! timed.
+//!
+//! The route is decided once: a `log` that names no transport is the Go
+//! original's event (published to `logs_topic`); everything else is a [`Call`]
+//! to its worker over the transport named (or the action's default), through
+//! that worker's circuit breaker, with [`WorkerClient::call`].
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use clients::{CallError, breaker::Breaker, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
-use protocol::{Call, Dispatch, Transport, User, amqp::AmqpRequest};
+use clients::{
+    CallError, WorkerClient, amqp::AmqpClient, breaker::Breaker, grpc::GrpcWorkers,
+    http::HttpWorkers, rpc::RpcWorkers,
+};
+use protocol::{Answer, Call, Dispatch, PerWorker, Transport, User, Worker};
 
-use crate::amqp::AmqpClient;
-
-/// The broker's message for a stored log entry.
-pub const LOGGED: &str = "logged";
 /// The broker's message for a log event accepted by RabbitMQ (the original's).
 pub const LOGGED_VIA_RABBITMQ: &str = "logged via RabbitMQ";
 
-/// The broker's message for a successful login (the contract's).
-pub const AUTHENTICATED: &str = "Authenticated";
-
-/// What a successful dispatch answers.
+/// What a successful dispatch answers: the broker's message (the contract's
+/// words for the action) and the worker's data, as the worker sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    /// The credentials matched this user.
-    Authenticated(User),
-    /// The entry is stored (HTTP, RPC, gRPC, AMQP request/reply).
-    Logged,
-    /// The event is in RabbitMQ's durable queue; the listener stores it.
-    Queued,
-    /// The SMTP server accepted the mail for this recipient.
-    Sent {
-        /// The recipient.
-        to: String,
-    },
-    /// The worker answered a ping.
-    Pong,
-}
-
-impl Answer {
+pub struct Accepted {
     /// The `message` of the broker's answer.
-    pub fn message(&self) -> String {
-        match self {
-            Answer::Authenticated(_) => AUTHENTICATED.to_owned(),
-            Answer::Logged => LOGGED.to_owned(),
-            Answer::Queued => LOGGED_VIA_RABBITMQ.to_owned(),
-            Answer::Sent { to } => format!("Message sent to {to}"),
-            Answer::Pong => protocol::PONG.to_owned(),
-        }
-    }
-
-    /// The `data` of the broker's answer: the user of a login.
-    pub fn into_data(self) -> Option<User> {
-        match self {
-            Answer::Authenticated(user) => Some(user),
-            _ => None,
-        }
-    }
+    pub message: String,
+    /// The worker's result (the user of a login).
+    pub data: Option<User>,
 }
 
 /// The result of one dispatch, with the transport it used and how long it took.
@@ -65,7 +38,7 @@ pub struct Dispatched {
     /// Time from sending the call to having its answer.
     pub elapsed: Duration,
     /// The answer, or why there is none.
-    pub result: Result<Answer, CallError>,
+    pub result: Result<Accepted, CallError>,
 }
 
 /// Long-lived clients of every transport.
@@ -78,7 +51,7 @@ pub struct Dispatcher {
     /// HTTP clients of the workers.
     pub http: HttpWorkers,
     /// tarpc clients of the workers.
-    pub rpc: RpcWorkers,
+    pub rpc: Arc<RpcWorkers>,
     /// gRPC clients of the workers.
     pub grpc: GrpcWorkers,
     /// RabbitMQ client (one connection for the whole broker).
@@ -89,46 +62,27 @@ pub struct Dispatcher {
     pub breakers: Arc<Breakers>,
 }
 
-/// The workers a call can go to.
-const WORKERS: [&str; 3] = ["logger", "authentication", "mail"];
-
 /// A circuit breaker for every worker × transport.
-pub struct Breakers(Vec<Breaker>);
+pub struct Breakers(PerWorker<Vec<Breaker>>);
 
 impl Breakers {
     /// Breakers that open after `threshold` consecutive failures for `cool_down`.
     pub fn new(threshold: u32, cool_down: Duration) -> Self {
-        Self(
-            WORKERS
+        Self(PerWorker::from_fn(|worker: Worker| {
+            Transport::ALL
                 .iter()
-                .flat_map(|w| {
-                    Transport::ALL
-                        .iter()
-                        .map(move |_| Breaker::new(w, threshold, cool_down))
-                })
-                .collect(),
-        )
+                .map(|_| Breaker::new(worker.name(), threshold, cool_down))
+                .collect()
+        }))
     }
 
-    fn get(&self, call: &Call, transport: Transport) -> &Breaker {
-        let worker = match call {
-            Call::Log(_) | Call::Ping => 0,
-            Call::Auth(_) => 1,
-            Call::Mail(_) => 2,
-        };
-        let transport = Transport::ALL
+    fn get(&self, worker: Worker, transport: Transport) -> &Breaker {
+        let index = Transport::ALL
             .iter()
             .position(|t| *t == transport)
             .unwrap_or_default();
-        &self.0[worker * Transport::ALL.len() + transport]
+        &self.0.get(worker)[index]
     }
-}
-
-/// Whether a call may be sent again after it failed to reach its worker: only
-/// the ones that change nothing (a ping, a login check). A log entry or a mail
-/// is never repeated, so it cannot be stored or sent twice.
-fn safe_to_repeat(call: &Call) -> bool {
-    matches!(call, Call::Ping | Call::Auth(_))
 }
 
 impl Dispatcher {
@@ -137,40 +91,40 @@ impl Dispatcher {
     /// threads. See [`GrpcWorkers::on_this_runtime`].
     pub fn for_this_runtime(&self) -> Self {
         Self {
-            rpc: self.rpc.on_this_runtime(),
+            rpc: Arc::new(self.rpc.on_this_runtime()),
             grpc: self.grpc.on_this_runtime(),
             ..self.clone()
         }
     }
 
-    /// Runs one call over the transport it names (or its action's default) and
-    /// times it. Never takes longer than the deadline.
+    /// Routes one request and times it. Never takes longer than the deadline.
     pub async fn dispatch(&self, dispatch: &Dispatch) -> Dispatched {
-        let transport = dispatch.transport.unwrap_or(match dispatch.call {
-            // The original's defaults: log entries through RabbitMQ, the rest over HTTP.
-            Call::Log(_) => Transport::Amqp,
-            Call::Auth(_) | Call::Mail(_) | Call::Ping => Transport::Http,
-        });
         let started = Instant::now();
-        let breaker = self.breakers.get(&dispatch.call, transport);
-        let attempt = async {
-            breaker.admit()?;
-            let mut result = self.call(dispatch, transport).await;
-            if matches!(result, Err(CallError::Unreachable(_))) && safe_to_repeat(&dispatch.call) {
-                // The request never reached the worker: one more try, after a moment.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                result = self.call(dispatch, transport).await;
+        let call = &dispatch.call;
+        let (transport, result) = match (dispatch.transport, call) {
+            // No transport named: the original's fire-and-forget event, confirmed.
+            (None, Call::Log { log }) => {
+                let published = self.guarded(call, Transport::Amqp, || async {
+                    self.amqp.publish_event(log).await?;
+                    Ok(Accepted {
+                        message: LOGGED_VIA_RABBITMQ.to_owned(),
+                        data: None,
+                    })
+                });
+                (Transport::Amqp, published.await)
             }
-            breaker.record(&result);
-            result
+            (named, call) => {
+                let transport = named.unwrap_or_else(|| call.default_transport());
+                let answered = self.guarded(call, transport, || async {
+                    let answer: Answer = self.client_call(call, transport).await?;
+                    Ok(Accepted {
+                        message: call.accepted(),
+                        data: answer.data,
+                    })
+                });
+                (transport, answered.await)
+            }
         };
-        let result = tokio::time::timeout(self.timeout, attempt)
-            .await
-            .unwrap_or_else(|_| {
-                let timeout = Err(CallError::Timeout(format!("the {transport} dispatch")));
-                breaker.record(&timeout);
-                timeout
-            });
         Dispatched {
             transport,
             elapsed: started.elapsed(),
@@ -178,63 +132,46 @@ impl Dispatcher {
         }
     }
 
-    async fn call(&self, dispatch: &Dispatch, transport: Transport) -> Result<Answer, CallError> {
-        match &dispatch.call {
-            Call::Auth(credentials) => {
-                let user = match transport {
-                    Transport::Http => self.http.authenticate(credentials).await,
-                    Transport::Rpc => self.rpc.authenticate(credentials).await,
-                    Transport::Grpc => self.grpc.authenticate(credentials).await,
-                    Transport::Amqp => {
-                        let request = AmqpRequest::Auth {
-                            auth: credentials.clone(),
-                        };
-                        self.amqp.call::<User>(&request).await
-                    }
-                };
-                user.map(Answer::Authenticated)
-            }
-            Call::Log(entry) => match (transport, dispatch.transport) {
-                // No transport named: the original's fire-and-forget event, confirmed.
-                (Transport::Amqp, None) => self
-                    .amqp
-                    .publish_event(entry)
-                    .await
-                    .map(|()| Answer::Queued),
-                (Transport::Amqp, Some(_)) => {
-                    let request = AmqpRequest::Log { log: entry.clone() };
-                    self.amqp
-                        .call::<String>(&request)
-                        .await
-                        .map(|_| Answer::Logged)
-                }
-                (Transport::Http, _) => self.http.log(entry).await.map(|_| Answer::Logged),
-                (Transport::Rpc, _) => self.rpc.log(entry).await.map(|_| Answer::Logged),
-                (Transport::Grpc, _) => self.grpc.log(entry).await.map(|_| Answer::Logged),
-            },
-            Call::Mail(mail) => {
-                let sent = match transport {
-                    Transport::Http => self.http.send_mail(mail).await,
-                    Transport::Rpc => self.rpc.send_mail(mail).await,
-                    Transport::Grpc => self.grpc.send_mail(mail).await,
-                    Transport::Amqp => {
-                        let request = AmqpRequest::Mail { mail: mail.clone() };
-                        self.amqp.call::<String>(&request).await
-                    }
-                };
-                sent.map(|_| Answer::Sent {
-                    to: mail.to.trim().to_owned(),
-                })
-            }
-            Call::Ping => {
-                let pong = match transport {
-                    Transport::Http => self.http.ping().await,
-                    Transport::Rpc => self.rpc.ping().await,
-                    Transport::Grpc => self.grpc.ping().await,
-                    Transport::Amqp => self.amqp.call::<String>(&AmqpRequest::Ping).await,
-                };
-                pong.map(|_| Answer::Pong)
-            }
+    /// The call over the transport's client.
+    async fn client_call(&self, call: &Call, transport: Transport) -> Result<Answer, CallError> {
+        match transport {
+            Transport::Http => self.http.call(call).await,
+            Transport::Amqp => self.amqp.call(call).await,
+            Transport::Rpc => self.rpc.call(call).await,
+            Transport::Grpc => self.grpc.call(call).await,
         }
+    }
+
+    /// Runs `attempt` through the worker's breaker for this transport, under the
+    /// deadline; a call that never reached its worker is tried once more after
+    /// 50 ms when it is safe to repeat ([`Call::is_idempotent`]).
+    async fn guarded<F, Fut>(
+        &self,
+        call: &Call,
+        transport: Transport,
+        attempt: F,
+    ) -> Result<Accepted, CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Accepted, CallError>>,
+    {
+        let breaker = self.breakers.get(call.worker(), transport);
+        let guarded = async {
+            breaker.admit()?;
+            let mut result = attempt().await;
+            if matches!(result, Err(CallError::Unreachable(_))) && call.is_idempotent() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                result = attempt().await;
+            }
+            breaker.record(&result);
+            result
+        };
+        tokio::time::timeout(self.timeout, guarded)
+            .await
+            .unwrap_or_else(|_| {
+                let timeout = Err(CallError::Timeout(format!("the {transport} dispatch")));
+                breaker.record(&timeout);
+                timeout
+            })
     }
 }

@@ -9,19 +9,16 @@
 //!
 //! ## Layout
 //! - [`settings`]: typed settings from environment variables.
-//! - [`amqp`]: the RabbitMQ client: event publishing with confirms, and
-//!   request/reply through the listener; one connection, a pool of channels,
-//!   rebuilt on demand after RabbitMQ went away.
 //! - [`compare`]: `POST /compare`: one call N times per transport, percentiles from
 //!   an HDR histogram.
 //! - [`cli`]: `broker compare`, the same comparison against a running broker.
-//! - [`dispatch`]: [`dispatch::Dispatcher`]: one validated call → one transport,
-//!   under one deadline, timed.
+//! - [`dispatch`]: [`dispatch::Dispatcher`]: the route (the original's log event,
+//!   or a call over a transport), the breaker, `client.call`; under one
+//!   deadline, timed. The clients themselves are in the `clients` crate.
 //! - [`error`]: the broker's one error enum and its mapping to HTTP statuses.
 //! - [`routes`]: the HTTP handlers.
 //! - [`startup`]: [`Application`]: binds in `build`, serves until stopped.
 
-pub mod amqp;
 pub mod cli;
 pub mod compare;
 pub mod dispatch;

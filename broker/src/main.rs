@@ -23,6 +23,12 @@ enum Command {
     Compare(CompareArgs),
 }
 
+/// jemalloc, configured at build time (`.cargo/config.toml`) to hand freed pages
+/// back to the OS within a second: glibc's allocator keeps what a burst of load
+/// freed (see the README's benchmark).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

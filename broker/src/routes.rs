@@ -64,8 +64,8 @@ async fn log_grpc(
 ) -> Result<HttpResponse, BrokerError> {
     let body = read_body(payload, state.max_body_bytes).await?;
     let mut dispatch = Dispatch::parse(&body)?;
-    if !matches!(dispatch.call, Call::Log(_)) {
-        return Err(RequestError::UnknownAction(dispatch.call.action().to_owned()).into());
+    if !matches!(dispatch.call, Call::Log { .. }) {
+        return Err(RequestError::WrongAction(dispatch.call.action()).into());
     }
     dispatch.transport = Some(Transport::Grpc);
     answer(state.dispatcher.dispatch(&dispatch).await)
@@ -94,9 +94,9 @@ async fn compare(
 fn answer(dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
     tracing::Span::current().record("transport", dispatched.transport.as_str());
     match dispatched.result {
-        Ok(answer) => {
-            let mut body = JsonResponse::ok(answer.message());
-            body.data = answer.into_data();
+        Ok(accepted) => {
+            let mut body = JsonResponse::ok(accepted.message);
+            body.data = accepted.data;
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));
             Ok(HttpResponse::Accepted().json(body))

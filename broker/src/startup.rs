@@ -1,21 +1,17 @@
 //! [`Application`]: builds the transport clients, binds in `build` (tests bind
 //! port 0 and read it back), serves until the shutdown token is cancelled.
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use actix_cors::Cors;
-use actix_web::{App, HttpServer, dev::Server, http::header, web};
+use actix_web::{dev::Server, http::header, web};
 use anyhow::Context;
-use clients::{
-    grpc::{GrpcEndpoints, GrpcWorkers},
-    http::{HttpEndpoints, HttpWorkers},
-    rpc::{RpcEndpoints, RpcWorkers},
-};
+use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
+use protocol::PerWorker;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Settings,
-    amqp::AmqpClient,
     dispatch::{Breakers, Dispatcher},
     routes::{self, BrokerState},
 };
@@ -33,36 +29,21 @@ impl Application {
         let dispatcher = dispatcher(&settings)?;
         let max_body_bytes = settings.max_body_bytes;
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
-
-        let listener = TcpListener::bind(&settings.http_addr)
-            .with_context(|| format!("cannot bind HTTP on {}", settings.http_addr))?;
-        let port = listener.local_addr()?.port();
-        let mut server = HttpServer::new(move || {
+        let routes = move |cfg: &mut web::ServiceConfig| {
             // Runs once per actix-web worker, on its thread: each worker gets
             // tarpc and gRPC connections of its own (RabbitMQ, HTTP and the
             // circuit breakers stay shared).
-            let state = web::Data::new(BrokerState {
+            cfg.app_data(web::Data::new(BrokerState {
                 dispatcher: dispatcher.for_this_runtime(),
                 max_body_bytes,
                 compare_max_duration,
-            });
-            App::new()
-                .wrap(cors())
-                .app_data(state.clone())
-                .configure(routes::routes)
-                .default_service(web::to(runtime::http::not_found))
-        })
-        .disable_signals()
-        .shutdown_timeout(10)
-        .listen(listener)?;
-        if settings.http_workers > 0 {
-            server = server.workers(settings.http_workers);
-        }
+            }))
+            .service(web::scope("").wrap(cors()).configure(routes::routes));
+        };
+        let (server, port) =
+            runtime::http::bind_server(&settings.http_addr, settings.http_workers, routes)?;
         tracing::info!(port, "broker bound");
-        Ok(Self {
-            server: server.run(),
-            port,
-        })
+        Ok(Self { server, port })
     }
 
     /// The bound HTTP port.
@@ -97,36 +78,30 @@ fn cors() -> Cors {
 /// connects yet: each connects on first use and reconnects by itself).
 pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
     let timeout = Duration::from_millis(settings.dispatch_timeout_ms);
+    let urls = |logger: &str, authentication: &str, mail: &str| PerWorker {
+        logger: logger.to_owned(),
+        authentication: authentication.to_owned(),
+        mail: mail.to_owned(),
+    };
+    let http = urls(&settings.logger_url, &settings.auth_url, &settings.mail_url);
+    let rpc = urls(
+        &settings.logger_rpc_addr,
+        &settings.auth_rpc_addr,
+        &settings.mail_rpc_addr,
+    );
+    let grpc = urls(
+        &settings.logger_grpc_url,
+        &settings.auth_grpc_url,
+        &settings.mail_grpc_url,
+    );
     Ok(Dispatcher {
-        http: HttpWorkers::new(
-            HttpEndpoints {
-                logger: settings.logger_url.trim_end_matches('/').to_owned(),
-                authentication: settings.auth_url.trim_end_matches('/').to_owned(),
-                mail: settings.mail_url.trim_end_matches('/').to_owned(),
-            },
-            timeout,
-        )
-        .context("cannot build the HTTP client")?,
-        rpc: RpcWorkers::new(
-            &RpcEndpoints {
-                logger: settings.logger_rpc_addr.clone(),
-                authentication: settings.auth_rpc_addr.clone(),
-                mail: settings.mail_rpc_addr.clone(),
-            },
-            timeout,
-        ),
-        grpc: GrpcWorkers::new(
-            &GrpcEndpoints {
-                logger: settings.logger_grpc_url.clone(),
-                authentication: settings.auth_grpc_url.clone(),
-                mail: settings.mail_grpc_url.clone(),
-            },
-            timeout,
-        )
-        .context("invalid gRPC URL")?,
+        http: HttpWorkers::new(http, timeout).context("cannot build the HTTP client")?,
+        rpc: Arc::new(RpcWorkers::new(&rpc, timeout)),
+        grpc: GrpcWorkers::new(&grpc, timeout).context("invalid gRPC URL")?,
         amqp: Arc::new(AmqpClient::new(
             settings.amqp.amqp_url.clone(),
             settings.amqp.names(),
+            "broker",
             settings.amqp_channels,
             timeout,
         )),

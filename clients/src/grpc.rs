@@ -4,64 +4,50 @@
 use std::{error::Error as _, time::Duration};
 
 use protocol::{
-    Credentials, LogPayload, MailPayload, User, WorkerError,
+    Answer, Call, PerWorker, WorkerError,
     grpc::{
         auth::{AuthRequest, auth_service_client::AuthServiceClient},
-        logs::{Log, LogRequest, log_service_client::LogServiceClient},
+        logs::{LogRequest, log_service_client::LogServiceClient},
         mail::{MailRequest, mail_service_client::MailServiceClient},
         ping::{PingRequest, ping_service_client::PingServiceClient},
     },
 };
 use tonic::transport::{Channel, Endpoint};
 
-use crate::CallError;
-
-/// gRPC URLs of the workers; an empty URL means that worker is not configured
-/// (its calls fail as unreachable).
-#[derive(Debug, Clone, Default)]
-pub struct GrpcEndpoints {
-    /// The logger, e.g. `http://127.0.0.1:50001`.
-    pub logger: String,
-    /// The authentication service, e.g. `http://127.0.0.1:50002`.
-    pub authentication: String,
-    /// The mail service, e.g. `http://127.0.0.1:50003`.
-    pub mail: String,
-}
+use crate::{CallError, WorkerClient};
 
 /// One HTTP/2 channel per worker, shared by every call.
 #[derive(Clone)]
 pub struct GrpcWorkers {
-    logger: Option<LogServiceClient<Channel>>,
-    ping: Option<PingServiceClient<Channel>>,
-    authentication: Option<AuthServiceClient<Channel>>,
-    mail: Option<MailServiceClient<Channel>>,
-    endpoints: [Option<Endpoint>; 3],
+    endpoints: PerWorker<Option<Endpoint>>,
+    channels: PerWorker<Option<Channel>>,
     timeout: Duration,
 }
 
 impl GrpcWorkers {
-    /// Lazily connected channels whose calls each take at most `timeout`.
+    /// Lazily connected channels to these URLs (`http://127.0.0.1:50001`; an
+    /// empty one: not configured) whose calls each take at most `timeout`.
     pub fn new(
-        endpoints: &GrpcEndpoints,
+        urls: &PerWorker<String>,
         timeout: Duration,
     ) -> Result<Self, tonic::transport::Error> {
-        let endpoint = |url: &str| -> Result<Option<Endpoint>, tonic::transport::Error> {
+        let endpoint = |url: &String| -> Result<Option<Endpoint>, tonic::transport::Error> {
             if url.is_empty() {
                 return Ok(None);
             }
             Ok(Some(
-                Endpoint::from_shared(url.to_owned())?
+                Endpoint::from_shared(url.clone())?
                     .connect_timeout(timeout)
                     .tcp_nodelay(true)
                     .http2_keep_alive_interval(Duration::from_secs(30))
                     .keep_alive_while_idle(true),
             ))
         };
-        let endpoints = [
-            endpoint(&endpoints.logger)?,
-            endpoint(&endpoints.authentication)?,
-            endpoint(&endpoints.mail)?,
-        ];
+        let endpoints = PerWorker {
+            logger: endpoint(&urls.logger)?,
+            authentication: endpoint(&urls.authentication)?,
+            mail: endpoint(&urls.mail)?,
+        };
         Ok(Self::connect_lazy(endpoints, timeout))
     }
 
@@ -76,86 +62,68 @@ impl GrpcWorkers {
         Self::connect_lazy(self.endpoints.clone(), self.timeout)
     }
 
-    fn connect_lazy(endpoints: [Option<Endpoint>; 3], timeout: Duration) -> Self {
-        let channel = |i: usize| endpoints[i].as_ref().map(Endpoint::connect_lazy);
-        let logger = channel(0);
+    fn connect_lazy(endpoints: PerWorker<Option<Endpoint>>, timeout: Duration) -> Self {
         Self {
-            // One HTTP/2 connection to the logger carries both of its services.
-            ping: logger.clone().map(PingServiceClient::new),
-            logger: logger.map(LogServiceClient::new),
-            authentication: channel(1).map(AuthServiceClient::new),
-            mail: channel(2).map(MailServiceClient::new),
+            channels: endpoints.map(|e| e.as_ref().map(Endpoint::connect_lazy)),
             endpoints,
             timeout,
         }
     }
+}
 
-    /// `logs.LogService/WriteLog`; the logger's result message once stored.
-    pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
-        let request = LogRequest {
-            log_entry: Some(Log {
-                name: entry.name.clone(),
-                data: entry.data.clone(),
-            }),
+impl WorkerClient for GrpcWorkers {
+    /// `logs.LogService/WriteLog`, `auth.AuthService/Authenticate`,
+    /// `mail.MailService/SendMail`, or `ping.PingService/Ping` (the logger's).
+    async fn call(&self, call: &Call) -> Result<Answer, CallError> {
+        let worker = call.worker().name();
+        let channel = self
+            .channels
+            .get(call.worker())
+            .clone()
+            .ok_or_else(|| CallError::Unreachable(worker.to_owned()))?;
+        let answer = async {
+            Ok(match call {
+                Call::Log { log } => {
+                    let mut client = LogServiceClient::new(channel);
+                    Answer::message(
+                        client
+                            .write_log(LogRequest::from(log))
+                            .await?
+                            .into_inner()
+                            .result,
+                    )
+                }
+                Call::Auth { auth } => {
+                    let mut client = AuthServiceClient::new(channel);
+                    Answer::from(
+                        client
+                            .authenticate(AuthRequest::from(auth))
+                            .await?
+                            .into_inner(),
+                    )
+                }
+                Call::Mail { mail } => {
+                    let mut client = MailServiceClient::new(channel);
+                    Answer::message(
+                        client
+                            .send_mail(MailRequest::from(mail))
+                            .await?
+                            .into_inner()
+                            .result,
+                    )
+                }
+                Call::Ping => {
+                    let mut client = PingServiceClient::new(channel);
+                    Answer::message(client.ping(PingRequest {}).await?.into_inner().result)
+                }
+            })
         };
-        let mut client = configured("logger", &self.logger)?;
-        let response = self.deadline("logger", client.write_log(request)).await?;
-        Ok(response.result)
-    }
-
-    /// `ping.PingService/Ping` on the logger: a round trip that touches no database.
-    pub async fn ping(&self) -> Result<String, CallError> {
-        let mut client = configured("logger", &self.ping)?;
-        let response = self.deadline("logger", client.ping(PingRequest {})).await?;
-        Ok(response.result)
-    }
-
-    /// `auth.AuthService/Authenticate`; the user when the credentials match.
-    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
-        let request = AuthRequest {
-            email: credentials.email.clone(),
-            password: credentials.password.clone(),
-        };
-        let mut client = configured("authentication", &self.authentication)?;
-        let response = self
-            .deadline("authentication", client.authenticate(request))
-            .await?;
-        response
-            .user
-            .map(User::from)
-            .ok_or_else(|| CallError::Protocol("authentication".into()))
-    }
-
-    /// `mail.MailService/SendMail`; the result message once SMTP took the mail.
-    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
-        let request = MailRequest {
-            from: mail.from.clone(),
-            to: mail.to.clone(),
-            subject: mail.subject.clone(),
-            message: mail.message.clone(),
-        };
-        let mut client = configured("mail", &self.mail)?;
-        let response = self.deadline("mail", client.send_mail(request)).await?;
-        Ok(response.result)
-    }
-
-    async fn deadline<T>(
-        &self,
-        worker: &str,
-        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    ) -> Result<T, CallError> {
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(self.timeout, answer).await {
             Err(_) => Err(CallError::Timeout(worker.into())),
-            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Ok(answer)) => Ok(answer),
             Ok(Err(status)) => Err(classify(worker, &status)),
         }
     }
-}
-
-fn configured<C: Clone>(worker: &str, client: &Option<C>) -> Result<C, CallError> {
-    client
-        .clone()
-        .ok_or_else(|| CallError::Unreachable(worker.to_owned()))
 }
 
 /// A status made by our own transport (it has a source error: connection refused,

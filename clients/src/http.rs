@@ -2,33 +2,23 @@
 
 use std::time::Duration;
 
-use protocol::{Credentials, JsonResponse, LogPayload, MailPayload, User, WorkerError};
-use serde::{Serialize, de::DeserializeOwned};
+use protocol::{Answer, Call, JsonResponse, PerWorker, User, WorkerError};
+use serde::Serialize;
 
-use crate::CallError;
-
-/// Base URLs of the workers' HTTP APIs (a caller that needs one worker may
-/// leave the others empty).
-#[derive(Debug, Clone, Default)]
-pub struct HttpEndpoints {
-    /// The logger, e.g. `http://127.0.0.1:8082`.
-    pub logger: String,
-    /// The authentication service, e.g. `http://127.0.0.1:8083`.
-    pub authentication: String,
-    /// The mail service, e.g. `http://127.0.0.1:8084`.
-    pub mail: String,
-}
+use crate::{CallError, WorkerClient};
 
 /// One pooled HTTP client for every worker.
 #[derive(Clone)]
 pub struct HttpWorkers {
     client: reqwest::Client,
-    endpoints: HttpEndpoints,
+    /// Base URLs (`http://127.0.0.1:8082`); an empty one: not configured.
+    endpoints: PerWorker<String>,
 }
 
 impl HttpWorkers {
-    /// A client whose calls each take at most `timeout`.
-    pub fn new(endpoints: HttpEndpoints, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// A client of the workers at these base URLs whose calls each take at most
+    /// `timeout` (a caller that needs one worker may leave the others empty).
+    pub fn new(endpoints: PerWorker<String>, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -37,55 +27,53 @@ impl HttpWorkers {
             .pool_idle_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .build()?;
+        let endpoints = endpoints.map(|url| url.trim_end_matches('/').to_owned());
         Ok(Self { client, endpoints })
     }
+}
 
-    /// `POST {logger}/log`; the logger's result message once the entry is stored.
-    pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
-        let url = format!("{}/log", self.endpoints.logger);
-        let answer: JsonResponse<serde_json::Value> = self.post("logger", &url, entry).await?;
-        Ok(answer.message)
+impl WorkerClient for HttpWorkers {
+    /// `POST /log`, `POST /authenticate`, `POST /send`, or `GET /ping` (the logger's).
+    async fn call(&self, call: &Call) -> Result<Answer, CallError> {
+        let worker = call.worker().name();
+        let base = self.endpoints.get(call.worker());
+        if base.is_empty() {
+            return Err(CallError::Unreachable(worker.into()));
+        }
+        match call {
+            Call::Log { log } => self.post(worker, &format!("{base}/log"), log).await,
+            Call::Auth { auth } => {
+                self.post(worker, &format!("{base}/authenticate"), auth)
+                    .await
+            }
+            Call::Mail { mail } => self.post(worker, &format!("{base}/send"), mail).await,
+            Call::Ping => self.ping(worker, &format!("{base}/ping")).await,
+        }
     }
+}
 
-    /// `POST {authentication}/authenticate`; the user when the credentials match.
-    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
-        let url = format!("{}/authenticate", self.endpoints.authentication);
-        let answer: JsonResponse<User> = self.post("authentication", &url, credentials).await?;
-        answer
-            .data
-            .ok_or_else(|| CallError::Protocol("authentication".into()))
-    }
-
-    /// `POST {mail}/send`; the mail service's result message once SMTP took it.
-    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
-        let url = format!("{}/send", self.endpoints.mail);
-        let answer: JsonResponse<serde_json::Value> = self.post("mail", &url, mail).await?;
-        Ok(answer.message)
-    }
-
-    /// `GET {logger}/ping`: a round trip that touches no database.
-    pub async fn ping(&self) -> Result<String, CallError> {
-        let worker = "logger";
+impl HttpWorkers {
+    async fn ping(&self, worker: &str, url: &str) -> Result<Answer, CallError> {
         let response = self
             .client
-            .get(format!("{}/ping", self.endpoints.logger))
+            .get(url)
             .send()
             .await
             .map_err(|e| classify(worker, &e))?;
         if response.status().is_success() {
             response.bytes().await.map_err(|e| classify(worker, &e))?;
-            Ok(protocol::PONG.to_owned())
+            Ok(Answer::message(protocol::PONG))
         } else {
             Err(CallError::Protocol(worker.into()))
         }
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(
+    async fn post<B: Serialize>(
         &self,
         worker: &str,
         url: &str,
         body: &B,
-    ) -> Result<JsonResponse<T>, CallError> {
+    ) -> Result<Answer, CallError> {
         let response = self
             .client
             .post(url)
@@ -95,12 +83,15 @@ impl HttpWorkers {
             .map_err(|e| classify(worker, &e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
-        let answer: JsonResponse<T> = serde_json::from_slice(&bytes).map_err(|e| {
+        let answer: JsonResponse<User> = serde_json::from_slice(&bytes).map_err(|e| {
             tracing::warn!(worker, %status, error = %e, "worker answered with a non-contract body");
             CallError::Protocol(worker.to_owned())
         })?;
         if status.is_success() && !answer.error {
-            Ok(answer)
+            Ok(Answer {
+                message: answer.message,
+                data: answer.data,
+            })
         } else {
             Err(WorkerError::from_http(status.as_u16(), answer.message).into())
         }

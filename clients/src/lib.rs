@@ -1,23 +1,43 @@
 //! # flexi-clients
 //!
-//! Clients of the workers over HTTP, tarpc and gRPC, used by the broker (all
-//! three) and by the listener (HTTP, to carry AMQP calls to the workers).
-//! Every client is long-lived and shared, puts a deadline on every call, and
-//! recovers on its own after the worker restarts.
+//! One interface, [`WorkerClient`], to call a worker with a [`Call`], and its
+//! implementation for each transport. The broker holds all four; the listener
+//! and the authentication service need only HTTP (the other transports are
+//! cargo features, so they do not link them). Every client is long-lived and
+//! shared, puts a deadline on every call, and recovers on its own after the
+//! worker (or RabbitMQ) restarts.
 //!
 //! ## Layout
 //! - [`CallError`]: how a call can fail, whatever the transport.
 //! - [`http`]: reqwest with a keep-alive pool, to the workers' original paths.
-//! - [`rpc`]: a tarpc client that reconnects lazily after its connection broke.
+//! - `rpc` (feature `rpc`): tarpc clients that reconnect after their connection broke.
+//! - `grpc` (feature `grpc`): tonic channels connected lazily (they reconnect by themselves).
+//! - `amqp` (feature `amqp`): RabbitMQ request/reply to each worker's queue, and the
+//!   Go original's fire-and-forget log event.
 //! - [`breaker`]: a circuit breaker, so a dead worker costs fast failures.
-//! - [`grpc`]: tonic channels connected lazily (they reconnect by themselves).
+//!
+//! Adding an action is one arm in each client's `call` (its path, method or
+//! message); AMQP carries the [`Call`] as it is.
 
+#[cfg(feature = "amqp")]
+pub mod amqp;
 pub mod breaker;
+#[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod http;
+#[cfg(feature = "rpc")]
 pub mod rpc;
 
-use protocol::WorkerError;
+use std::future::Future;
+
+use protocol::{Answer, Call, WorkerError};
+
+/// A client of the workers over one transport.
+pub trait WorkerClient: Send + Sync {
+    /// Sends `call` to the worker that serves it ([`Call::worker`]) and waits for
+    /// its answer, at most the client's deadline.
+    fn call(&self, call: &Call) -> impl Future<Output = Result<Answer, CallError>> + Send;
+}
 
 /// Why a call to a worker failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,7 +71,7 @@ impl CallError {
 }
 
 impl From<CallError> for WorkerError {
-    /// How a hop that forwards a call (the listener) reports it to its own caller.
+    /// How a hop that forwards a call reports it to its own caller.
     fn from(e: CallError) -> Self {
         match e {
             CallError::Worker(w) => w,

@@ -1,10 +1,10 @@
 //! Workers over tarpc. A tarpc client is one TCP connection; when it breaks (the
 //! worker restarted), the next call opens a new one.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, time::Duration};
 
 use protocol::{
-    Credentials, LogPayload, MailPayload, User, WorkerError,
+    Answer, Call, PerWorker, WorkerError,
     rpc::{AuthenticationClient, LoggerClient, MailerClient},
 };
 use tarpc::{
@@ -15,40 +15,36 @@ use tarpc::{
 };
 use tokio::sync::RwLock;
 
-use crate::CallError;
+use crate::{CallError, WorkerClient};
 
-/// Largest frame sent or accepted, in bytes.
-const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
-
-/// tarpc addresses of the workers (an empty address: not configured).
-#[derive(Debug, Clone, Default)]
-pub struct RpcEndpoints {
-    /// The logger, e.g. `127.0.0.1:5001`.
-    pub logger: String,
-    /// The authentication service, e.g. `127.0.0.1:5002`.
-    pub authentication: String,
-    /// The mail service, e.g. `127.0.0.1:5003`.
-    pub mail: String,
-}
+/// Largest frame sent or accepted, in bytes (the workers' `MAX_BODY_BYTES` default).
+const MAX_FRAME_BYTES: usize = 1024 * 1024;
 
 /// Reconnecting tarpc clients of every worker.
-#[derive(Clone)]
 pub struct RpcWorkers {
-    logger: Arc<Reconnecting<LoggerClient>>,
-    authentication: Arc<Reconnecting<AuthenticationClient>>,
-    mail: Arc<Reconnecting<MailerClient>>,
-    endpoints: RpcEndpoints,
+    logger: Reconnecting<LoggerClient>,
+    authentication: Reconnecting<AuthenticationClient>,
+    mail: Reconnecting<MailerClient>,
+    addrs: PerWorker<String>,
     timeout: Duration,
 }
 
 impl RpcWorkers {
-    /// Clients that connect on first use; every call takes at most `timeout`.
-    pub fn new(endpoints: &RpcEndpoints, timeout: Duration) -> Self {
+    /// Clients of the workers at these addresses (`127.0.0.1:5001`; an empty
+    /// one: not configured) that connect on first use; every call takes at most
+    /// `timeout`.
+    pub fn new(addrs: &PerWorker<String>, timeout: Duration) -> Self {
         Self {
-            logger: Reconnecting::new(&endpoints.logger),
-            authentication: Reconnecting::new(&endpoints.authentication),
-            mail: Reconnecting::new(&endpoints.mail),
-            endpoints: endpoints.clone(),
+            logger: Reconnecting::new(&addrs.logger, |t| {
+                LoggerClient::new(client::Config::default(), t).spawn()
+            }),
+            authentication: Reconnecting::new(&addrs.authentication, |t| {
+                AuthenticationClient::new(client::Config::default(), t).spawn()
+            }),
+            mail: Reconnecting::new(&addrs.mail, |t| {
+                MailerClient::new(client::Config::default(), t).spawn()
+            }),
+            addrs: addrs.clone(),
             timeout,
         }
     }
@@ -56,72 +52,50 @@ impl RpcWorkers {
     /// The same workers over connections of their own, opened from the thread
     /// that first uses them (see [`crate::grpc::GrpcWorkers::on_this_runtime`]).
     pub fn on_this_runtime(&self) -> Self {
-        Self::new(&self.endpoints, self.timeout)
+        Self::new(&self.addrs, self.timeout)
     }
+}
 
-    /// `Logger::log_info`; the logger's result message once stored.
-    pub async fn log(&self, entry: &LogPayload) -> Result<String, CallError> {
-        let entry = entry.clone();
-        self.call(
-            "logger",
-            &self.logger,
-            |t| LoggerClient::new(client::Config::default(), t).spawn(),
-            |c, ctx| async move { c.log_info(ctx, entry).await },
-        )
-        .await
+impl WorkerClient for RpcWorkers {
+    /// `Logger::log_info`, `Logger::ping`, `Authentication::authenticate` or
+    /// `Mailer::send_mail`.
+    async fn call(&self, call: &Call) -> Result<Answer, CallError> {
+        match call.clone() {
+            Call::Log { log } => {
+                let call = |c: LoggerClient, ctx| async move { c.log_info(ctx, log).await };
+                self.call_on("logger", &self.logger, call).await
+            }
+            Call::Ping => {
+                let call = |c: LoggerClient, ctx| async move { c.ping(ctx).await };
+                self.call_on("logger", &self.logger, call).await
+            }
+            Call::Auth { auth } => {
+                let call =
+                    |c: AuthenticationClient, ctx| async move { c.authenticate(ctx, auth).await };
+                self.call_on("authentication", &self.authentication, call)
+                    .await
+            }
+            Call::Mail { mail } => {
+                let call = |c: MailerClient, ctx| async move { c.send_mail(ctx, mail).await };
+                self.call_on("mail", &self.mail, call).await
+            }
+        }
     }
+}
 
-    /// `Logger::ping`: a round trip that touches no database.
-    pub async fn ping(&self) -> Result<String, CallError> {
-        self.call(
-            "logger",
-            &self.logger,
-            |t| LoggerClient::new(client::Config::default(), t).spawn(),
-            |c, ctx| async move { c.ping(ctx).await.map(Ok) },
-        )
-        .await
-    }
-
-    /// `Authentication::authenticate`; the user when the credentials match.
-    pub async fn authenticate(&self, credentials: &Credentials) -> Result<User, CallError> {
-        let credentials = credentials.clone();
-        self.call(
-            "authentication",
-            &self.authentication,
-            |t| AuthenticationClient::new(client::Config::default(), t).spawn(),
-            |c, ctx| async move { c.authenticate(ctx, credentials).await },
-        )
-        .await
-    }
-
-    /// `Mailer::send_mail`; the result message once SMTP took the mail.
-    pub async fn send_mail(&self, mail: &MailPayload) -> Result<String, CallError> {
-        let mail = mail.clone();
-        self.call(
-            "mail",
-            &self.mail,
-            |t| MailerClient::new(client::Config::default(), t).spawn(),
-            |c, ctx| async move { c.send_mail(ctx, mail).await },
-        )
-        .await
-    }
-
+impl RpcWorkers {
     /// One call: get (or open) the connection, call under the deadline, classify.
-    async fn call<C, Req, Resp, T, Fut>(
+    async fn call_on<C: Client + Clone, Fut>(
         &self,
         worker: &'static str,
         slot: &Reconnecting<C>,
-        make: impl FnOnce(Transport<Req, Resp>) -> C,
         call: impl FnOnce(C, context::Context) -> Fut,
-    ) -> Result<T, CallError>
+    ) -> Result<Answer, CallError>
     where
-        C: Clone,
-        Req: serde::Serialize,
-        Resp: for<'de> serde::Deserialize<'de>,
-        Fut: Future<Output = Result<Result<T, WorkerError>, RpcError>>,
+        Fut: Future<Output = Result<Result<Answer, WorkerError>, RpcError>>,
     {
         let attempt = async {
-            let client = slot.get(make).await.map_err(|e| {
+            let client = slot.get().await.map_err(|e| {
                 tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
                 CallError::Unreachable(worker.into())
             })?;
@@ -138,32 +112,53 @@ impl RpcWorkers {
     }
 }
 
-type Transport<Req, Resp> =
-    tarpc::serde_transport::Transport<tokio::net::TcpStream, Resp, Req, Bincode<Resp, Req>>;
+/// The transport every tarpc client of ours runs on (bincode over TCP).
+type Transport<C> = tarpc::serde_transport::Transport<
+    tokio::net::TcpStream,
+    <C as Client>::Resp,
+    <C as Client>::Req,
+    Bincode<<C as Client>::Resp, <C as Client>::Req>,
+>;
+
+/// What a generated tarpc client sends and receives.
+trait Client {
+    type Req: serde::Serialize + Send;
+    type Resp: for<'de> serde::Deserialize<'de> + Send;
+}
+
+impl Client for LoggerClient {
+    type Req = tarpc::ClientMessage<protocol::rpc::LoggerRequest>;
+    type Resp = tarpc::Response<protocol::rpc::LoggerResponse>;
+}
+
+impl Client for AuthenticationClient {
+    type Req = tarpc::ClientMessage<protocol::rpc::AuthenticationRequest>;
+    type Resp = tarpc::Response<protocol::rpc::AuthenticationResponse>;
+}
+
+impl Client for MailerClient {
+    type Req = tarpc::ClientMessage<protocol::rpc::MailerRequest>;
+    type Resp = tarpc::Response<protocol::rpc::MailerResponse>;
+}
 
 /// A tarpc client that is replaced by a fresh connection once its own broke.
-struct Reconnecting<C> {
+struct Reconnecting<C: Client> {
     addr: String,
+    make: fn(Transport<C>) -> C,
     client: RwLock<Option<C>>,
 }
 
-impl<C: Clone> Reconnecting<C> {
-    fn new(addr: &str) -> Arc<Self> {
-        Arc::new(Self {
+impl<C: Client + Clone> Reconnecting<C> {
+    fn new(addr: &str, make: fn(Transport<C>) -> C) -> Self {
+        Self {
             addr: addr.to_owned(),
+            make,
             client: RwLock::new(None),
-        })
+        }
     }
 
     /// The current client, or a new one on a fresh connection.
-    async fn get<Req, Resp>(
-        &self,
-        make: impl FnOnce(Transport<Req, Resp>) -> C,
-    ) -> std::io::Result<C>
-    where
-        Req: serde::Serialize,
-        Resp: for<'de> serde::Deserialize<'de>,
-    {
+    async fn get(&self) -> std::io::Result<C> {
         if let Some(client) = self.client.read().await.as_ref() {
             return Ok(client.clone());
         }
@@ -176,7 +171,7 @@ impl<C: Clone> Reconnecting<C> {
         let transport = connecting.await?;
         // Small calls go out at once instead of waiting for the server's delayed ACK.
         transport.get_ref().set_nodelay(true)?;
-        let client = make(transport);
+        let client = (self.make)(transport);
         *slot = Some(client.clone());
         Ok(client)
     }

@@ -65,8 +65,18 @@ pub struct Application {
 }
 
 impl Application {
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl runtime::service::Service for Application {
+    type Settings = Settings;
+    const NAME: &'static str = "front-end";
+
     /// Renders the page once and binds the port.
-    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
         let page = IndexPage {
             broker_url: settings.broker_url.trim_end_matches('/'),
         }
@@ -84,13 +94,8 @@ impl Application {
         Ok(Self { server, port })
     }
 
-    /// The bound port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// Serves until `shutdown` is cancelled.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         runtime::http::serve_until(self.server, shutdown).await?;
         Ok(())
     }

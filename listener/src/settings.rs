@@ -7,11 +7,7 @@ use runtime::amqp::AmqpSettings;
 pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
 /// Env var: the logger's HTTP base URL.
 pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
-/// Env var: the authentication service's HTTP base URL.
-pub const ENV_AUTH_URL: &str = "AUTH_URL";
-/// Env var: the mail service's HTTP base URL.
-pub const ENV_MAIL_URL: &str = "MAIL_URL";
-/// Env var: unacked messages per consumer.
+/// Env var: unacked events at once.
 pub const ENV_PREFETCH: &str = "PREFETCH";
 /// Env var: deadline of one call to a worker.
 pub const ENV_CALL_TIMEOUT_MS: &str = "CALL_TIMEOUT_MS";
@@ -22,7 +18,7 @@ pub const ENV_MAX_FAILED_ATTEMPTS: &str = "MAX_FAILED_ATTEMPTS";
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "listener",
-    about = "Consumes RabbitMQ events and request/reply calls"
+    about = "Stores the log events of RabbitMQ's logs_topic through the logger"
 )]
 pub struct Settings {
     /// Address of the health endpoint (`GET /ping`, `GET /health`).
@@ -31,16 +27,10 @@ pub struct Settings {
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,
-    /// The logger's HTTP base URL (events and log calls are stored through it).
+    /// The logger's HTTP base URL (events are stored through it).
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
-    /// The authentication service's HTTP base URL (AMQP auth calls go there).
-    #[arg(long, env = ENV_AUTH_URL, default_value = "http://127.0.0.1:8083")]
-    pub auth_url: String,
-    /// The mail service's HTTP base URL (AMQP mail calls go there).
-    #[arg(long, env = ENV_MAIL_URL, default_value = "http://127.0.0.1:8084")]
-    pub mail_url: String,
-    /// Messages each consumer holds unacked at once: how many calls run in parallel.
+    /// Events held unacked at once: how many are stored in parallel.
     #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
     pub prefetch: u16,
     /// Deadline of one call to a worker, in milliseconds.

@@ -10,8 +10,9 @@ use std::{
 
 use actix_web::{HttpResponse, dev::Server, http::StatusCode, web};
 use anyhow::Context;
-use clients::http::{HttpEndpoints, HttpWorkers};
-use protocol::JsonResponse;
+use clients::http::HttpWorkers;
+use protocol::{JsonResponse, PerWorker};
+use runtime::service::Service;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Settings, consumer::Consumer};
@@ -24,19 +25,25 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the worker clients and binds the health endpoint. RabbitMQ is not
+    /// The bound port of the health endpoint.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
+    }
+}
+
+impl Service for Application {
+    type Settings = Settings;
+    const NAME: &'static str = "listener";
+
+    /// Builds the logger's client and binds the health endpoint. RabbitMQ is not
     /// contacted yet: [`Application::run_until_stopped`] waits for it with backoff.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(settings.call_timeout_ms);
-        let workers = HttpWorkers::new(
-            HttpEndpoints {
-                logger: settings.logger_url.trim_end_matches('/').to_owned(),
-                authentication: settings.auth_url.trim_end_matches('/').to_owned(),
-                mail: settings.mail_url.trim_end_matches('/').to_owned(),
-            },
-            timeout,
-        )
-        .context("cannot build the HTTP client")?;
+        let urls = PerWorker {
+            logger: settings.logger_url.clone(),
+            ..PerWorker::default()
+        };
+        let logger = HttpWorkers::new(urls, timeout).context("cannot build the HTTP client")?;
         let connected = Arc::new(AtomicBool::new(false));
 
         let health_state = web::Data::new(connected.clone());
@@ -48,7 +55,7 @@ impl Application {
             })?;
 
         let consumer = Arc::new(Consumer {
-            workers,
+            logger,
             names: settings.amqp.names(),
             settings,
             connected,
@@ -60,14 +67,9 @@ impl Application {
         })
     }
 
-    /// The bound port of the health endpoint.
-    pub fn http_port(&self) -> u16 {
-        self.http_port
-    }
-
     /// Consumes until `shutdown` is cancelled; in-flight messages finish (or are
     /// handed back to RabbitMQ) before it returns.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let health = runtime::http::serve_until(self.health_server, shutdown.clone());
         let ((), health) = tokio::join!(self.consumer.run(shutdown.clone()), health);
         tracing::info!("listener stopped");

@@ -1,30 +1,27 @@
-//! The gRPC server: `logs.LogService/WriteLog`, the Go original's proto.
+//! The gRPC server: `logs.LogService/WriteLog`, the Go original's proto, and
+//! `ping.PingService/Ping`.
 
-use protocol::{
-    LogPayload, PONG, WorkerError,
-    grpc::{
-        logs::{
-            LogRequest, LogResponse,
-            log_service_server::{LogService, LogServiceServer},
-        },
-        ping::{
-            PingRequest, PingResponse,
-            ping_service_server::{PingService, PingServiceServer},
-        },
+use protocol::grpc::{
+    logs::{
+        LogRequest, LogResponse,
+        log_service_server::{LogService, LogServiceServer},
+    },
+    ping::{
+        PingRequest, PingResponse,
+        ping_service_server::{PingService, PingServiceServer},
     },
 };
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
-use crate::{service::write_entry, store::LogStore};
+use crate::service::Logger;
 
 /// The gRPC result message (the original's).
 pub const GRPC_LOGGED: &str = "logged!";
 
-/// The gRPC implementation of `LogService`.
-pub struct GrpcServer {
-    store: LogStore,
-}
+/// The gRPC implementation of `LogService` and `PingService`.
+#[derive(Clone)]
+pub struct GrpcServer(Logger);
 
 #[tonic::async_trait]
 impl LogService for GrpcServer {
@@ -32,34 +29,22 @@ impl LogService for GrpcServer {
         &self,
         request: Request<LogRequest>,
     ) -> Result<Response<LogResponse>, Status> {
-        let log = request
+        let entry = request
             .into_inner()
-            .log_entry
-            .ok_or_else(|| Status::invalid_argument("logEntry is required"))?;
-        let entry = LogPayload {
-            name: log.name,
-            data: log.data,
-        };
-        match write_entry(&self.store, entry).await {
-            Ok(()) => Ok(Response::new(LogResponse {
-                result: GRPC_LOGGED.to_owned(),
-            })),
-            Err(e) => {
-                e.log();
-                Err(WorkerError::from(e).into())
-            }
-        }
+            .try_into()
+            .map_err(Status::invalid_argument)?;
+        self.0.log(entry).await?;
+        Ok(Response::new(LogResponse {
+            result: GRPC_LOGGED.to_owned(),
+        }))
     }
 }
 
-/// `ping.PingService`: answers at once, touching no database.
-pub struct PingServer;
-
 #[tonic::async_trait]
-impl PingService for PingServer {
+impl PingService for GrpcServer {
     async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
         Ok(Response::new(PingResponse {
-            result: PONG.to_owned(),
+            result: Logger::ping().message,
         }))
     }
 }
@@ -68,12 +53,12 @@ impl PingService for PingServer {
 /// in-flight calls finish.
 pub async fn serve(
     incoming: TcpIncoming,
-    store: LogStore,
+    logger: Logger,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(LogServiceServer::new(GrpcServer { store }))
-        .add_service(PingServiceServer::new(PingServer))
+        .add_service(LogServiceServer::new(GrpcServer(logger.clone())))
+        .add_service(PingServiceServer::new(GrpcServer(logger)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

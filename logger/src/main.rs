@@ -1,15 +1,11 @@
-//! The logger binary: settings from the environment, then the application.
+//! The logger binary.
 
-use clap::Parser;
-use flexi_logger::{Application, Settings};
+/// jemalloc, configured at build time (`.cargo/config.toml`) to hand freed pages
+/// back to the OS within a second (see the README's benchmark).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    runtime::telemetry::init("logger");
-    let settings = Settings::parse();
-    let shutdown = runtime::shutdown::on_signal();
-    Application::build(settings)
-        .await?
-        .run_until_stopped(shutdown)
-        .await
+    runtime::service::run::<flexi_logger::Application>().await
 }

@@ -1,36 +1,25 @@
-//! The tarpc server (`Logger::log_info`).
+//! The tarpc server (`Logger::log_info`, `Logger::ping`).
 
 use protocol::{
-    LogPayload, WorkerError,
-    rpc::{Logger, LoggerRequest, LoggerResponse},
+    Answer, LogPayload, WorkerError,
+    rpc::{Logger as LoggerRpc, LoggerRequest, LoggerResponse},
 };
 use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    service::{LOGGED, write_entry},
-    store::LogStore,
-};
+use crate::service::Logger;
 
-/// The tarpc implementation of [`Logger`].
+/// The tarpc implementation of [`LoggerRpc`].
 #[derive(Clone)]
-pub struct RpcServer {
-    store: LogStore,
-}
+pub struct RpcServer(Logger);
 
-impl Logger for RpcServer {
-    async fn log_info(self, _: Context, entry: LogPayload) -> Result<String, WorkerError> {
-        match write_entry(&self.store, entry).await {
-            Ok(()) => Ok(LOGGED.to_owned()),
-            Err(e) => {
-                e.log();
-                Err(e.into())
-            }
-        }
+impl LoggerRpc for RpcServer {
+    async fn log_info(self, _: Context, entry: LogPayload) -> Result<Answer, WorkerError> {
+        self.0.log(entry).await
     }
 
-    async fn ping(self, _: Context) -> String {
-        protocol::PONG.to_owned()
+    async fn ping(self, _: Context) -> Result<Answer, WorkerError> {
+        Ok(Logger::ping())
     }
 }
 
@@ -38,6 +27,6 @@ impl Logger for RpcServer {
 pub type RpcListener = runtime::rpc::RpcListener<LoggerRequest, LoggerResponse>;
 
 /// Serves connections until `shutdown`; a connection's in-flight calls finish.
-pub async fn serve(listener: RpcListener, store: LogStore, shutdown: CancellationToken) {
-    runtime::serve_tarpc!(listener, RpcServer { store }.serve(), shutdown)
+pub async fn serve(listener: RpcListener, logger: Logger, shutdown: CancellationToken) {
+    runtime::serve_tarpc!(listener, RpcServer(logger).serve(), shutdown)
 }

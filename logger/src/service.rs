@@ -1,16 +1,42 @@
-//! The logger's one operation, shared by the three transports.
+//! The logger's operations, shared by its four transports.
 
-use protocol::LogPayload;
+use protocol::{Answer, Call, LogPayload, PONG, Worker, WorkerError};
+use runtime::worker::{Handler, not_served};
 
-use crate::{error::LoggerError, store::LogStore};
+use crate::store::LogStore;
 
-/// The result message of a stored entry on HTTP and tarpc (the original's).
+/// The result message of a stored entry (the original's, on HTTP and tarpc).
 pub const LOGGED: &str = "logged";
 
-/// Validates an entry and stores it; returns once MongoDB acknowledged it.
-#[tracing::instrument(skip_all, fields(name = %entry.name))]
-pub async fn write_entry(store: &LogStore, entry: LogPayload) -> Result<(), LoggerError> {
-    entry.validate().map_err(LoggerError::Invalid)?;
-    store.insert(entry).await?;
-    Ok(())
+/// Stores entries; answers pings.
+#[derive(Clone)]
+pub struct Logger {
+    /// The `logs` collection.
+    pub store: LogStore,
+}
+
+impl Logger {
+    /// Stores one entry; answers once MongoDB acknowledged it.
+    #[tracing::instrument(skip_all, fields(name = %entry.name))]
+    pub async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
+        self.store.insert(entry).await?;
+        Ok(Answer::message(LOGGED))
+    }
+
+    /// A round trip that touches no database.
+    pub fn ping() -> Answer {
+        Answer::message(PONG)
+    }
+}
+
+impl Handler for Logger {
+    const WORKER: Worker = Worker::Logger;
+
+    async fn handle(&self, call: Call) -> Result<Answer, WorkerError> {
+        match call {
+            Call::Log { log } => self.log(log).await,
+            Call::Ping => Ok(Self::ping()),
+            other => Err(not_served(Self::WORKER, &other)),
+        }
+    }
 }

@@ -2,16 +2,11 @@
 //! name in kebab case; `logger --help` lists them).
 
 use clap::Parser;
-use runtime::secret::Secret;
+use runtime::{
+    secret::Secret,
+    worker::{DefaultAddrs, ServerSettings},
+};
 
-/// Env var: address of the HTTP API.
-pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
-/// Env var: address of the tarpc server.
-pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
-/// Env var: address of the gRPC server.
-pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
-/// Env var: actix-web worker threads.
-pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
 /// Env var: MongoDB connection string.
 pub const ENV_MONGO_URL: &str = "MONGO_URL";
 /// Env var: MongoDB user.
@@ -28,28 +23,28 @@ pub const ENV_MONGO_TIMEOUT_MS: &str = "MONGO_TIMEOUT_MS";
 pub const ENV_WRITE_BATCH_MAX: &str = "WRITE_BATCH_MAX";
 /// Env var: number of `insert_many` calls in flight at once.
 pub const ENV_WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
-/// Env var: largest accepted request body.
-pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+
+/// The logger's default addresses on the local stack  (the original's ports: RPC 5001, gRPC 50001).
+#[derive(Debug, Clone)]
+pub struct Addrs;
+
+impl DefaultAddrs for Addrs {
+    const HTTP: &'static str = "127.0.0.1:8082";
+    const RPC: &'static str = "127.0.0.1:5001";
+    const GRPC: &'static str = "127.0.0.1:50001";
+}
 
 /// Everything the logger needs to run.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "logger",
-    about = "Stores log entries in MongoDB over HTTP, tarpc and gRPC"
+    about = "Stores log entries in MongoDB over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Address the HTTP API (`POST /log`, `GET /logs`, `GET /ping`, `GET /health`) binds.
-    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8082")]
-    pub http_addr: String,
-    /// Address the tarpc server binds (the original's RPC port is 5001).
-    #[arg(long, env = ENV_RPC_ADDR, default_value = "127.0.0.1:5001")]
-    pub rpc_addr: String,
-    /// Address the gRPC server binds (the original's gRPC port is 50001).
-    #[arg(long, env = ENV_GRPC_ADDR, default_value = "127.0.0.1:50001")]
-    pub grpc_addr: String,
-    /// actix-web worker threads; 0 means one per CPU core.
-    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
-    pub http_workers: usize,
+    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// `GRPC_ADDR`, `AMQP_URL`, …).
+    #[command(flatten)]
+    pub server: ServerSettings<Addrs>,
     /// MongoDB connection string.
     #[arg(long, env = ENV_MONGO_URL, default_value = "mongodb://127.0.0.1:27017")]
     pub mongo_url: String,
@@ -75,9 +70,6 @@ pub struct Settings {
     /// Number of `insert_many` calls in flight at once.
     #[arg(long, env = ENV_WRITE_CONCURRENCY, default_value_t = 2)]
     pub write_concurrency: usize,
-    /// Largest accepted request body in bytes; larger bodies get a 413.
-    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
 }
 
 impl Settings {

@@ -155,7 +155,7 @@ impl LogStore {
         let now = DateTime::now();
         let document = LogDocument {
             id: None,
-            name: entry.name,
+            name: entry.name.into(),
             data: entry.data,
             created_at: now,
             updated_at: now,

@@ -1,21 +1,16 @@
 //! The gRPC server: `mail.MailService/SendMail`.
 
-use protocol::{
-    MailPayload, WorkerError,
-    grpc::mail::{
-        MailRequest, MailResponse,
-        mail_service_server::{MailService, MailServiceServer},
-    },
+use protocol::grpc::mail::{
+    MailRequest, MailResponse,
+    mail_service_server::{MailService, MailServiceServer},
 };
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
-use crate::startup::Mailer;
+use crate::service::Mailer;
 
 /// The gRPC implementation of `MailService`.
-pub struct GrpcServer {
-    mailer: Mailer,
-}
+pub struct GrpcServer(Mailer);
 
 #[tonic::async_trait]
 impl MailService for GrpcServer {
@@ -23,25 +18,14 @@ impl MailService for GrpcServer {
         &self,
         request: Request<MailRequest>,
     ) -> Result<Response<MailResponse>, Status> {
-        let MailRequest {
-            from,
-            to,
-            subject,
-            message,
-        } = request.into_inner();
-        let mail = MailPayload {
-            from,
-            to,
-            subject,
-            message,
-        };
-        match self.mailer.send(&mail).await {
-            Ok(result) => Ok(Response::new(MailResponse { result })),
-            Err(e) => {
-                e.log();
-                Err(WorkerError::from(e).into())
-            }
-        }
+        let mail = request
+            .into_inner()
+            .try_into()
+            .map_err(Status::invalid_argument)?;
+        let answer = self.0.send(mail).await?;
+        Ok(Response::new(MailResponse {
+            result: answer.message,
+        }))
     }
 }
 
@@ -53,7 +37,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(MailServiceServer::new(GrpcServer { mailer }))
+        .add_service(MailServiceServer::new(GrpcServer(mailer)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }

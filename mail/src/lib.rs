@@ -5,14 +5,16 @@
 //! `MAIL_PASSWORD`, `FROM_NAME`, `FROM_ADDRESS`). Each mail has an HTML body from
 //! an askama template with its CSS inlined (css-inline: mail clients drop
 //! `<style>` blocks), and a plain-text alternative. Served over HTTP
-//! (`POST /send`), tarpc (`send_mail`) and gRPC (`mail.MailService/SendMail`).
+//! (`POST /send`), tarpc (`send_mail`), gRPC (`mail.MailService/SendMail`) and
+//! AMQP request/reply (its queue `mail_requests`).
 //!
 //! ## Layout
 //! - [`settings`]: typed settings from environment variables.
-//! - [`message`]: validation and rendering: payload → lettre `Message`.
+//! - [`service`]: [`service::Mailer`], what every transport calls.
+//! - [`message`]: rendering: payload → lettre `Message`.
 //! - [`sender`]: the pooled SMTP transport and its error classification.
-//! - [`error`]: the service's one error enum and its mapping to the contract.
-//! - [`http`], [`rpc`], [`grpc`]: the three servers.
+//! - [`error`]: the service's failures and how they become the contract's `WorkerError`.
+//! - [`http`], [`rpc`], [`grpc`]: the servers, thin adapters over [`service`].
 //! - [`startup`]: the [`Application`].
 
 pub mod error;
@@ -21,6 +23,7 @@ pub mod http;
 pub mod message;
 pub mod rpc;
 pub mod sender;
+pub mod service;
 pub mod settings;
 pub mod startup;
 

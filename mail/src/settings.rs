@@ -1,16 +1,11 @@
 //! The mail service's settings (`mail --help`), with the original's variable names.
 
 use clap::{Parser, ValueEnum};
-use runtime::secret::Secret;
+use runtime::{
+    secret::Secret,
+    worker::{DefaultAddrs, ServerSettings},
+};
 
-/// Env var: address of the HTTP API.
-pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
-/// Env var: address of the tarpc server.
-pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
-/// Env var: address of the gRPC server.
-pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
-/// Env var: actix-web worker threads.
-pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
 /// Env var: domain announced in EHLO.
 pub const ENV_MAIL_DOMAIN: &str = "MAIL_DOMAIN";
 /// Env var: SMTP host.
@@ -31,8 +26,6 @@ pub const ENV_FROM_NAME: &str = "FROM_NAME";
 pub const ENV_FROM_ADDRESS: &str = "FROM_ADDRESS";
 /// Env var: deadline of one SMTP exchange.
 pub const ENV_SMTP_TIMEOUT_MS: &str = "SMTP_TIMEOUT_MS";
-/// Env var: largest accepted request body.
-pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,25 +38,27 @@ pub enum Encryption {
     Ssl,
 }
 
+/// The mail's default addresses on the local stack.
+#[derive(Debug, Clone)]
+pub struct Addrs;
+
+impl DefaultAddrs for Addrs {
+    const HTTP: &'static str = "127.0.0.1:8084";
+    const RPC: &'static str = "127.0.0.1:5003";
+    const GRPC: &'static str = "127.0.0.1:50003";
+}
+
 /// Everything the mail service needs to run.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "mail",
-    about = "Sends mail over SMTP over HTTP, tarpc and gRPC"
+    about = "Sends mail over SMTP over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Address of the HTTP API (`POST /send`, `GET /ping`).
-    #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8084")]
-    pub http_addr: String,
-    /// Address of the tarpc server.
-    #[arg(long, env = ENV_RPC_ADDR, default_value = "127.0.0.1:5003")]
-    pub rpc_addr: String,
-    /// Address of the gRPC server.
-    #[arg(long, env = ENV_GRPC_ADDR, default_value = "127.0.0.1:50003")]
-    pub grpc_addr: String,
-    /// actix-web worker threads; 0 means one per CPU core.
-    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
-    pub http_workers: usize,
+    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// `GRPC_ADDR`, `AMQP_URL`, …).
+    #[command(flatten)]
+    pub server: ServerSettings<Addrs>,
     /// Domain announced in the SMTP greeting (EHLO).
     #[arg(long, env = ENV_MAIL_DOMAIN, default_value = "localhost")]
     pub mail_domain: String,
@@ -94,9 +89,6 @@ pub struct Settings {
     /// Deadline of one SMTP exchange, in milliseconds.
     #[arg(long, env = ENV_SMTP_TIMEOUT_MS, default_value_t = 5000)]
     pub smtp_timeout_ms: u64,
-    /// Largest accepted request body in bytes; larger bodies get a 413.
-    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
 }
 
 impl Settings {

@@ -239,16 +239,15 @@ start_service() { # name env...
 services_up() {
   local amqp="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
   start_service logger HTTP_ADDR="127.0.0.1:$LOGGER_PORT" RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
-    GRPC_ADDR="127.0.0.1:$LOGGER_GRPC_PORT" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT"
+    GRPC_ADDR="127.0.0.1:$LOGGER_GRPC_PORT" AMQP_URL="$amqp" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT"
   start_service authentication HTTP_ADDR="127.0.0.1:$AUTH_PORT" RPC_ADDR="127.0.0.1:$AUTH_RPC_PORT" \
-    GRPC_ADDR="127.0.0.1:$AUTH_GRPC_PORT" LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" \
+    GRPC_ADDR="127.0.0.1:$AUTH_GRPC_PORT" AMQP_URL="$amqp" LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" \
     DSN="postgres://postgres:password@127.0.0.1:$POSTGRES_PORT/users"
   start_service mail HTTP_ADDR="127.0.0.1:$MAIL_PORT" RPC_ADDR="127.0.0.1:$MAIL_RPC_PORT" \
-    GRPC_ADDR="127.0.0.1:$MAIL_GRPC_PORT" MAIL_HOST=127.0.0.1 MAIL_PORT="$SMTP_PORT" \
+    GRPC_ADDR="127.0.0.1:$MAIL_GRPC_PORT" AMQP_URL="$amqp" MAIL_HOST=127.0.0.1 MAIL_PORT="$SMTP_PORT" \
     MAIL_ENCRYPTION=none
   start_service listener HTTP_ADDR="127.0.0.1:$LISTENER_PORT" AMQP_URL="$amqp" \
-    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" AUTH_URL="http://127.0.0.1:$AUTH_PORT" \
-    MAIL_URL="http://127.0.0.1:$MAIL_PORT"
+    LOGGER_URL="http://127.0.0.1:$LOGGER_PORT"
   start_service broker HTTP_ADDR="127.0.0.1:$BROKER_PORT" AMQP_URL="$amqp" \
     LOGGER_URL="http://127.0.0.1:$LOGGER_PORT" LOGGER_RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
     LOGGER_GRPC_URL="http://127.0.0.1:$LOGGER_GRPC_PORT" \

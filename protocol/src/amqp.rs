@@ -1,21 +1,23 @@
 //! RabbitMQ names and messages.
 //!
 //! Two paths use RabbitMQ:
-//! - **Events** (the Go original's path): the broker publishes a [`LogPayload`] as
+//! - **Events** (the Go original's path): the broker publishes a [`crate::LogPayload`] as
 //!   JSON to the durable topic exchange `logs_topic` with routing key `log.INFO`;
 //!   the listener's durable queue is bound to `log.INFO`, `log.WARNING` and
 //!   `log.ERROR`, stores each event through the logger, and acks only after the
 //!   logger confirmed. Poison messages go to a dead-letter queue.
-//! - **Request/reply** (ours): the broker publishes an [`AmqpRequest`] to the
-//!   listener's request queue with `correlation_id` and `reply_to`; the listener
-//!   calls the worker and publishes an [`AmqpReply`] back to `reply_to`.
+//! - **Request/reply** (ours): the broker publishes a [`Call`] (the `/handle` JSON)
+//!   to the serving worker's own request queue with `correlation_id` and
+//!   `reply_to`; the worker does the work and publishes an [`AmqpReply`] back to
+//!   `reply_to`. The same shape as HTTP, tarpc and gRPC: broker → transport →
+//!   worker → transport → broker.
 //!
 //! Every name can carry a namespace suffix ([`AmqpNames::new`]) so that tests, or
 //! two stacks on one RabbitMQ, never share a queue.
 
-use serde::{Deserialize, Serialize};
-
-use crate::{Credentials, LogPayload, MailPayload, WorkerError};
+#[cfg(doc)]
+use crate::Call;
+use crate::{Answer, PerWorker, Worker, WorkerError};
 
 /// The topic exchange log events are published to (as in the original).
 pub const LOGS_EXCHANGE: &str = "logs_topic";
@@ -25,8 +27,8 @@ pub const LOGS_QUEUE: &str = "logs_listener";
 pub const DEAD_LETTER_EXCHANGE: &str = "logs_topic.dead";
 /// The queue that keeps poison log events for inspection.
 pub const DEAD_LETTER_QUEUE: &str = "logs_listener.dead";
-/// The queue of request/reply calls the listener serves.
-pub const REQUEST_QUEUE: &str = "rpc_requests";
+/// The suffix of each worker's request/reply queue (`logger_requests`, …).
+pub const REQUEST_QUEUE_SUFFIX: &str = "_requests";
 /// The routing key the broker publishes log events with (the original's `log.INFO`).
 pub const DEFAULT_ROUTING_KEY: &str = "log.INFO";
 /// The routing keys the listener's queue is bound to (the original's severities).
@@ -45,8 +47,8 @@ pub struct AmqpNames {
     pub dead_letter_exchange: String,
     /// Dead-letter queue for poison events.
     pub dead_letter_queue: String,
-    /// Request/reply queue served by the listener.
-    pub request_queue: String,
+    /// Each worker's request/reply queue (`logger_requests`, …).
+    pub request_queues: PerWorker<String>,
 }
 
 impl AmqpNames {
@@ -66,7 +68,9 @@ impl AmqpNames {
             logs_queue: name(LOGS_QUEUE),
             dead_letter_exchange: name(DEAD_LETTER_EXCHANGE),
             dead_letter_queue: name(DEAD_LETTER_QUEUE),
-            request_queue: name(REQUEST_QUEUE),
+            request_queues: PerWorker::from_fn(|worker: Worker| {
+                name(&format!("{worker}{REQUEST_QUEUE_SUFFIX}"))
+            }),
         }
     }
 }
@@ -89,32 +93,9 @@ impl Default for AmqpNames {
     }
 }
 
-/// A call on the request/reply path: the action and its payload, tagged by action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "lowercase")]
-pub enum AmqpRequest {
-    /// Check credentials; the reply's `Ok` is the [`crate::User`].
-    Auth {
-        /// The credentials.
-        auth: Credentials,
-    },
-    /// Store a log entry; the reply's `Ok` is the logger's result message.
-    Log {
-        /// The entry.
-        log: LogPayload,
-    },
-    /// Send a mail; the reply's `Ok` is the mail service's result message.
-    Mail {
-        /// The mail.
-        mail: MailPayload,
-    },
-    /// A round trip: the listener answers [`crate::PONG`] itself.
-    Ping,
-}
-
-/// The listener's answer to an [`AmqpRequest`]: the worker's own result, serialized
-/// as `{"Ok": ...}` or `{"Err": {...}}`.
-pub type AmqpReply<T> = Result<T, WorkerError>;
+/// A worker's reply to a [`Call`]: its answer or its failure, serialized as
+/// `{"Ok": {...}}` or `{"Err": {...}}`.
+pub type AmqpReply = Result<Answer, WorkerError>;
 
 #[cfg(test)]
 mod tests {
@@ -128,14 +109,9 @@ mod tests {
     }
 
     #[test]
-    fn requests_are_tagged_by_action() {
-        let req = AmqpRequest::Log {
-            log: LogPayload {
-                name: "n".into(),
-                data: "d".into(),
-            },
-        };
-        let json = serde_json::to_string(&req).expect("json");
-        assert_eq!(json, r#"{"action":"log","log":{"name":"n","data":"d"}}"#);
+    fn each_worker_has_its_own_request_queue() {
+        let names = AmqpNames::new("t1");
+        assert_eq!(names.request_queues.logger, "logger_requests.t1");
+        assert_eq!(AmqpNames::default().request_queues.mail, "mail_requests");
     }
 }

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Call, RequestError, Transport, request::RawRequest};
+use crate::{Call, RequestError, Transport};
 
 /// Most requests per transport in one comparison.
 pub const MAX_REQUESTS: u64 = 10_000;
@@ -19,13 +19,17 @@ pub const MAX_CONCURRENCY: u64 = 256;
 #[derive(Deserialize)]
 struct RawCompare {
     #[serde(flatten)]
-    call: RawRequest,
+    call: Call,
+    /// Ignored (`transports` says where to run), but it must be a transport.
+    #[serde(default)]
+    #[allow(dead_code)]
+    transport: Option<Transport>,
     #[serde(default = "default_requests")]
     requests: u64,
     #[serde(default = "default_concurrency")]
     concurrency: u64,
     #[serde(default)]
-    transports: Option<Vec<String>>,
+    transports: Option<Vec<Transport>>,
 }
 
 fn default_requests() -> u64 {
@@ -53,11 +57,7 @@ impl Comparison {
     /// Parses and bounds a `/compare` body.
     pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
         let raw: RawCompare =
-            serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
-        // `transports` says where to run; a `transport` is ignored, but must be valid.
-        if let Some(transport) = raw.call.transport.as_deref() {
-            transport.parse::<Transport>()?;
-        }
+            serde_json::from_slice(body).map_err(|e| RequestError::malformed(&e))?;
         if !(1..=MAX_REQUESTS).contains(&raw.requests) {
             return Err(RequestError::Invalid(format!(
                 "requests must be between 1 and {MAX_REQUESTS}"
@@ -71,9 +71,8 @@ impl Comparison {
         let mut transports = Vec::new();
         match raw.transports {
             None => transports.extend(Transport::ALL),
-            Some(names) => {
-                for name in names {
-                    let transport = name.parse::<Transport>()?;
+            Some(asked) => {
+                for transport in asked {
                     if !transports.contains(&transport) {
                         transports.push(transport);
                     }
@@ -84,7 +83,7 @@ impl Comparison {
             return Err(RequestError::Invalid("transports must not be empty".into()));
         }
         Ok(Comparison {
-            call: Call::from_raw(raw.call)?,
+            call: raw.call,
             requests: raw.requests as u32,
             concurrency: raw.concurrency.min(raw.requests) as u32,
             transports,

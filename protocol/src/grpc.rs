@@ -1,4 +1,8 @@
-//! The gRPC services, generated from `proto/*.proto` by `build.rs`.
+//! The gRPC services, generated from `proto/*.proto` by `build.rs`, and the
+//! conversions between their messages and the contract's types. A message
+//! becomes a contract type only through its checks ([`TryFrom`]), as JSON does.
+
+use crate::{Answer, Credentials, LogPayload, MailPayload, User};
 
 /// The original `logs.proto`: package `logs`, `LogService.WriteLog`.
 #[allow(missing_docs, clippy::all)]
@@ -18,36 +22,162 @@ pub mod mail {
     tonic::include_proto!("mail");
 }
 
-impl From<crate::User> for auth::User {
-    fn from(u: crate::User) -> Self {
+/// `ping.PingService/Ping`: a round trip that touches no database.
+#[allow(missing_docs, clippy::all)]
+pub mod ping {
+    tonic::include_proto!("ping");
+}
+
+/// Why a request message is not a valid call (answered as `INVALID_ARGUMENT`).
+pub type Invalid = String;
+
+impl TryFrom<logs::LogRequest> for LogPayload {
+    type Error = Invalid;
+    fn try_from(request: logs::LogRequest) -> Result<Self, Invalid> {
+        let log = request.log_entry.ok_or("logEntry is required")?;
+        Ok(LogPayload {
+            name: log.name.parse()?,
+            data: log.data,
+        })
+    }
+}
+
+impl From<&LogPayload> for logs::LogRequest {
+    fn from(entry: &LogPayload) -> Self {
+        logs::LogRequest {
+            log_entry: Some(logs::Log {
+                name: entry.name.to_string(),
+                data: entry.data.clone(),
+            }),
+        }
+    }
+}
+
+impl TryFrom<auth::AuthRequest> for Credentials {
+    type Error = Invalid;
+    fn try_from(request: auth::AuthRequest) -> Result<Self, Invalid> {
+        Ok(Credentials {
+            email: request.email.parse()?,
+            password: request.password.parse()?,
+        })
+    }
+}
+
+impl From<&Credentials> for auth::AuthRequest {
+    fn from(credentials: &Credentials) -> Self {
+        auth::AuthRequest {
+            email: credentials.email.to_string(),
+            password: credentials.password.as_str().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<mail::MailRequest> for MailPayload {
+    type Error = Invalid;
+    fn try_from(request: mail::MailRequest) -> Result<Self, Invalid> {
+        let from = request.from.trim();
+        Ok(MailPayload {
+            from: (!from.is_empty()).then(|| from.parse()).transpose()?,
+            to: request.to.parse()?,
+            subject: request.subject.parse()?,
+            message: request.message,
+        })
+    }
+}
+
+impl From<&MailPayload> for mail::MailRequest {
+    fn from(mail: &MailPayload) -> Self {
+        mail::MailRequest {
+            from: mail
+                .from
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            to: mail.to.to_string(),
+            subject: mail.subject.to_string(),
+            message: mail.message.clone(),
+        }
+    }
+}
+
+impl From<User> for auth::User {
+    fn from(u: User) -> Self {
         auth::User {
             id: u.id,
             email: u.email,
             first_name: u.first_name,
             last_name: u.last_name,
-            user_active: u.user_active,
+            active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
     }
 }
 
-impl From<auth::User> for crate::User {
+impl From<auth::User> for User {
     fn from(u: auth::User) -> Self {
-        crate::User {
+        User {
             id: u.id,
             email: u.email,
             first_name: u.first_name,
             last_name: u.last_name,
-            user_active: u.user_active,
+            active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
     }
 }
 
-/// `ping.PingService/Ping`: a round trip that touches no database.
-#[allow(missing_docs, clippy::all)]
-pub mod ping {
-    tonic::include_proto!("ping");
+impl From<Answer> for auth::AuthResponse {
+    fn from(answer: Answer) -> Self {
+        auth::AuthResponse {
+            user: answer.data.map(Into::into),
+            message: answer.message,
+        }
+    }
+}
+
+impl From<auth::AuthResponse> for Answer {
+    fn from(response: auth::AuthResponse) -> Self {
+        Answer {
+            message: response.message,
+            data: response.user.map(Into::into),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_message_is_not_a_payload() {
+        let empty_name = logs::LogRequest {
+            log_entry: Some(logs::Log {
+                name: " ".into(),
+                data: String::new(),
+            }),
+        };
+        assert!(LogPayload::try_from(empty_name).is_err());
+        assert!(LogPayload::try_from(logs::LogRequest { log_entry: None }).is_err());
+        let bad_to = mail::MailRequest {
+            to: "nobody".into(),
+            ..Default::default()
+        };
+        assert!(MailPayload::try_from(bad_to).is_err());
+    }
+
+    #[test]
+    fn payloads_survive_the_round_trip() {
+        let mail = MailPayload {
+            from: None,
+            to: "you@there.com".parse().expect("valid"),
+            subject: "s".parse().expect("valid"),
+            message: "m".into(),
+        };
+        assert_eq!(
+            MailPayload::try_from(mail::MailRequest::from(&mail)),
+            Ok(mail)
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! JSON bodies: the envelope of every answer and the payload of each action.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Transport;
+use crate::{Email, LogName, Password, Subject, Transport};
 
 /// The envelope every HTTP answer of every service uses, as the Go original's
 /// `jsonResponse`: `{"error": bool, "message": string, "data": any?}`.
@@ -17,14 +17,18 @@ pub struct JsonResponse<T = ()> {
     /// A human-readable result ("logged", "Hit the broker", …) or error.
     pub message: String,
     /// The transport the broker dispatched the call over.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
     /// Wall-clock time of the dispatch to the worker and back, in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
     /// The call's result, when it has one (a user, a list of log entries, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
 }
 
 impl<T> JsonResponse<T> {
@@ -56,64 +60,16 @@ impl<T> JsonResponse<T> {
     }
 }
 
-/// Largest `log.name` accepted, in bytes.
-pub const MAX_LOG_NAME_BYTES: usize = 256;
-
 /// A log entry as clients send it: `{"name": ..., "data": ...}`.
 ///
 /// The same shape travels on every transport (HTTP body, AMQP message, tarpc
 /// argument; gRPC uses the original `logs.Log` message with the same fields).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogPayload {
-    /// What the entry is about ("event", "authentication", …). Not empty.
-    pub name: String,
+    /// What the entry is about ("event", "authentication", …).
+    pub name: LogName,
     /// The entry's content. May be empty.
     pub data: String,
-}
-
-impl LogPayload {
-    /// Checks the fields a JSON schema cannot: `name` must be non-blank and short.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.name.trim().is_empty() {
-            return Err("log.name must not be empty".into());
-        }
-        if self.name.len() > MAX_LOG_NAME_BYTES {
-            return Err(format!(
-                "log.name must be at most {MAX_LOG_NAME_BYTES} bytes"
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn optional_fields_are_left_out() {
-        let body = serde_json::to_string(&JsonResponse::<()>::ok("Hit the broker")).expect("json");
-        assert_eq!(body, r#"{"error":false,"message":"Hit the broker"}"#);
-    }
-
-    #[test]
-    fn log_names_are_checked() {
-        let ok = LogPayload {
-            name: "event".into(),
-            data: String::new(),
-        };
-        assert!(ok.validate().is_ok());
-        let blank = LogPayload {
-            name: "  ".into(),
-            data: "x".into(),
-        };
-        assert!(blank.validate().is_err());
-        let long = LogPayload {
-            name: "n".repeat(MAX_LOG_NAME_BYTES + 1),
-            data: "x".into(),
-        };
-        assert!(long.validate().is_err());
-    }
 }
 
 /// A stored log entry as `GET /logs` returns it.
@@ -133,41 +89,12 @@ pub struct LogRecord {
 
 /// Login credentials: `{"email": ..., "password": ...}`. `Debug` never prints the
 /// password.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     /// The user's e-mail address.
-    pub email: String,
+    pub email: Email,
     /// The password in clear text, as the client sent it (over TLS in production).
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("email", &self.email)
-            .field("password", &"[redacted]")
-            .finish()
-    }
-}
-
-/// Longest password accepted, in bytes (bcrypt reads 72 at most).
-pub const MAX_PASSWORD_BYTES: usize = 72;
-
-impl Credentials {
-    /// Checks the e-mail's syntax and that the password is present and not over
-    /// bcrypt's 72 bytes.
-    pub fn validate(&self) -> Result<crate::Email, String> {
-        let email = crate::Email::parse(&self.email)?;
-        if self.password.is_empty() {
-            return Err("auth.password must not be empty".into());
-        }
-        if self.password.len() > MAX_PASSWORD_BYTES {
-            return Err(format!(
-                "auth.password must be at most {MAX_PASSWORD_BYTES} bytes"
-            ));
-        }
-        Ok(email)
-    }
+    pub password: Password,
 }
 
 /// A user as every answer carries it: the Go original's JSON field names, and
@@ -182,8 +109,9 @@ pub struct User {
     pub first_name: String,
     /// Last name.
     pub last_name: String,
-    /// 1 when the account is active (the original's integer flag).
-    pub user_active: i32,
+    /// 1 when the account is active (the original's integer flag, JSON `active`;
+    /// its column is `user_active`).
+    pub active: i32,
     /// Creation time (RFC 3339, UTC).
     pub created_at: String,
     /// Last change (RFC 3339, UTC).
@@ -194,32 +122,77 @@ pub struct User {
 /// `from` means the mail service's configured sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailPayload {
-    /// Sender address; empty for the service's `FROM_ADDRESS`.
-    #[serde(default)]
-    pub from: String,
+    /// Sender address; `None` (absent or `""` on the wire, as in the original)
+    /// for the service's `FROM_ADDRESS`.
+    // Always serialized, as `""` when absent: bincode, tarpc's format, has no way
+    // to skip a field, and the original's clients send a string.
+    #[serde(
+        default,
+        deserialize_with = "blank_is_none",
+        serialize_with = "none_is_blank"
+    )]
+    pub from: Option<Email>,
     /// Recipient address.
-    pub to: String,
+    pub to: Email,
     /// Subject line.
-    pub subject: String,
+    pub subject: Subject,
     /// Body text; rendered into the HTML and plain-text templates.
     pub message: String,
 }
 
-/// Longest subject accepted, in bytes.
-pub const MAX_SUBJECT_BYTES: usize = 998;
+/// `""` (or blanks) as `None`, any other string through the address check.
+fn blank_is_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Email>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Email::parse(text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
 
-impl MailPayload {
-    /// Checks both addresses (an empty `from` is allowed) and the subject.
-    pub fn validate(&self) -> Result<(), String> {
-        crate::Email::parse(&self.to).map_err(|e| format!("mail.to: {e}"))?;
-        if !self.from.trim().is_empty() {
-            crate::Email::parse(&self.from).map_err(|e| format!("mail.from: {e}"))?;
+/// `None` as `""`.
+fn none_is_blank<S: Serializer>(from: &Option<Email>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(from.as_ref().map_or("", Email::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_fields_are_left_out() {
+        let body = serde_json::to_string(&JsonResponse::<()>::ok("Hit the broker")).expect("json");
+        assert_eq!(body, r#"{"error":false,"message":"Hit the broker"}"#);
+    }
+
+    #[test]
+    fn a_blank_from_is_the_configured_sender() {
+        let mail: MailPayload = serde_json::from_str(
+            r#"{"from":" ","to":"you@there.com","subject":"s","message":"m"}"#,
+        )
+        .expect("valid");
+        assert_eq!(mail.from, None);
+        for bad in [r#""nobody""#, "null", "5"] {
+            let body =
+                format!(r#"{{"from":{bad},"to":"you@there.com","subject":"s","message":"m"}}"#);
+            assert!(serde_json::from_str::<MailPayload>(&body).is_err(), "{bad}");
         }
-        if self.subject.len() > MAX_SUBJECT_BYTES || self.subject.contains(['\r', '\n']) {
-            return Err(format!(
-                "mail.subject must be one line of at most {MAX_SUBJECT_BYTES} bytes"
-            ));
-        }
-        Ok(())
+    }
+
+    #[test]
+    fn the_user_has_the_originals_field_names() {
+        let user = User {
+            id: 1,
+            email: "a@b.c".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            active: 1,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let json = serde_json::to_value(&user).expect("json");
+        assert_eq!(json["active"], 1);
+        assert!(json.get("user_active").is_none());
     }
 }

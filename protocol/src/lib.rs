@@ -8,30 +8,38 @@
 //! ## Layout
 //! - [`json`]: the JSON envelope every HTTP answer uses (`{"error","message","data"}`)
 //!   and the payloads of each action (`auth`, `log`, `mail`).
-//! - [`request`]: the broker's `POST /handle` body and its parsing into a typed
-//!   [`request::Dispatch`]; invalid input never gets past [`request::Dispatch::parse`].
-//! - [`email`]: a validated e-mail address.
+//! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON), the
+//!   worker's [`Answer`], and which [`Worker`] serves which action.
+//! - [`text`]: validated strings ([`Email`], [`LogName`], [`Password`], [`Subject`]):
+//!   payloads hold these, so a payload that deserialized is valid.
+//! - [`request`]: the broker's `POST /handle` body ([`Dispatch`]: a call and its
+//!   transport); invalid input never gets past [`Dispatch::parse`].
 //! - [`compare`]: the comparison request (`POST /compare`) and its report.
 //! - [`transport`]: the four transports a call can travel over.
 //! - [`worker`]: what a worker answers on every transport: [`worker::WorkerError`] and
 //!   its mapping to HTTP and gRPC status codes (the only place that mapping lives).
-//! - [`grpc`]: the `.proto` files, compiled once by `build.rs`.
-//! - [`rpc`]: the tarpc service traits.
+//! - `grpc` (feature `grpc`): the `.proto` files, compiled once by `build.rs`, and
+//!   the conversions between their messages and the contract's types.
+//! - `rpc` (feature `rpc`): the tarpc service traits.
 //! - [`amqp`]: exchange, queue and routing-key names, and the request/reply message.
 
 pub mod amqp;
+pub mod call;
 pub mod compare;
-pub mod email;
+#[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod json;
 pub mod request;
+#[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod text;
 pub mod transport;
 pub mod worker;
 
-pub use email::Email;
+pub use call::{Answer, Call, PerWorker, Worker};
 pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
-pub use request::{Call, Dispatch, RequestError};
+pub use request::{Dispatch, RequestError};
+pub use text::{Email, LogName, Password, Subject};
 pub use transport::Transport;
 pub use worker::WorkerError;
 

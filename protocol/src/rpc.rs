@@ -1,28 +1,28 @@
 //! The tarpc services. The trait is the contract: the worker implements it and the
-//! broker calls the generated client, both from this one definition.
+//! broker calls the generated client, both from this one definition. Every method
+//! answers the worker's [`Answer`], as every other transport does.
 
-use crate::{Credentials, LogPayload, MailPayload, User, WorkerError};
+use crate::{Answer, Credentials, LogPayload, MailPayload, WorkerError};
 
 /// The logger over tarpc. The method keeps the Go original's RPC name, `LogInfo`.
 #[tarpc::service]
 pub trait Logger {
-    /// Stores one entry; answers with the result message ("logged") once it is in
-    /// MongoDB.
-    async fn log_info(entry: LogPayload) -> Result<String, WorkerError>;
+    /// Stores one entry; answers once it is in MongoDB.
+    async fn log_info(entry: LogPayload) -> Result<Answer, WorkerError>;
     /// Answers [`crate::PONG`] without touching MongoDB: the transport's own cost.
-    async fn ping() -> String;
+    async fn ping() -> Result<Answer, WorkerError>;
 }
 
 /// The authentication service over tarpc.
 #[tarpc::service]
 pub trait Authentication {
     /// Checks the credentials; the user (without password) when they match.
-    async fn authenticate(credentials: Credentials) -> Result<User, WorkerError>;
+    async fn authenticate(credentials: Credentials) -> Result<Answer, WorkerError>;
 }
 
 /// The mail service over tarpc.
 #[tarpc::service]
 pub trait Mailer {
-    /// Sends the mail; answers with the result message once the SMTP server took it.
-    async fn send_mail(mail: MailPayload) -> Result<String, WorkerError>;
+    /// Sends the mail; answers once the SMTP server took it.
+    async fn send_mail(mail: MailPayload) -> Result<Answer, WorkerError>;
 }

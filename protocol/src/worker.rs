@@ -55,6 +55,7 @@ impl WorkerError {
     }
 }
 
+#[cfg(feature = "grpc")]
 impl From<WorkerError> for tonic::Status {
     fn from(e: WorkerError) -> Self {
         match e {
@@ -66,6 +67,7 @@ impl From<WorkerError> for tonic::Status {
     }
 }
 
+#[cfg(feature = "grpc")]
 impl WorkerError {
     /// Reads a gRPC status that the *worker* sent back into a `WorkerError`.
     /// (A status made by the client's own transport — connection refused,
@@ -94,6 +96,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "grpc")]
     fn http_and_grpc_mappings_round_trip() {
         let all = [
             WorkerError::Invalid("bad".into()),

@@ -2,6 +2,7 @@
 
 use std::io;
 
+use actix_web::ResponseError;
 use actix_web::{
     App, HttpResponse, HttpServer,
     body::MessageBody,
@@ -11,7 +12,7 @@ use actix_web::{
     web,
 };
 use anyhow::Context;
-use protocol::JsonResponse;
+use protocol::{Answer, JsonResponse, WorkerError};
 use tokio_util::sync::CancellationToken;
 
 /// Default largest request body, in bytes (1 MiB). Larger bodies get a 413.
@@ -28,10 +29,15 @@ where
     let listener =
         std::net::TcpListener::bind(addr).with_context(|| format!("cannot bind HTTP on {addr}"))?;
     let port = listener.local_addr()?.port();
-    let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
-        .disable_signals()
-        .shutdown_timeout(10)
-        .listen(listener)?;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(query_config())
+            .configure(configure.clone())
+            .default_service(web::to(not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);
     }
@@ -87,6 +93,80 @@ pub enum BodyError {
     /// The connection failed while the body was being read (400).
     #[error("could not read the request body")]
     Incomplete(#[source] actix_web::Error),
+}
+
+/// Why an HTTP call of a worker failed: its body, or the worker's own answer.
+/// The one place a [`WorkerError`] becomes an HTTP status and the JSON error body.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The body could not be read (400) or is too large (413).
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    /// The worker's answer: its status from [`WorkerError::http_status`].
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
+}
+
+impl ResponseError for Failure {
+    fn status_code(&self) -> StatusCode {
+        let code = match self {
+            Failure::Body(BodyError::TooLarge(_)) => 413,
+            Failure::Body(BodyError::Incomplete(_)) => 400,
+            Failure::Worker(e) => e.http_status(),
+        };
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        error_response(self.status_code(), self.to_string())
+    }
+}
+
+/// 202 with the worker's answer: `{"error":false,"message":…,"data":…}`.
+pub fn accepted(answer: Answer) -> HttpResponse {
+    let mut body = JsonResponse::ok(answer.message);
+    body.data = answer.data;
+    HttpResponse::Accepted().json(body)
+}
+
+/// The largest body a service's [`Json`] extractor reads (app data; the
+/// default is [`DEFAULT_MAX_BODY_BYTES`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body read up to the app's [`BodyLimit`] and deserialized into `T`
+/// (through `T`'s own checks): a body that is too large is a 413, one that is not
+/// a valid `T` a 400 quoting at most the start of serde's message.
+pub struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = Failure;
+    type Future = futures::future::LocalBoxFuture<'static, Result<Self, Failure>>;
+
+    fn from_request(
+        request: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let limit = request
+            .app_data::<BodyLimit>()
+            .map_or(DEFAULT_MAX_BODY_BYTES, |l| l.0);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            use futures::StreamExt;
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| BodyError::Incomplete(e.into()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(BodyError::TooLarge(limit).into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            serde_json::from_slice(&body).map(Json).map_err(|e| {
+                let error = protocol::RequestError::malformed(&e);
+                Failure::Worker(WorkerError::Invalid(error.to_string()))
+            })
+        })
+    }
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.

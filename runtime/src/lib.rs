@@ -12,29 +12,36 @@
 //! - [`retry`]: wait for a dependency with exponential backoff, until cancelled.
 //! - [`http`]: actix-web helpers: serve until cancelled, read a size-limited body,
 //!   answer with the contract's JSON error body.
-//! - [`rpc`]: binding a tarpc server.
-//! - [`serve`]: run a service's servers together; [`serve_tarpc!`] serves a tarpc listener.
+//! - [`service`]: the [`service::Service`] trait every `Application` implements,
+//!   and [`service::run`], the whole of a binary's `main`.
 //! - [`secret`]: a setting that prints as `[redacted]`.
-//! - [`amqp`]: connect to RabbitMQ and declare the contract's exchanges and queues.
+//! - `amqp` (feature `amqp`): connect to RabbitMQ, keep a session up, declare the
+//!   contract's exchanges and queues; `amqp::server`, a worker's request/reply
+//!   consumer.
+//! - `worker`, `rpc`, `serve` (feature `worker`): what the three workers share:
+//!   their server settings, the `Handler` every transport calls, binding and
+//!   serving HTTP, tarpc, gRPC and AMQP together.
+//!
+//! The transports are features so that a service that only serves HTTP (the
+//! front-end) links neither lapin, tarpc nor tonic.
 
-/// Every service allocates with jemalloc, configured at build time
-/// (`.cargo/config.toml`) to hand freed pages back to the OS within a second from
-/// a background thread. glibc's allocator keeps what a burst of load freed, so a
-/// service would stay well above its idle size after load (see the README's
-/// benchmark).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
+#[cfg(feature = "amqp")]
 pub mod amqp;
 pub mod http;
 pub mod retry;
+#[cfg(feature = "worker")]
 pub mod rpc;
 pub mod secret;
+#[cfg(feature = "worker")]
 pub mod serve;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "worker")]
+pub mod worker;
 
 /// Re-exports for [`serve_tarpc!`]; not part of the API.
+#[cfg(feature = "worker")]
 #[doc(hidden)]
 pub mod __private {
     pub use futures;

@@ -6,8 +6,6 @@
 
 use tarpc::{ClientMessage, Response, serde_transport::tcp, tokio_serde::formats::Bincode};
 
-/// Largest frame a server accepts, in bytes.
-pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 /// Most connections a server serves at once.
 pub const MAX_CONNECTIONS: usize = 1024;
 
@@ -18,14 +16,18 @@ pub type Codec<Req, Resp> = Bincode<ClientMessage<Req>, Response<Resp>>;
 pub type RpcListener<Req, Resp> =
     tcp::Incoming<ClientMessage<Req>, Response<Resp>, Codec<Req, Resp>, fn() -> Codec<Req, Resp>>;
 
-/// Binds a tarpc listener on `addr` (port 0 for any; read it with `local_addr`).
-pub async fn bind<Req, Resp>(addr: &str) -> std::io::Result<RpcListener<Req, Resp>>
+/// Binds a tarpc listener on `addr` (port 0 for any; read it with `local_addr`)
+/// whose frames are at most `max_frame_bytes` (the worker's `MAX_BODY_BYTES`).
+pub async fn bind<Req, Resp>(
+    addr: &str,
+    max_frame_bytes: usize,
+) -> std::io::Result<RpcListener<Req, Resp>>
 where
     Req: for<'de> serde::Deserialize<'de>,
     Resp: serde::Serialize,
 {
     let codec: fn() -> Codec<Req, Resp> = Bincode::default;
     let mut listener = tcp::listen(addr, codec).await?;
-    listener.config_mut().max_frame_length(MAX_FRAME_BYTES);
+    listener.config_mut().max_frame_length(max_frame_bytes);
     Ok(listener)
 }

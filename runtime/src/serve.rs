@@ -51,7 +51,7 @@ macro_rules! serve_tarpc {
         let serving = $listener
             .filter_map(|conn| $crate::__private::futures::future::ready(conn.ok()))
             .map(|transport| {
-                // Small answers go out at once (see `Listeners::serve`).
+                // Small answers go out at once (see `worker::Listeners::serve`).
                 let _ = transport.get_ref().set_nodelay(true);
                 transport
             })
@@ -71,102 +71,4 @@ macro_rules! serve_tarpc {
         in_flight.close();
         in_flight.wait().await;
     }};
-}
-
-/// The three listeners of a worker (HTTP, tarpc, gRPC), bound in `build` so
-/// tests can bind port 0 and read the real ports back.
-pub struct Listeners<Req, Resp> {
-    http: actix_web::dev::Server,
-    http_port: u16,
-    rpc: crate::rpc::RpcListener<Req, Resp>,
-    rpc_port: u16,
-    grpc: tokio::net::TcpListener,
-    grpc_port: u16,
-}
-
-impl<Req, Resp> Listeners<Req, Resp>
-where
-    Req: for<'de> serde::Deserialize<'de>,
-    Resp: serde::Serialize,
-{
-    /// Binds the HTTP server (its app configured by `configure`), the tarpc
-    /// listener and the gRPC listener.
-    pub async fn bind<F>(
-        http: (&str, usize, F),
-        rpc_addr: &str,
-        grpc_addr: &str,
-    ) -> anyhow::Result<Self>
-    where
-        F: Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
-    {
-        let (http_addr, workers, configure) = http;
-        let (http, http_port) = crate::http::bind_server(http_addr, workers, configure)?;
-        let rpc = crate::rpc::bind(rpc_addr)
-            .await
-            .with_context(|| format!("cannot bind tarpc on {rpc_addr}"))?;
-        let rpc_port = rpc.local_addr().port();
-        let grpc = tokio::net::TcpListener::bind(grpc_addr)
-            .await
-            .with_context(|| format!("cannot bind gRPC on {grpc_addr}"))?;
-        let grpc_port = grpc.local_addr()?.port();
-        Ok(Self {
-            http,
-            http_port,
-            rpc,
-            rpc_port,
-            grpc,
-            grpc_port,
-        })
-    }
-
-    /// The bound `(http, tarpc, gRPC)` ports.
-    pub fn ports(&self) -> (u16, u16, u16) {
-        (self.http_port, self.rpc_port, self.grpc_port)
-    }
-
-    /// Serves all three until `shutdown` (see [`together`]): HTTP here, tarpc and
-    /// gRPC through the service's own `rpc` and `grpc` functions.
-    pub async fn serve<R, G, GE>(
-        self,
-        shutdown: &CancellationToken,
-        rpc: impl FnOnce(crate::rpc::RpcListener<Req, Resp>, CancellationToken) -> R + Send,
-        grpc: impl FnOnce(tonic::transport::server::TcpIncoming, CancellationToken) -> G + Send,
-    ) -> anyhow::Result<()>
-    where
-        R: Future<Output = ()> + Send,
-        G: Future<Output = Result<(), GE>> + Send,
-        GE: std::error::Error + Send + Sync + 'static,
-        Req: Send,
-        Resp: Send,
-    {
-        let (http, rpc_listener) = (self.http, self.rpc);
-        // Without TCP_NODELAY an answer written in several small pieces (an HTTP/2
-        // handshake, headers then data then trailers) waits for the peer's delayed
-        // ACK: ~40 ms now and then.
-        let grpc_listener =
-            tonic::transport::server::TcpIncoming::from(self.grpc).with_nodelay(Some(true));
-        let (http_stop, rpc_stop, grpc_stop) =
-            (shutdown.clone(), shutdown.clone(), shutdown.clone());
-        together(
-            shutdown,
-            vec![
-                (
-                    "HTTP",
-                    Box::pin(async move { Ok(crate::http::serve_until(http, http_stop).await?) }),
-                ),
-                (
-                    "tarpc",
-                    Box::pin(async move {
-                        rpc(rpc_listener, rpc_stop).await;
-                        Ok(())
-                    }),
-                ),
-                (
-                    "gRPC",
-                    Box::pin(async move { Ok(grpc(grpc_listener, grpc_stop).await?) }),
-                ),
-            ],
-        )
-        .await
-    }
 }

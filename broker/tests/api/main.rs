@@ -1,20 +1,7 @@
-//! The system's tests, through its entry point: one binary that starts the real
-//! services in-process (port 0) against real RabbitMQ, Postgres, the Mongo-wire
-//! server and the SMTP catcher; every test has its own ports, databases, AMQP
-//! namespace and mail recipients. Also here, because they need the whole system:
-//! the page in headless Chromium, Caddy in front of it, and the deployment files.
+//! The broker binary stops cleanly on SIGTERM (what Docker and Swarm send).
 
-mod auth;
-mod browser;
-mod caddy;
-mod compare;
-mod deploy;
-mod durability;
-mod errors;
-mod faults;
-mod fuzz;
-mod helpers;
-mod log;
-mod mail;
-mod openapi;
-mod ping;
+#[tokio::test]
+async fn the_broker_binary_exits_0_on_sigterm() {
+    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_broker"), &[], "/ping").await;
+    assert!(exit.success(), "{exit:?}");
+}

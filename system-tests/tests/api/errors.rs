@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp};
+use runtime::service::Service;
+
+use crate::helpers::{DISPATCH_TIMEOUT, Running, Stack, TestApp, serve_on_any_port};
 
 fn assert_error_body(body: &Value) {
     assert_eq!(body["error"], true, "{body}");
@@ -91,9 +93,10 @@ async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() 
 }
 
 #[tokio::test]
-async fn amqp_request_reply_without_a_listener_is_503_at_once() {
+async fn amqp_request_reply_without_its_worker_is_503_at_once() {
+    // No logger consumes its request queue: the request is unroutable.
     let app = TestApp::spawn_with(Stack {
-        listener: false,
+        logger: false,
         ..Stack::ALL
     })
     .await;
@@ -105,17 +108,28 @@ async fn amqp_request_reply_without_a_listener_is_503_at_once() {
 }
 
 #[tokio::test]
-async fn a_logger_failing_behind_the_listener_is_reported_not_hung() {
-    // The listener runs, but the logger it calls does not: the AMQP call is answered
-    // with the worker path's failure (503), well within the deadline.
+async fn a_worker_failing_behind_amqp_is_reported_not_hung() {
+    // The logger serves its AMQP queue, but its MongoDB is unreachable: the AMQP
+    // call is answered with the worker's failure (503), well within the deadline.
     let app = TestApp::spawn_with(Stack {
         logger: false,
         ..Stack::ALL
     })
     .await;
+    let mut settings = logger::Settings::from_env().expect("logger settings");
+    serve_on_any_port(&mut settings.server, &app.amqp);
+    settings.mongo_url = format!("mongodb://127.0.0.1:{}", testkit::closed_port());
+    settings.mongo_timeout_ms = 500;
+    let logger = logger::Application::build(settings)
+        .await
+        .expect("logger builds");
+    let running = Running::spawn(|stop| logger.run_until_stopped(stop));
+    app.amqp.wait_until_served(protocol::Worker::Logger).await;
+
     let started = Instant::now();
     let (status, body) = app.log(Some("amqp"), "n", "d").await;
     assert_eq!(status, 503, "{body:?}");
     assert!(started.elapsed() < DISPATCH_TIMEOUT + Duration::from_millis(500));
+    running.stop().await;
     app.teardown().await;
 }

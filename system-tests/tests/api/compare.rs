@@ -123,7 +123,7 @@ async fn the_cli_prints_the_same_figures_as_a_table() {
     let app = TestApp::spawn().await;
     let address = app.address.clone();
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+        std::process::Command::new(testkit::binary("broker"))
             .args([
                 "compare",
                 "--url",
@@ -177,7 +177,7 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
         ),
     ];
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+        std::process::Command::new(testkit::binary("broker"))
             .args(["compare", "--direct", "--action", "ping", "--requests", "8"])
             .args(["--concurrency", "2", "--json"])
             .envs(env)

@@ -4,7 +4,10 @@
 //! idempotent), so an event published while the listener has never run still lands
 //! in the listener's durable queue and is stored once it starts.
 
-use std::io;
+#[cfg(feature = "worker")]
+pub mod server;
+
+use std::{future::Future, io, sync::Arc};
 
 use lapin::{
     Channel, Connection, ConnectionProperties, ExchangeKind,
@@ -13,6 +16,7 @@ use lapin::{
     uri::AMQPUri,
 };
 use protocol::amqp::{AmqpNames, LOG_ROUTING_KEYS};
+use tokio_util::sync::CancellationToken;
 
 /// The largest AMQP frame we ask for when the URL does not say (`?frame_max=`).
 ///
@@ -41,6 +45,45 @@ pub async fn connect(url: &str, service: &str) -> lapin::Result<Connection> {
     })?;
     let properties = ConnectionProperties::default().with_connection_name(service.into());
     Connection::connect_uri(uri, properties).await
+}
+
+/// Keeps a session with RabbitMQ until `shutdown`: connects (retrying with
+/// backoff while RabbitMQ is away), runs `session` on the connection, and
+/// connects again whenever the session ends with an error (the connection or a
+/// consumer was lost). The session sets `connected` once it consumes (what
+/// `/health` reports); it is cleared here when the session ends.
+pub async fn supervise<F: Future<Output = lapin::Result<()>>>(
+    url: &str,
+    name: &str,
+    shutdown: &CancellationToken,
+    connected: &std::sync::atomic::AtomicBool,
+    mut session: impl FnMut(Arc<Connection>) -> F,
+) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let connecting = crate::retry::until_ok("rabbitmq", shutdown, || connect(url, name));
+        let Some(connection) = connecting.await else {
+            return;
+        };
+        let connection = Arc::new(connection);
+        let outcome = session(connection.clone()).await;
+        connected.store(false, Ordering::Relaxed);
+        match outcome {
+            Ok(()) => {
+                let _ = connection.close(200, "shutting down".into()).await;
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "RabbitMQ session ended; reconnecting");
+                let _ = connection.close(200, "reconnecting".into()).await;
+            }
+        }
+    }
+}
+
+/// A consumer stream that ended: RabbitMQ cancelled it or the connection closed.
+pub fn consumer_ended() -> lapin::Error {
+    lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into()
 }
 
 /// Declares the durable `logs_topic` exchange, the listener's durable queue bound
@@ -109,13 +152,13 @@ pub async fn declare_event_topology(channel: &Channel, names: &AmqpNames) -> lap
     Ok(())
 }
 
-/// Declares the request/reply queue the listener serves. It is not durable and is
-/// deleted when its last consumer goes, so a broker publishing with `mandatory`
-/// learns at once that no listener is there (and answers 503 instead of waiting).
-pub async fn declare_request_queue(channel: &Channel, names: &AmqpNames) -> lapin::Result<()> {
+/// Declares a worker's request/reply queue. It is not durable and is deleted
+/// when its last consumer goes, so a broker publishing with `mandatory` learns at
+/// once that no worker is there (and answers 503 instead of waiting).
+pub async fn declare_request_queue(channel: &Channel, queue: &str) -> lapin::Result<()> {
     channel
         .queue_declare(
-            names.request_queue.as_str().into(),
+            queue.into(),
             QueueDeclareOptions {
                 auto_delete: true,
                 ..QueueDeclareOptions::default()
@@ -131,7 +174,7 @@ pub const ENV_AMQP_URL: &str = "AMQP_URL";
 /// Env var: suffix appended to every exchange and queue name.
 pub const ENV_AMQP_NAMESPACE: &str = "AMQP_NAMESPACE";
 
-/// RabbitMQ settings shared by the broker and the listener (flattened into theirs).
+/// RabbitMQ settings of every service that uses it (flattened into theirs).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AmqpSettings {
     /// RabbitMQ URL (the original's is `amqp://guest:guest@rabbitmq`).

@@ -1,5 +1,6 @@
 //! Faults: a worker that dies and comes back, and a clean stop on SIGTERM.
 
+use runtime::service::Service;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -53,8 +54,10 @@ async fn a_killed_logger_gives_fast_503s_queues_events_and_recovers_without_a_br
     }
 
     // The logger comes back on the same ports; nothing else is restarted.
-    app.services
-        .insert(0, spawn_logger_on(&app.mongo.name, &app.logger_addrs).await);
+    app.services.insert(
+        0,
+        spawn_logger_on(&app.mongo.name, &app.amqp, &app.logger_addrs).await,
+    );
 
     for transport in ["http", "rpc", "grpc", "amqp"] {
         let status = eventually(Duration::from_secs(10), 202, || async {
@@ -72,12 +75,6 @@ async fn a_killed_logger_gives_fast_503s_queues_events_and_recovers_without_a_br
         "the events queued while the logger was down are stored"
     );
     app.teardown().await;
-}
-
-#[tokio::test]
-async fn the_broker_binary_exits_0_on_sigterm() {
-    let exit = testkit::start_and_terminate(env!("CARGO_BIN_EXE_broker"), &[], "/ping").await;
-    assert!(exit.success(), "{exit:?}");
 }
 
 /// Closes every RabbitMQ connection of this test's namespace, as
@@ -238,15 +235,16 @@ async fn a_call_waiting_for_its_reply_fails_at_once_when_the_connection_is_cut()
         |broker| broker.dispatch_timeout_ms = 60_000,
     )
     .await;
-    // Stands in for a listener that took the request and has not answered yet.
+    // Stands in for a logger that took the request and has not answered yet.
     let connection = app.amqp.connect().await;
     let channel = connection.create_channel().await.expect("channel");
-    runtime::amqp::declare_request_queue(&channel, &app.amqp.names)
+    let queue = &app.amqp.names.request_queues.logger;
+    runtime::amqp::declare_request_queue(&channel, queue)
         .await
         .expect("request queue declared");
     let mut requests = channel
         .basic_consume(
-            app.amqp.names.request_queue.as_str().into(),
+            queue.as_str().into(),
             "".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
@@ -361,8 +359,10 @@ async fn repeated_failures_open_the_circuit_which_closes_once_the_worker_is_back
         "other transports have their own circuit"
     );
 
-    app.services
-        .insert(0, spawn_logger_on(&app.mongo.name, &app.logger_addrs).await);
+    app.services.insert(
+        0,
+        spawn_logger_on(&app.mongo.name, &app.amqp, &app.logger_addrs).await,
+    );
     let (_, still_open) = app.log(Some("grpc"), "n", "d").await;
     assert_eq!(
         still_open.message, "logger is unavailable (circuit open)",

@@ -33,7 +33,7 @@ async fn logs_in_over(transport: Option<&str>) {
     assert_eq!(body["transport"], transport.unwrap_or("http"));
     let user = &body["data"];
     assert_eq!(user["email"], ADMIN);
-    assert_eq!(user["user_active"], 1);
+    assert_eq!(user["active"], 1);
     assert!(user.get("password").is_none(), "{user}");
     bodies.push(body.clone());
 

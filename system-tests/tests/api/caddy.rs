@@ -1,6 +1,7 @@
 //! The top-level Caddyfile, run by Debian's Caddy in front of the page and the
 //! broker: `localhost` → the front-end, `backend` → the broker, as the original.
 
+use runtime::service::Service;
 use std::{process::Stdio, time::Duration};
 
 use serde_json::json;
@@ -14,7 +15,9 @@ async fn the_page_and_the_broker_answer_through_caddy() {
     let app = TestApp::spawn().await;
     let mut settings = front_end::Settings::from_env().expect("settings");
     settings.http_addr = "127.0.0.1:0".into();
-    let page = front_end::Application::build(settings).expect("builds");
+    let page = front_end::Application::build(settings)
+        .await
+        .expect("builds");
     let page_port = page.port();
     let stop = CancellationToken::new();
     let serving = tokio::spawn(page.run_until_stopped(stop.clone()));

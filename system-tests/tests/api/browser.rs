@@ -3,6 +3,7 @@
 //! Needs Node.js, Debian's `chromium` and `front-end/tests/browser/node_modules`
 //! (`npm ci` there); `make -C project test` installs all three.
 
+use runtime::service::Service;
 use std::{path::Path, process::Command};
 
 use tokio_util::sync::CancellationToken;
@@ -15,7 +16,9 @@ async fn every_button_and_the_comparison_work_in_chromium() {
     let mut settings = front_end::Settings::from_env().expect("front-end settings");
     settings.http_addr = "127.0.0.1:0".into();
     settings.broker_url = app.address.clone();
-    let page = front_end::Application::build(settings).expect("front-end builds");
+    let page = front_end::Application::build(settings)
+        .await
+        .expect("front-end builds");
     let url = format!("http://127.0.0.1:{}", page.port());
     let stop = CancellationToken::new();
     let serving = tokio::spawn(page.run_until_stopped(stop.clone()));

@@ -2,42 +2,19 @@
 
 use std::time::Duration;
 
-use protocol::JsonResponse;
+use protocol::{JsonResponse, Worker};
+use runtime::{
+    service::Service,
+    worker::{DefaultAddrs, Ports, ServerSettings},
+};
 use serde_json::{Value, json};
-use testkit::{TestAmqp, TestMongo, TestPostgres, closed_port};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+pub use testkit::{Running, wait_until_healthy};
+use testkit::{TestAmqp, TestMongo, TestPostgres, closed_port, http_url, local};
 
 /// Deadline the test broker gives every dispatch.
 pub const DISPATCH_TIMEOUT: Duration = Duration::from_millis(2000);
 /// How long the test broker's open circuits fail fast.
 pub const BREAKER_COOL_DOWN: Duration = Duration::from_millis(500);
-
-/// A service running on the test's runtime.
-pub struct Running {
-    stop: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    fn spawn<F>(run: impl FnOnce(CancellationToken) -> F) -> Self
-    where
-        F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(run(stop.clone()));
-        Self { stop, task }
-    }
-
-    /// Sends the stop signal and waits for a clean exit.
-    pub async fn stop(self) {
-        self.stop.cancel();
-        self.task
-            .await
-            .expect("service task panicked")
-            .expect("service failed");
-    }
-}
 
 /// Where the broker finds one worker on each transport.
 #[derive(Clone)]
@@ -48,11 +25,11 @@ pub struct WorkerAddrs {
 }
 
 impl WorkerAddrs {
-    fn of(http: u16, rpc: u16, grpc: u16) -> Self {
+    fn of(ports: Ports) -> Self {
         Self {
-            http: format!("http://127.0.0.1:{http}"),
-            rpc: format!("127.0.0.1:{rpc}"),
-            grpc: format!("http://127.0.0.1:{grpc}"),
+            http: http_url(ports.http),
+            rpc: local(ports.rpc),
+            grpc: http_url(ports.grpc),
         }
     }
 
@@ -127,7 +104,7 @@ impl TestApp {
         stack: Stack,
         tune_auth: impl FnOnce(&mut authentication::Settings),
         tune_mail: impl FnOnce(&mut mail::Settings),
-        tune_broker: impl FnOnce(&mut flexi_broker::Settings),
+        tune_broker: impl FnOnce(&mut broker::Settings),
     ) -> Self {
         runtime::telemetry::init_for_tests();
         let mongo = TestMongo::new().await;
@@ -135,7 +112,7 @@ impl TestApp {
         let amqp = TestAmqp::new();
         let mut services = Vec::new();
         let logger_addrs = if stack.logger {
-            let (running, addrs) = spawn_logger(&mongo.name).await;
+            let (running, addrs) = spawn_logger(&mongo.name, &amqp).await;
             services.push(running);
             addrs
         } else {
@@ -143,10 +120,7 @@ impl TestApp {
         };
         let auth_addrs = if stack.auth {
             let mut settings = authentication::Settings::from_env().expect("auth settings");
-            settings.http_addr = "127.0.0.1:0".into();
-            settings.rpc_addr = "127.0.0.1:0".into();
-            settings.grpc_addr = "127.0.0.1:0".into();
-            settings.http_workers = 1;
+            serve_on_any_port(&mut settings.server, &amqp);
             settings.dsn = postgres.dsn.clone().into();
             settings.bcrypt_cost = 4;
             settings.logger_url = logger_addrs.http.clone();
@@ -156,11 +130,12 @@ impl TestApp {
             let app = authentication::Application::build(settings)
                 .await
                 .expect("auth builds");
-            let addrs = WorkerAddrs::of(app.http_port(), app.rpc_port(), app.grpc_port());
+            let addrs = WorkerAddrs::of(app.ports());
             services.push(Running::spawn(|stop| app.run_until_stopped(stop)));
             if tuned_postgres_is_reachable {
                 wait_until_healthy(&format!("{}/health", addrs.http)).await;
             }
+            amqp.wait_until_served(Worker::Authentication).await;
             addrs
         } else {
             WorkerAddrs::nowhere()
@@ -168,10 +143,7 @@ impl TestApp {
         let mail_addrs = if stack.mail {
             let (host, port) = testkit::smtp_addr();
             let mut settings = mail::Settings::from_env().expect("mail settings");
-            settings.http_addr = "127.0.0.1:0".into();
-            settings.rpc_addr = "127.0.0.1:0".into();
-            settings.grpc_addr = "127.0.0.1:0".into();
-            settings.http_workers = 1;
+            serve_on_any_port(&mut settings.server, &amqp);
             settings.mail_host = host;
             settings.mail_port = port;
             settings.smtp_timeout_ms = 1500;
@@ -179,8 +151,9 @@ impl TestApp {
             let app = mail::Application::build(settings)
                 .await
                 .expect("mail builds");
-            let addrs = WorkerAddrs::of(app.http_port(), app.rpc_port(), app.grpc_port());
+            let addrs = WorkerAddrs::of(app.ports());
             services.push(Running::spawn(|stop| app.run_until_stopped(stop)));
+            amqp.wait_until_served(Worker::Mail).await;
             addrs
         } else {
             WorkerAddrs::nowhere()
@@ -202,7 +175,7 @@ impl TestApp {
         if stack.listener {
             app.start_listener().await;
         }
-        let mut settings = flexi_broker::Settings::from_env().expect("broker settings");
+        let mut settings = broker::Settings::from_env().expect("broker settings");
         settings.http_addr = "127.0.0.1:0".into();
         settings.http_workers = 1;
         settings.amqp.amqp_url = testkit::amqp_url();
@@ -220,7 +193,7 @@ impl TestApp {
         settings.breaker_cool_down_ms = BREAKER_COOL_DOWN.as_millis() as u64;
         settings.compare_max_seconds = 2;
         tune_broker(&mut settings);
-        let broker = flexi_broker::Application::build(settings)
+        let broker = broker::Application::build(settings)
             .await
             .expect("broker builds");
         app.address = format!("http://127.0.0.1:{}", broker.port());
@@ -235,8 +208,6 @@ impl TestApp {
         settings.amqp.amqp_url = testkit::amqp_url();
         settings.amqp.amqp_namespace = self.amqp.namespace.clone();
         settings.logger_url = self.logger_addrs.http.clone();
-        settings.auth_url = self.auth_addrs.http.clone();
-        settings.mail_url = self.mail_addrs.http.clone();
         settings.call_timeout_ms = 1500;
         let listener = listener::Application::build(settings)
             .await
@@ -245,7 +216,7 @@ impl TestApp {
         let health = format!("{base}/health");
         self.listener_health = Some(base);
         self.listener = Some(Running::spawn(|stop| listener.run_until_stopped(stop)));
-        // Ready once it consumes: its request queue exists from then on.
+        // Ready once it is connected to RabbitMQ.
         wait_until_healthy(&health).await;
     }
 
@@ -319,47 +290,46 @@ impl TestApp {
     }
 }
 
+/// A worker's servers on port 0, serving AMQP in the test's namespace.
+pub fn serve_on_any_port<D: DefaultAddrs>(server: &mut ServerSettings<D>, amqp: &TestAmqp) {
+    server.on_any_port();
+    server.amqp.amqp_url = testkit::amqp_url();
+    server.amqp.amqp_namespace = amqp.namespace.clone();
+}
+
 /// Starts a logger on port 0 writing into `database`.
-pub async fn spawn_logger(database: &str) -> (Running, WorkerAddrs) {
+pub async fn spawn_logger(database: &str, amqp: &TestAmqp) -> (Running, WorkerAddrs) {
     let any = WorkerAddrs {
         http: "http://127.0.0.1:0".into(),
         rpc: "127.0.0.1:0".into(),
         grpc: "http://127.0.0.1:0".into(),
     };
-    spawn_logger_at(database, &any).await
+    spawn_logger_at(database, amqp, &any).await
 }
 
 /// Starts a logger again on the ports of `addrs` (a restart).
-pub async fn spawn_logger_on(database: &str, addrs: &WorkerAddrs) -> Running {
-    spawn_logger_at(database, addrs).await.0
+pub async fn spawn_logger_on(database: &str, amqp: &TestAmqp, addrs: &WorkerAddrs) -> Running {
+    spawn_logger_at(database, amqp, addrs).await.0
 }
 
-async fn spawn_logger_at(database: &str, addrs: &WorkerAddrs) -> (Running, WorkerAddrs) {
+async fn spawn_logger_at(
+    database: &str,
+    amqp: &TestAmqp,
+    addrs: &WorkerAddrs,
+) -> (Running, WorkerAddrs) {
     let bind = |url: &str| url.trim_start_matches("http://").to_owned();
     let mut settings = logger::Settings::from_env().expect("logger settings");
-    settings.http_addr = bind(&addrs.http);
-    settings.rpc_addr = bind(&addrs.rpc);
-    settings.grpc_addr = bind(&addrs.grpc);
-    settings.http_workers = 1;
+    serve_on_any_port(&mut settings.server, amqp);
+    settings.server.http_addr = bind(&addrs.http);
+    settings.server.rpc_addr = bind(&addrs.rpc);
+    settings.server.grpc_addr = bind(&addrs.grpc);
     settings.mongo_url = testkit::mongo_url();
     settings.mongo_database = database.to_owned();
     let logger = logger::Application::build(settings)
         .await
         .expect("logger builds");
-    let addrs = WorkerAddrs::of(logger.http_port(), logger.rpc_port(), logger.grpc_port());
-    (Running::spawn(|stop| logger.run_until_stopped(stop)), addrs)
-}
-
-/// Polls `url` until it answers 2xx: a service is ready once its dependencies are.
-pub async fn wait_until_healthy(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if let Ok(r) = client.get(url).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{url} did not become healthy");
+    let addrs = WorkerAddrs::of(logger.ports());
+    let running = Running::spawn(|stop| logger.run_until_stopped(stop));
+    amqp.wait_until_served(Worker::Logger).await;
+    (running, addrs)
 }

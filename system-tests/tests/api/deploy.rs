@@ -3,6 +3,7 @@
 //! service that listens there, and every port and health path is the one the
 //! service really serves.
 
+use runtime::service::Service;
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -34,7 +35,7 @@ fn specs() -> Vec<Spec> {
         Spec {
             name: "broker-service",
             target: "broker",
-            command: flexi_broker::Settings::command(),
+            command: broker::Settings::command(),
         },
         Spec {
             name: "logger-service",
@@ -367,7 +368,7 @@ async fn every_health_path_in_the_files_is_served() {
     let app = TestApp::spawn().await;
     let mut page = front_end::Settings::from_env().expect("settings");
     page.http_addr = "127.0.0.1:0".into();
-    let page = front_end::Application::build(page).expect("builds");
+    let page = front_end::Application::build(page).await.expect("builds");
     let page_url = format!("http://127.0.0.1:{}", page.port());
     let stop = tokio_util::sync::CancellationToken::new();
     let serving = tokio::spawn(page.run_until_stopped(stop.clone()));

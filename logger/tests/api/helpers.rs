@@ -1,0 +1,240 @@
+//! [`TestLogger`]: a logger on port 0 with a MongoDB database and an AMQP
+//! namespace of its own, and typed ways to call it.
+
+use std::time::Duration;
+
+use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
+use flexi_logger::{Application, Settings};
+use futures::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Consumer,
+    options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions},
+    types::{FieldTable, ShortString},
+};
+use protocol::{Call, LogPayload, PerWorker, Worker, amqp::AmqpReply};
+use runtime::{service::Service, worker::Ports};
+use serde_json::Value;
+use testkit::{Running, TestAmqp, TestMongo};
+
+/// Deadline of every client call.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A running logger and what it was given.
+pub struct TestLogger {
+    /// Its bound ports.
+    pub ports: Ports,
+    /// Its database.
+    pub mongo: TestMongo,
+    /// Its AMQP namespace (its request queue is `logger_requests.<namespace>`).
+    pub amqp: TestAmqp,
+    /// A plain HTTP client, for raw requests.
+    pub client: reqwest::Client,
+    running: Running,
+}
+
+impl TestLogger {
+    /// A logger on the test's Mongo-wire server and RabbitMQ.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The same, with `tweak` applied to its settings.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        runtime::telemetry::init_for_tests();
+        let mongo = TestMongo::new().await;
+        let amqp = TestAmqp::new();
+        let mut settings = Settings::from_env().expect("settings");
+        settings.server.on_any_port();
+        settings.server.amqp.amqp_url = testkit::amqp_url();
+        settings.server.amqp.amqp_namespace = amqp.namespace.clone();
+        settings.mongo_url = testkit::mongo_url();
+        settings.mongo_database = mongo.name.clone();
+        tweak(&mut settings);
+        let app = Application::build(settings).await.expect("logger builds");
+        let ports = app.ports();
+        let running = Running::spawn(|stop| app.run_until_stopped(stop));
+        Self {
+            ports,
+            mongo,
+            amqp,
+            client: reqwest::Client::new(),
+            running,
+        }
+    }
+
+    /// `http://127.0.0.1:<http port>{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", testkit::http_url(self.ports.http))
+    }
+
+    /// `POST /log` with `body` as it is: the status and the JSON answer.
+    pub async fn post_log(&self, body: String) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/log"))
+            .body(body)
+            .send()
+            .await
+            .expect("logger answers");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
+    }
+
+    /// `GET {path}`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("logger answers")
+    }
+
+    /// The logger's address for each transport (the other workers: none).
+    fn endpoints(&self, address: String) -> PerWorker<String> {
+        PerWorker {
+            logger: address,
+            ..PerWorker::default()
+        }
+    }
+
+    /// An HTTP client of this logger.
+    pub fn http(&self) -> HttpWorkers {
+        let base = testkit::http_url(self.ports.http);
+        HttpWorkers::new(self.endpoints(base), TIMEOUT).expect("client")
+    }
+
+    /// A tarpc client of this logger.
+    pub fn rpc(&self) -> RpcWorkers {
+        RpcWorkers::new(&self.endpoints(testkit::local(self.ports.rpc)), TIMEOUT)
+    }
+
+    /// A gRPC client of this logger.
+    pub fn grpc(&self) -> GrpcWorkers {
+        let url = testkit::http_url(self.ports.grpc);
+        GrpcWorkers::new(&self.endpoints(url), TIMEOUT).expect("url")
+    }
+
+    /// An AMQP client of this logger's namespace, once the logger consumes its
+    /// request queue.
+    pub async fn amqp(&self) -> AmqpClient {
+        self.amqp.wait_until_served(Worker::Logger).await;
+        AmqpClient::new(
+            testkit::amqp_url(),
+            self.amqp.names.clone(),
+            "test",
+            1,
+            TIMEOUT,
+        )
+    }
+
+    /// A raw AMQP caller of this logger, once it consumes its request queue.
+    pub async fn raw_amqp(&self) -> RawAmqpCaller {
+        self.amqp.wait_until_served(Worker::Logger).await;
+        RawAmqpCaller::open(&self.amqp, self.amqp.names.request_queues.logger.clone()).await
+    }
+
+    /// Stops the logger (it must exit cleanly) and deletes its database and
+    /// AMQP namespace.
+    pub async fn stop(self) {
+        self.running.stop().await;
+        self.mongo.drop().await;
+        self.amqp.delete().await;
+    }
+}
+
+/// An entry; `name` must be valid.
+pub fn entry(name: &str, data: &str) -> LogPayload {
+    LogPayload {
+        name: name.parse().expect("a valid log name"),
+        data: data.into(),
+    }
+}
+
+/// `Call::Log` of [`entry`].
+pub fn log_call(name: &str, data: &str) -> Call {
+    Call::Log {
+        log: entry(name, data),
+    }
+}
+
+/// Publishes bodies no typed client can build to a worker's request queue,
+/// with `reply_to` its own exclusive queue, and reads the replies.
+pub struct RawAmqpCaller {
+    queue: String,
+    channel: Channel,
+    reply_queue: ShortString,
+    replies: Consumer,
+    _connection: lapin::Connection,
+}
+
+impl RawAmqpCaller {
+    /// A reply queue of its own, consumed, for requests to `queue`.
+    pub async fn open(amqp: &TestAmqp, queue: String) -> Self {
+        let connection = amqp.connect().await;
+        let channel = connection.create_channel().await.expect("channel");
+        let reply_queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("reply queue")
+            .name()
+            .clone();
+        let replies = channel
+            .basic_consume(
+                reply_queue.clone(),
+                "".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("consume");
+        Self {
+            queue,
+            channel,
+            reply_queue,
+            replies,
+            _connection: connection,
+        }
+    }
+
+    /// Publishes `body` with a fresh `correlation_id` and returns the reply's
+    /// correlation id with the reply.
+    pub async fn request(&mut self, body: &[u8]) -> (String, Option<String>, AmqpReply) {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.channel
+            .basic_publish(
+                "".into(),
+                self.queue.as_str().into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default()
+                    .with_correlation_id(id.as_str().into())
+                    .with_reply_to(self.reply_queue.clone()),
+            )
+            .await
+            .expect("publish");
+        let reply = tokio::time::timeout(Duration::from_secs(5), self.replies.next())
+            .await
+            .expect("a reply in time")
+            .expect("stream open")
+            .expect("delivery");
+        let correlation = reply
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|s| s.as_str().to_owned());
+        let answer: AmqpReply = serde_json::from_slice(&reply.data).expect("reply body");
+        (id, correlation, answer)
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTTP API: `POST /log`, `GET /logs`, `GET /ping`, `GET /health`, and
+//! what the logger answers when MongoDB is down.
+
+use std::time::Duration;
+
+use clients::{CallError, WorkerClient};
+use protocol::{JsonResponse, LogRecord, WorkerError};
+use serde_json::{Value, json};
+use testkit::{closed_port, log_filter, unique_name};
+
+use crate::helpers::{TestLogger, log_call};
+
+#[tokio::test]
+async fn post_log_stores_the_entry_and_answers_202_logged() {
+    let app = TestLogger::spawn().await;
+    let name = unique_name("http");
+
+    let (status, body) = app
+        .post_log(json!({"name": name, "data": "hello"}).to_string())
+        .await;
+
+    assert_eq!(status, 202);
+    assert_eq!(body, json!({"error": false, "message": "logged"}));
+    assert_eq!(
+        app.mongo.find_logs(log_filter(&name, "hello")).await.len(),
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn get_logs_lists_the_newest_first_up_to_the_limit() {
+    let app = TestLogger::spawn().await;
+    for i in 0..5 {
+        let (status, _) = app
+            .post_log(json!({"name": "n", "data": format!("{i}")}).to_string())
+            .await;
+        assert_eq!(status, 202);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let answer: JsonResponse<Vec<LogRecord>> = app
+        .get("/logs?limit=3")
+        .await
+        .json()
+        .await
+        .expect("contract body");
+    let data: Vec<_> = answer
+        .data
+        .expect("entries")
+        .into_iter()
+        .map(|r| r.data)
+        .collect();
+    assert_eq!(data, ["4", "3", "2"]);
+
+    let bad = app.get("/logs?limit=0").await;
+    assert_eq!(bad.status().as_u16(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_writes_are_all_stored_once() {
+    // Exercises the group commit: many callers at once, each answered after storage.
+    let app = TestLogger::spawn().await;
+    let name = unique_name("burst");
+    let calls =
+        (0..200).map(|i| app.post_log(json!({"name": name, "data": format!("{i}")}).to_string()));
+    let answers = futures::future::join_all(calls).await;
+    assert!(answers.iter().all(|(status, _)| *status == 202));
+    let stored = app
+        .mongo
+        .wait_for_logs(testkit::filter! {"name": &name}, 200, Duration::ZERO)
+        .await;
+    assert_eq!(stored, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_mongodb_is_503_and_health_says_so() {
+    let app = TestLogger::spawn_with(|s| {
+        s.mongo_url = format!(
+            "mongodb://127.0.0.1:{}/?directConnection=true",
+            closed_port()
+        );
+        s.mongo_timeout_ms = 300;
+    })
+    .await;
+    let (status, body) = app
+        .post_log(json!({"name": "n", "data": "d"}).to_string())
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], true);
+    assert!(matches!(
+        app.rpc().call(&log_call("n", "d")).await,
+        Err(CallError::Worker(WorkerError::Unavailable(_)))
+    ));
+    let health = app.get("/health").await;
+    assert_eq!(health.status().as_u16(), 503);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ping_and_health_answer_when_mongodb_is_up() {
+    let app = TestLogger::spawn().await;
+    let ping = app.get("/ping").await;
+    assert_eq!(ping.status().as_u16(), 200);
+    let health = app.get("/health").await;
+    assert_eq!(health.status().as_u16(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_method_log_does_not_serve_is_a_json_405_naming_post() {
+    let app = TestLogger::spawn().await;
+    let response = app.get("/log").await;
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["error"], true);
+    app.stop().await;
+}

@@ -1,0 +1,118 @@
+//! A worker's AMQP request/reply server: the same [`Handler`] that serves HTTP,
+//! tarpc and gRPC, reached through the worker's own request queue.
+//!
+//! Each message is a [`protocol::Call`] as JSON (the `/handle` body). The worker
+//! handles it and publishes the [`AmqpReply`] to the message's `reply_to` with its
+//! `correlation_id`, then acks. A request is never redelivered: its caller has
+//! its answer, or has given up on it.
+
+use std::sync::atomic::AtomicBool;
+
+use futures::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Connection,
+    message::Delivery,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
+    types::FieldTable,
+};
+use protocol::{Call, WorkerError, amqp::AmqpReply};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::AmqpSettings;
+use crate::worker::Handler;
+
+/// Consumes the worker's request queue until `shutdown`, reconnecting whenever
+/// RabbitMQ goes away; returns once the requests in flight are answered.
+pub async fn serve_requests<H: Handler>(
+    settings: &AmqpSettings,
+    prefetch: u16,
+    handler: H,
+    shutdown: CancellationToken,
+) {
+    let names = settings.names();
+    let queue = names.request_queues.get(H::WORKER).clone();
+    let connected = AtomicBool::new(false);
+    let name = names.connection_name(H::WORKER.name());
+    let (queue, handler, stop, up) = (&queue, &handler, &shutdown, &connected);
+    super::supervise(&settings.amqp_url, &name, stop, up, |connection| {
+        session(connection, queue, prefetch, handler, stop, up)
+    })
+    .await;
+}
+
+/// One connection's life: `Ok` on shutdown, `Err` when the connection or the
+/// consumer failed.
+async fn session<H: Handler>(
+    connection: std::sync::Arc<Connection>,
+    queue: &str,
+    prefetch: u16,
+    handler: &H,
+    shutdown: &CancellationToken,
+    consuming: &AtomicBool,
+) -> lapin::Result<()> {
+    let channel = connection.create_channel().await?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
+    super::declare_request_queue(&channel, queue).await?;
+    let mut requests = channel
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    consuming.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(queue, "serving AMQP requests");
+    let in_flight = TaskTracker::new();
+    let outcome = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break Ok(()),
+            delivery = requests.next() => match delivery {
+                Some(Ok(delivery)) => {
+                    in_flight.spawn(answer(handler.clone(), delivery, channel.clone()));
+                }
+                Some(Err(error)) => break Err(error),
+                None => break Err(super::consumer_ended()),
+            },
+        }
+    };
+    in_flight.close();
+    in_flight.wait().await;
+    outcome
+}
+
+/// Handles one request and publishes the reply.
+async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
+    let reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
+        Ok(call) => handler.handle(call).await,
+        Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
+    };
+    match (serde_json::to_vec(&reply), delivery.properties.reply_to()) {
+        (Ok(body), Some(reply_to)) => {
+            let mut properties =
+                BasicProperties::default().with_content_type("application/json".into());
+            if let Some(id) = delivery.properties.correlation_id() {
+                properties = properties.with_correlation_id(id.clone());
+            }
+            let published = channel
+                .basic_publish(
+                    "".into(),
+                    reply_to.clone(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    properties,
+                )
+                .await;
+            if let Err(error) = published {
+                tracing::warn!(%error, "could not publish a reply");
+            }
+        }
+        (Ok(_), None) => tracing::warn!("request without reply_to; dropping its answer"),
+        (Err(error), _) => tracing::error!(%error, "could not serialize a reply"),
+    }
+    if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
+        tracing::warn!(%error, "ack of a request failed");
+    }
+}

@@ -1,0 +1,34 @@
+//! [`Service`]: what every service's `Application` is, so that a binary's `main`
+//! and a test start each of them the same way.
+
+use std::future::Future;
+
+use tokio_util::sync::CancellationToken;
+
+/// A service: built from its settings (binding every port, so tests can bind
+/// port 0 and read the ports back), then run until a shutdown token is
+/// cancelled.
+pub trait Service: Sized + Send + 'static {
+    /// Its typed settings, read from environment variables.
+    type Settings: clap::Parser + Send;
+    /// Its name, in logs.
+    const NAME: &'static str;
+
+    /// Binds every port; connects to nothing that may still be starting.
+    fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// Serves until `shutdown` is cancelled, then finishes in-flight work.
+    fn run_until_stopped(
+        self,
+        shutdown: CancellationToken,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A service binary's whole `main`, on the runtime `main` chose: telemetry,
+/// settings from the environment, stop on SIGTERM or Ctrl-C.
+pub async fn run<S: Service>() -> anyhow::Result<()> {
+    crate::telemetry::init(S::NAME);
+    let settings = <S::Settings as clap::Parser>::parse();
+    let shutdown = crate::shutdown::on_signal();
+    S::build(settings).await?.run_until_stopped(shutdown).await
+}

@@ -1,0 +1,229 @@
+//! What every worker (logger, authentication, mail) shares: its settings for
+//! the servers, the [`Handler`] its transports call, and [`Listeners`], which
+//! binds HTTP, tarpc and gRPC in `build` and serves them with the AMQP
+//! request/reply consumer until shutdown.
+
+use std::future::Future;
+
+use anyhow::Context;
+use protocol::{Answer, Call, Worker, WorkerError};
+use tokio_util::sync::CancellationToken;
+
+use crate::{amqp::AmqpSettings, serve::together};
+
+/// Env var: address of the HTTP API.
+pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
+/// Env var: address of the tarpc server.
+pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
+/// Env var: address of the gRPC server.
+pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
+/// Env var: actix-web worker threads.
+pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
+/// Env var: largest accepted request body or message.
+pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+/// Env var: AMQP requests a worker handles at once.
+pub const ENV_AMQP_PREFETCH: &str = "AMQP_PREFETCH";
+
+/// A worker's default addresses (on the local stack; containers set them).
+pub trait DefaultAddrs: std::fmt::Debug + Clone + Send + Sync + 'static {
+    /// `HTTP_ADDR`'s default.
+    const HTTP: &'static str;
+    /// `RPC_ADDR`'s default.
+    const RPC: &'static str;
+    /// `GRPC_ADDR`'s default.
+    const GRPC: &'static str;
+}
+
+/// Where a worker serves its four transports (flattened into each worker's
+/// settings); `D` names the worker's default addresses.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerSettings<D: DefaultAddrs> {
+    /// Address of the HTTP API.
+    #[arg(long, env = ENV_HTTP_ADDR, default_value = D::HTTP)]
+    pub http_addr: String,
+    /// Address of the tarpc server.
+    #[arg(long, env = ENV_RPC_ADDR, default_value = D::RPC)]
+    pub rpc_addr: String,
+    /// Address of the gRPC server.
+    #[arg(long, env = ENV_GRPC_ADDR, default_value = D::GRPC)]
+    pub grpc_addr: String,
+    /// actix-web worker threads; 0 means one per CPU core.
+    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
+    pub http_workers: usize,
+    /// Largest accepted request body in bytes; larger bodies get a 413.
+    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// RabbitMQ, where the worker serves its AMQP request queue.
+    #[command(flatten)]
+    pub amqp: AmqpSettings,
+    /// AMQP requests handled at once (unacked messages of the request queue).
+    #[arg(long, env = ENV_AMQP_PREFETCH, default_value_t = 128)]
+    pub amqp_prefetch: u16,
+    #[arg(skip)]
+    #[doc(hidden)]
+    pub defaults: std::marker::PhantomData<D>,
+}
+
+impl<D: DefaultAddrs> ServerSettings<D> {
+    /// Every server on port 0 of the loopback, with one HTTP worker thread:
+    /// what tests start a worker with (they read the ports back).
+    pub fn on_any_port(&mut self) {
+        self.http_addr = "127.0.0.1:0".into();
+        self.rpc_addr = "127.0.0.1:0".into();
+        self.grpc_addr = "127.0.0.1:0".into();
+        self.http_workers = 1;
+    }
+}
+
+/// A worker's one entry point for a [`Call`], whatever the transport: AMQP
+/// requests reach it as they are; HTTP, tarpc and gRPC handlers call the same
+/// operations after their wire's own decoding.
+pub trait Handler: Clone + Send + Sync + 'static {
+    /// The worker this is (names its AMQP request queue).
+    const WORKER: Worker;
+
+    /// Does the call; a call this worker does not serve is
+    /// [`WorkerError::Invalid`] (see [`not_served`]).
+    fn handle(&self, call: Call) -> impl Future<Output = Result<Answer, WorkerError>> + Send;
+}
+
+/// The answer to a call sent to a worker that does not serve its action.
+pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
+    WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))
+}
+
+/// The ports a worker bound: HTTP, tarpc, gRPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The HTTP API's.
+    pub http: u16,
+    /// The tarpc server's.
+    pub rpc: u16,
+    /// The gRPC server's.
+    pub grpc: u16,
+}
+
+/// The bound listeners of a worker and the service they serve, ready to run.
+pub struct Listeners<H, Req, Resp> {
+    handler: H,
+    http: actix_web::dev::Server,
+    rpc: crate::rpc::RpcListener<Req, Resp>,
+    grpc: tokio::net::TcpListener,
+    amqp: AmqpSettings,
+    prefetch: u16,
+    ports: Ports,
+}
+
+impl<H, Req, Resp> Listeners<H, Req, Resp>
+where
+    H: Handler,
+    Req: for<'de> serde::Deserialize<'de> + Send,
+    Resp: serde::Serialize + Send,
+{
+    /// Binds, at the settings' addresses, the HTTP server (`routes`, with the
+    /// service `handler` and the body limit as app data), the tarpc listener and
+    /// the gRPC listener.
+    pub async fn bind<D: DefaultAddrs>(
+        settings: &ServerSettings<D>,
+        handler: H,
+        routes: fn(&mut actix_web::web::ServiceConfig),
+    ) -> anyhow::Result<Self> {
+        let state = actix_web::web::Data::new(handler.clone());
+        let limit = crate::http::BodyLimit(settings.max_body_bytes);
+        let configure = move |cfg: &mut actix_web::web::ServiceConfig| {
+            cfg.app_data(state.clone()).app_data(limit);
+            routes(cfg);
+        };
+        let (http, http_port) =
+            crate::http::bind_server(&settings.http_addr, settings.http_workers, configure)?;
+        let rpc = crate::rpc::bind(&settings.rpc_addr, settings.max_body_bytes)
+            .await
+            .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
+        let grpc = tokio::net::TcpListener::bind(&settings.grpc_addr)
+            .await
+            .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
+        let ports = Ports {
+            http: http_port,
+            rpc: rpc.local_addr().port(),
+            grpc: grpc.local_addr()?.port(),
+        };
+        Ok(Self {
+            handler,
+            http,
+            rpc,
+            grpc,
+            amqp: settings.amqp.clone(),
+            prefetch: settings.amqp_prefetch,
+            ports,
+        })
+    }
+
+    /// The bound ports.
+    pub fn ports(&self) -> Ports {
+        self.ports
+    }
+
+    /// Serves until `shutdown` (see [`together`]): HTTP and the AMQP request
+    /// queue here, tarpc and gRPC through the worker's own `rpc` and `grpc`
+    /// functions. When one server fails the others stop too.
+    pub async fn serve<R, G, GE>(
+        self,
+        shutdown: &CancellationToken,
+        rpc: impl FnOnce(crate::rpc::RpcListener<Req, Resp>, H, CancellationToken) -> R + Send,
+        grpc: impl FnOnce(tonic::transport::server::TcpIncoming, H, CancellationToken) -> G + Send,
+    ) -> anyhow::Result<()>
+    where
+        R: Future<Output = ()> + Send,
+        G: Future<Output = Result<(), GE>> + Send,
+        GE: std::error::Error + Send + Sync + 'static,
+    {
+        let Self {
+            handler,
+            http,
+            rpc: rpc_listener,
+            grpc: grpc_listener,
+            amqp,
+            prefetch,
+            ..
+        } = self;
+        // Without TCP_NODELAY an answer written in several small pieces (an HTTP/2
+        // handshake, headers then data then trailers) waits for the peer's delayed
+        // ACK: ~40 ms now and then.
+        let grpc_listener =
+            tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
+        let stop = || shutdown.clone();
+        let (http_stop, rpc_stop, grpc_stop, amqp_stop) = (stop(), stop(), stop(), stop());
+        let (rpc_handler, grpc_handler) = (handler.clone(), handler.clone());
+        together(
+            shutdown,
+            vec![
+                (
+                    "HTTP",
+                    Box::pin(async move { Ok(crate::http::serve_until(http, http_stop).await?) }),
+                ),
+                (
+                    "tarpc",
+                    Box::pin(async move {
+                        rpc(rpc_listener, rpc_handler, rpc_stop).await;
+                        Ok(())
+                    }),
+                ),
+                (
+                    "gRPC",
+                    Box::pin(
+                        async move { Ok(grpc(grpc_listener, grpc_handler, grpc_stop).await?) },
+                    ),
+                ),
+                (
+                    "AMQP",
+                    Box::pin(async move {
+                        crate::amqp::server::serve_requests(&amqp, prefetch, handler, amqp_stop)
+                            .await;
+                        Ok(())
+                    }),
+                ),
+            ],
+        )
+        .await
+    }
+}

@@ -1,0 +1,20 @@
+//! The system's tests, through its entry point: one binary that starts the real
+//! services in-process (port 0) against real RabbitMQ, Postgres, the Mongo-wire
+//! server and the SMTP catcher; every test has its own ports, databases, AMQP
+//! namespace and mail recipients. Also here, because they need the whole system:
+//! the page in headless Chromium, Caddy in front of it, and the deployment files.
+
+mod auth;
+mod browser;
+mod caddy;
+mod compare;
+mod deploy;
+mod durability;
+mod errors;
+mod faults;
+mod fuzz;
+mod helpers;
+mod log;
+mod mail;
+mod openapi;
+mod ping;

@@ -1,0 +1,103 @@
+//! The shared RabbitMQ: an AMQP namespace of its own per test ([`TestAmqp`]),
+//! deleted queue by queue and exchange by exchange when the test is done.
+
+use lapin::{
+    options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions},
+    types::FieldTable,
+};
+use protocol::{Worker, amqp::AmqpNames};
+
+use crate::names::unique_name;
+
+/// Env var naming the RabbitMQ tests use.
+pub const ENV_TEST_AMQP_URL: &str = "TEST_AMQP_URL";
+
+/// RabbitMQ's URL.
+pub fn amqp_url() -> String {
+    std::env::var(ENV_TEST_AMQP_URL)
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// An AMQP namespace of its own on the shared RabbitMQ.
+pub struct TestAmqp {
+    /// The namespace (hand it to services as `AMQP_NAMESPACE`).
+    pub namespace: String,
+    /// The names it gives.
+    pub names: AmqpNames,
+}
+
+impl TestAmqp {
+    /// A fresh namespace; nothing is declared until a service does.
+    pub fn new() -> Self {
+        let namespace = unique_name("t");
+        let names = AmqpNames::new(&namespace);
+        Self { namespace, names }
+    }
+
+    /// A connection to the shared RabbitMQ.
+    pub async fn connect(&self) -> lapin::Connection {
+        runtime::amqp::connect(&amqp_url(), "test")
+            .await
+            .expect("RabbitMQ reachable at TEST_AMQP_URL")
+    }
+
+    /// Waits until `worker` consumes its request queue (it connected to RabbitMQ
+    /// and serves AMQP calls), panicking after 15 s: until then an AMQP call to
+    /// it is a fast 503, as it should be.
+    pub async fn wait_until_served(&self, worker: Worker) {
+        let queue = self.names.request_queues.get(worker);
+        let connection = self.connect().await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            // A passive declare of a missing queue closes its channel: one per try.
+            if let Ok(channel) = connection.create_channel().await {
+                let passive = QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                };
+                let declared = channel
+                    .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                    .await;
+                if declared.is_ok_and(|q| q.consumer_count() > 0) {
+                    let _ = connection.close(200, "served".into()).await;
+                    return;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the {worker} did not consume {queue} within 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Deletes every queue (the listener's, its dead letters', each worker's
+    /// request queue) and exchange of the namespace.
+    pub async fn delete(self) {
+        let connection = self.connect().await;
+        let Ok(channel) = connection.create_channel().await else {
+            return;
+        };
+        let request_queues = Worker::ALL.map(|worker| self.names.request_queues.get(worker));
+        for queue in [&self.names.logs_queue, &self.names.dead_letter_queue]
+            .into_iter()
+            .chain(request_queues)
+        {
+            let _ = channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+        for exchange in [&self.names.logs_exchange, &self.names.dead_letter_exchange] {
+            let _ = channel
+                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
+        }
+        let _ = connection.close(200, "done".into()).await;
+    }
+}
+
+impl Default for TestAmqp {
+    fn default() -> Self {
+        Self::new()
+    }
+}

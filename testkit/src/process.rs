@@ -1,0 +1,73 @@
+//! A service's real binary, run as a child process: does it start, become
+//! ready and exit on SIGTERM (what Docker and Swarm send)?
+
+use std::process::ExitStatus;
+
+use crate::{
+    names::closed_port,
+    service::{HEALTH_TIMEOUT, STOP_TIMEOUT, healthy_within, http_url, local},
+};
+
+/// Runs a service's binary with `env`, waits until `ready_path` on its
+/// `HTTP_ADDR` answers 2xx, sends it SIGTERM (what Docker and Swarm send), and
+/// returns how it exited.
+///
+/// # Panics
+///
+/// If it does not become ready within [`HEALTH_TIMEOUT`] or does not exit
+/// within [`STOP_TIMEOUT`] of SIGTERM (15 s each).
+pub async fn start_and_terminate(
+    binary: &str,
+    env: &[(&str, String)],
+    ready_path: &str,
+) -> ExitStatus {
+    let port = closed_port();
+    let mut child = tokio::process::Command::new(binary)
+        .env("HTTP_ADDR", local(port))
+        .env("HTTP_WORKERS", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let url = format!("{}{ready_path}", http_url(port));
+    assert!(
+        healthy_within(&url, HEALTH_TIMEOUT).await,
+        "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
+    );
+    terminate(&child).await;
+    tokio::time::timeout(STOP_TIMEOUT, child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("{binary} did not exit within {STOP_TIMEOUT:?} of SIGTERM"))
+        .expect("an exit status")
+}
+
+/// Sends `child` SIGTERM.
+async fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("running").to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success(), "kill -TERM {pid} failed");
+}
+
+/// The path of a workspace binary (`broker`, `logger`, …) built beside the
+/// running test: `cargo test --workspace` builds every package's binaries into
+/// the test's profile directory (the test itself runs from its `deps/`).
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let profile = test
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let path = profile.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built (cargo test --workspace builds it)",
+        path.display()
+    );
+    path
+}
