@@ -1,27 +1,24 @@
 //! How the service's failures reach a caller: as the contract's [`WorkerError`],
-//! after their cause chain was logged here (never a password or hash: no error
-//! holds one).
+//! after their cause chain was logged (never a password or hash: no error holds
+//! one).
 
 use protocol::WorkerError;
+use runtime::worker::{failed, unavailable};
 
 use crate::{password::HashError, store::StoreError};
 
 impl From<StoreError> for WorkerError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, cause = ?e, "authentication failed");
         match e {
-            StoreError::Unavailable(_) | StoreError::NotReady => {
-                WorkerError::Unavailable(e.to_string())
-            }
-            StoreError::Failed(_) => WorkerError::Failed(e.to_string()),
+            StoreError::Unavailable(_) | StoreError::NotReady => unavailable(&e),
+            StoreError::Failed(_) => failed(&e),
         }
     }
 }
 
 impl From<HashError> for WorkerError {
     fn from(e: HashError) -> Self {
-        tracing::error!(error = %e, cause = ?e, "authentication failed");
-        WorkerError::Failed(e.to_string())
+        failed(&e)
     }
 }
 

@@ -27,15 +27,9 @@ pub struct Application {
     listeners: Listeners<Authenticator, AuthenticationRequest, AuthenticationResponse>,
 }
 
-impl Application {
-    /// The bound ports.
-    pub fn ports(&self) -> Ports {
-        self.listeners.ports()
-    }
-}
-
 impl Service for Application {
     type Settings = Settings;
+    type Ports = Ports;
     const NAME: &'static str = "authentication";
 
     /// Builds the pool (lazily connected) and bcrypt's dummy hash, and binds the
@@ -58,14 +52,16 @@ impl Service for Application {
         };
 
         let listeners = Listeners::bind(&settings.server, auth.clone(), http::routes).await?;
-        let ports = listeners.ports();
-        tracing::info!(?ports, "authentication bound");
         Ok(Self {
             settings,
             auth,
             readiness,
             listeners,
         })
+    }
+
+    fn ports(&self) -> Ports {
+        self.listeners.ports()
     }
 
     /// Prepares the database (retrying with backoff until Postgres answers) and

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport, compare::Comparison};
-use runtime::http::{detach_headers, read_body, resource};
+use runtime::http::{Json, detach_headers, read_body, resource};
 
 use crate::{
     dispatch::{Dispatched, Dispatcher},
@@ -13,7 +13,8 @@ use crate::{
 pub struct BrokerState {
     /// Clients of every transport.
     pub dispatcher: Dispatcher,
-    /// Largest accepted body.
+    /// Largest accepted body of `/compare` (`/handle` and `/log-gRPC` read theirs
+    /// through [`Json`], up to the same [`runtime::http::BodyLimit`]).
     pub max_body_bytes: usize,
     /// Longest a comparison runs per transport.
     pub compare_max_duration: std::time::Duration,
@@ -48,10 +49,8 @@ async fn hit() -> HttpResponse {
 #[tracing::instrument(name = "handle", skip_all, fields(action, transport))]
 async fn handle(
     state: web::Data<BrokerState>,
-    payload: web::Payload,
+    Json(dispatch): Json<Dispatch>,
 ) -> Result<HttpResponse, BrokerError> {
-    let body = read_body(payload, state.max_body_bytes).await?;
-    let dispatch = Dispatch::parse(&body)?;
     tracing::Span::current().record("action", dispatch.call.action());
     answer(state.dispatcher.dispatch(&dispatch).await)
 }
@@ -60,10 +59,8 @@ async fn handle(
 #[tracing::instrument(name = "log_grpc", skip_all)]
 async fn log_grpc(
     state: web::Data<BrokerState>,
-    payload: web::Payload,
+    Json(mut dispatch): Json<Dispatch>,
 ) -> Result<HttpResponse, BrokerError> {
-    let body = read_body(payload, state.max_body_bytes).await?;
-    let mut dispatch = Dispatch::parse(&body)?;
     if !matches!(dispatch.call, Call::Log { .. }) {
         return Err(RequestError::WrongAction(dispatch.call.action()).into());
     }

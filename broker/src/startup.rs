@@ -8,6 +8,7 @@ use actix_web::{dev::Server, http::header, web};
 use anyhow::Context;
 use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use protocol::PerWorker;
+use runtime::http::BodyLimit;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -38,6 +39,7 @@ impl Application {
                 max_body_bytes,
                 compare_max_duration,
             }))
+            .app_data(BodyLimit(max_body_bytes))
             .service(web::scope("").wrap(cors()).configure(routes::routes));
         };
         let (server, port) =

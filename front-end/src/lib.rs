@@ -73,6 +73,7 @@ impl Application {
 
 impl runtime::service::Service for Application {
     type Settings = Settings;
+    type Ports = u16;
     const NAME: &'static str = "front-end";
 
     /// Renders the page once and binds the port.
@@ -92,6 +93,10 @@ impl runtime::service::Service for Application {
             })?;
         tracing::info!(port, broker = %settings.broker_url, "front-end bound");
         Ok(Self { server, port })
+    }
+
+    fn ports(&self) -> u16 {
+        self.port
     }
 
     /// Serves until `shutdown` is cancelled.

@@ -8,7 +8,6 @@ use std::{
 
 use backon::BackoffBuilder;
 use clients::{CallError, WorkerClient, http::HttpWorkers};
-use futures::StreamExt;
 use lapin::{
     Connection,
     message::Delivery,
@@ -18,7 +17,7 @@ use lapin::{
     types::FieldTable,
 };
 use protocol::{Call, LogPayload, WorkerError, amqp::AmqpNames};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
 
@@ -63,7 +62,7 @@ impl Consumer {
             .basic_qos(self.settings.prefetch, BasicQosOptions::default())
             .await?;
         runtime::amqp::declare_event_topology(&channel, &self.names).await?;
-        let mut events = channel
+        let events = channel
             .basic_consume(
                 self.names.logs_queue.as_str().into(),
                 "".into(),
@@ -74,23 +73,10 @@ impl Consumer {
         self.connected
             .store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(events = %self.names.logs_queue, "consuming");
-
-        let in_flight = TaskTracker::new();
-        let outcome = loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break Ok(()),
-                delivery = events.next() => match delivery {
-                    Some(Ok(delivery)) => {
-                        in_flight.spawn(self.clone().handle_event(delivery, shutdown.clone()));
-                    }
-                    Some(Err(error)) => break Err(error),
-                    None => break Err(runtime::amqp::consumer_ended()),
-                },
-            }
-        };
-        in_flight.close();
-        in_flight.wait().await;
-        outcome
+        runtime::amqp::consume(events, shutdown, |delivery| {
+            self.clone().handle_event(delivery, shutdown.clone())
+        })
+        .await
     }
 
     /// Stores one event through the logger, then acks it. Transient failures are

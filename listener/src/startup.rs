@@ -33,6 +33,7 @@ impl Application {
 
 impl Service for Application {
     type Settings = Settings;
+    type Ports = u16;
     const NAME: &'static str = "listener";
 
     /// Builds the logger's client and binds the health endpoint. RabbitMQ is not
@@ -65,6 +66,10 @@ impl Service for Application {
             health_server,
             http_port,
         })
+    }
+
+    fn ports(&self) -> u16 {
+        self.http_port
     }
 
     /// Consumes until `shutdown` is cancelled; in-flight messages finish (or are

@@ -23,15 +23,9 @@ pub struct Application {
     writers: Vec<JoinHandle<()>>,
 }
 
-impl Application {
-    /// The bound ports.
-    pub fn ports(&self) -> Ports {
-        self.listeners.ports()
-    }
-}
-
 impl Service for Application {
     type Settings = Settings;
+    type Ports = Ports;
     const NAME: &'static str = "logger";
 
     /// Opens the store and binds the HTTP, tarpc and gRPC ports.
@@ -40,9 +34,11 @@ impl Service for Application {
             .await
             .context("invalid MongoDB settings")?;
         let listeners = Listeners::bind(&settings.server, Logger { store }, http::routes).await?;
-        let ports = listeners.ports();
-        tracing::info!(?ports, database = %settings.mongo_database, "logger bound");
         Ok(Self { listeners, writers })
+    }
+
+    fn ports(&self) -> Ports {
+        self.listeners.ports()
     }
 
     /// Serves until `shutdown` is cancelled (or one server fails, which stops the

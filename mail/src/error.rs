@@ -2,6 +2,7 @@
 //! [`WorkerError`], after their cause chain was logged here.
 
 use protocol::WorkerError;
+use runtime::worker::{failed, unavailable};
 
 /// Everything that can go wrong while sending, on any transport.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +31,8 @@ impl From<MailError> for WorkerError {
                 tracing::info!(error = %e, "rejected a mail");
                 WorkerError::Invalid(m.clone())
             }
-            MailError::Unavailable(_) => {
-                tracing::error!(error = %e, cause = ?e, "sending a mail failed");
-                WorkerError::Unavailable(e.to_string())
-            }
-            MailError::Render(_) | MailError::Inline(_) | MailError::Rejected(_) => {
-                tracing::error!(error = %e, cause = ?e, "sending a mail failed");
-                WorkerError::Failed(e.to_string())
-            }
+            MailError::Unavailable(_) => unavailable(&e),
+            MailError::Render(_) | MailError::Inline(_) | MailError::Rejected(_) => failed(&e),
         }
     }
 }

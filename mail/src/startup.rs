@@ -15,15 +15,9 @@ pub struct Application {
     listeners: Listeners<Mailer, MailerRequest, MailerResponse>,
 }
 
-impl Application {
-    /// The bound ports.
-    pub fn ports(&self) -> Ports {
-        self.listeners.ports()
-    }
-}
-
 impl Service for Application {
     type Settings = Settings;
+    type Ports = Ports;
     const NAME: &'static str = "mail";
 
     /// Configures SMTP (no connection yet) and binds the HTTP, tarpc and gRPC ports.
@@ -42,9 +36,11 @@ impl Service for Application {
         let smtp = Smtp::new(&settings).context("invalid SMTP settings")?;
         let mailer = Mailer { sender, smtp };
         let listeners = Listeners::bind(&settings.server, mailer, http::routes).await?;
-        let ports = listeners.ports();
-        tracing::info!(?ports, smtp = %settings.mail_host, "mail bound");
         Ok(Self { listeners })
+    }
+
+    fn ports(&self) -> Ports {
+        self.listeners.ports()
     }
 
     /// Serves until `shutdown` is cancelled; in-flight calls finish.

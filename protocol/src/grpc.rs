@@ -4,29 +4,27 @@
 
 use crate::{Answer, Credentials, LogPayload, MailPayload, User};
 
-/// The original `logs.proto`: package `logs`, `LogService.WriteLog`.
-#[allow(missing_docs, clippy::all)]
-pub mod logs {
-    tonic::include_proto!("logs");
+/// A module per protobuf package, with the code `build.rs` generated for it.
+macro_rules! packages {
+    ($($(#[$doc:meta])* $package:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[allow(missing_docs, clippy::all)]
+        pub mod $package {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($package), ".rs"));
+        }
+    )*};
 }
 
-/// `auth.AuthService/Authenticate`.
-#[allow(missing_docs, clippy::all)]
-pub mod auth {
-    tonic::include_proto!("auth");
-}
-
-/// `mail.MailService/SendMail`.
-#[allow(missing_docs, clippy::all)]
-pub mod mail {
-    tonic::include_proto!("mail");
-}
-
-/// `ping.PingService/Ping`: a round trip that touches no database.
-#[allow(missing_docs, clippy::all)]
-pub mod ping {
-    tonic::include_proto!("ping");
-}
+packages!(
+    /// The original `logs.proto`: package `logs`, `LogService.WriteLog`.
+    logs,
+    /// `auth.AuthService/Authenticate`.
+    auth,
+    /// `mail.MailService/SendMail`.
+    mail,
+    /// `ping.PingService/Ping`: a round trip that touches no database.
+    ping,
+);
 
 /// Why a request message is not a valid call (answered as `INVALID_ARGUMENT`).
 pub type Invalid = String;
@@ -100,33 +98,32 @@ impl From<&MailPayload> for mail::MailRequest {
     }
 }
 
-impl From<User> for auth::User {
-    fn from(u: User) -> Self {
-        auth::User {
-            id: u.id,
-            email: u.email,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            active: u.active,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
+/// `From` both ways between two structs with the same fields.
+macro_rules! same_fields {
+    ($a:ty, $b:ty, { $($field:ident),* $(,)? }) => {
+        impl From<$a> for $b {
+            fn from(value: $a) -> Self {
+                Self { $($field: value.$field),* }
+            }
         }
-    }
+
+        impl From<$b> for $a {
+            fn from(value: $b) -> Self {
+                Self { $($field: value.$field),* }
+            }
+        }
+    };
 }
 
-impl From<auth::User> for User {
-    fn from(u: auth::User) -> Self {
-        User {
-            id: u.id,
-            email: u.email,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            active: u.active,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
-}
+same_fields!(User, auth::User, {
+    id,
+    email,
+    first_name,
+    last_name,
+    active,
+    created_at,
+    updated_at
+});
 
 impl From<Answer> for auth::AuthResponse {
     fn from(answer: Answer) -> Self {

@@ -11,11 +11,16 @@ use tokio_util::sync::CancellationToken;
 pub trait Service: Sized + Send + 'static {
     /// Its typed settings, read from environment variables.
     type Settings: clap::Parser + Send;
+    /// The ports it binds (one, or a worker's three).
+    type Ports: std::fmt::Debug;
     /// Its name, in logs.
     const NAME: &'static str;
 
     /// Binds every port; connects to nothing that may still be starting.
     fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// The ports `build` bound (tests bind port 0 and read them back).
+    fn ports(&self) -> Self::Ports;
 
     /// Serves until `shutdown` is cancelled, then finishes in-flight work.
     fn run_until_stopped(
@@ -30,5 +35,7 @@ pub async fn run<S: Service>() -> anyhow::Result<()> {
     crate::telemetry::init(S::NAME);
     let settings = <S::Settings as clap::Parser>::parse();
     let shutdown = crate::shutdown::on_signal();
-    S::build(settings).await?.run_until_stopped(shutdown).await
+    let service = S::build(settings).await?;
+    tracing::info!(service = S::NAME, ports = ?service.ports(), "bound");
+    service.run_until_stopped(shutdown).await
 }

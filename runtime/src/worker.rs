@@ -87,6 +87,21 @@ pub trait Handler: Clone + Send + Sync + 'static {
     fn handle(&self, call: Call) -> impl Future<Output = Result<Answer, WorkerError>> + Send;
 }
 
+/// A dependency of the worker (MongoDB, Postgres, SMTP) could not be reached:
+/// logs the cause chain, answers [`WorkerError::Unavailable`] with the error's
+/// own message (never its causes: they may name hosts or users).
+pub fn unavailable(error: &dyn std::error::Error) -> WorkerError {
+    tracing::error!(%error, cause = ?error, "a dependency is unavailable");
+    WorkerError::Unavailable(error.to_string())
+}
+
+/// The worker tried and failed: logs the cause chain, answers
+/// [`WorkerError::Failed`] with the error's own message.
+pub fn failed(error: &dyn std::error::Error) -> WorkerError {
+    tracing::error!(%error, cause = ?error, "the call failed");
+    WorkerError::Failed(error.to_string())
+}
+
 /// The answer to a call sent to a worker that does not serve its action.
 pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
     WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))

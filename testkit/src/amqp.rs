@@ -6,6 +6,7 @@ use lapin::{
     types::FieldTable,
 };
 use protocol::{Worker, amqp::AmqpNames};
+use runtime::amqp::AmqpSettings;
 
 use crate::names::unique_name;
 
@@ -32,6 +33,14 @@ impl TestAmqp {
         let namespace = unique_name("t");
         let names = AmqpNames::new(&namespace);
         Self { namespace, names }
+    }
+
+    /// A service's RabbitMQ settings: the shared RabbitMQ, this namespace.
+    pub fn settings(&self) -> AmqpSettings {
+        AmqpSettings {
+            amqp_url: amqp_url(),
+            amqp_namespace: self.namespace.clone(),
+        }
     }
 
     /// A connection to the shared RabbitMQ.

@@ -14,9 +14,13 @@
 //! here, so tests write `testkit::TestMongo`, `testkit::Running`, ...
 //!
 //! - [`names`]: [`unique_name`], [`closed_port`].
-//! - [`service`]: a service on the test's runtime: [`Running`] (spawn, stop,
-//!   join), [`wait_until_healthy`], the addresses [`local`] and [`http_url`].
-//! - [`process`]: a service's binary as a child process: [`start_and_terminate`].
+//! - [`service`]: a service on the test's runtime: [`Running`] (build, spawn,
+//!   stop, join), [`wait_until_healthy`], the addresses [`local`] and [`http_url`].
+//! - [`worker`]: a worker on port 0 with an AMQP namespace of its own
+//!   ([`TestWorker`], [`serve_on_any_port`]) and its typed clients, and where a
+//!   worker listens ([`WorkerAddrs`]).
+//! - [`process`]: a service's binary as a child process: [`start_and_terminate`],
+//!   [`assert_exits_0_on_sigterm`].
 //! - [`mongo`]: [`TestMongo`], [`mongo_url`], [`log_filter`], [`filter!`].
 //! - [`postgres`]: [`TestPostgres`], [`database_url`].
 //! - [`amqp`]: [`TestAmqp`], [`amqp_url`].
@@ -33,15 +37,17 @@ pub mod process;
 pub mod proxy;
 pub mod service;
 pub mod smtp;
+pub mod worker;
 
 pub use amqp::{ENV_TEST_AMQP_URL, TestAmqp, amqp_url};
 pub use logs::{LogCapture, capture_logs};
 pub use mongo::{ENV_TEST_MONGO_URL, TestMongo, filter, log_filter, mongo_url};
 pub use names::{closed_port, unique_name};
 pub use postgres::{ENV_TEST_DATABASE_URL, TestPostgres, database_url};
-pub use process::{binary, start_and_terminate};
+pub use process::{assert_exits_0_on_sigterm, binary, start_and_terminate};
 pub use proxy::TcpProxy;
 pub use service::{Running, http_url, local, wait_until_healthy};
 pub use smtp::{
     CaughtAddress, CaughtMail, ENV_TEST_MAILDEV_URL, ENV_TEST_SMTP_ADDR, MailCatcher, smtp_addr,
 };
+pub use worker::{TestWorker, WorkerAddrs, serve_on_any_port};

@@ -3,7 +3,13 @@
 
 use std::process::ExitStatus;
 
+use runtime::{
+    amqp::{ENV_AMQP_NAMESPACE, ENV_AMQP_URL},
+    worker::{ENV_GRPC_ADDR, ENV_RPC_ADDR},
+};
+
 use crate::{
+    amqp::TestAmqp,
     names::closed_port,
     service::{HEALTH_TIMEOUT, STOP_TIMEOUT, healthy_within, http_url, local},
 };
@@ -41,6 +47,28 @@ pub async fn start_and_terminate(
         .await
         .unwrap_or_else(|_| panic!("{binary} did not exit within {STOP_TIMEOUT:?} of SIGTERM"))
         .expect("an exit status")
+}
+
+/// Runs a service's binary as [`start_and_terminate`] does, with `env`, its
+/// tarpc and gRPC servers (a worker's; other services have none) on any port
+/// and its AMQP queues in a namespace of its own, deleted afterwards.
+///
+/// # Panics
+///
+/// As [`start_and_terminate`] does, and unless the binary exits 0.
+pub async fn assert_exits_0_on_sigterm(binary: &str, env: &[(&str, String)], ready_path: &str) {
+    let amqp = TestAmqp::new();
+    let settings = amqp.settings();
+    let mut env = env.to_vec();
+    env.extend([
+        (ENV_RPC_ADDR, local(0)),
+        (ENV_GRPC_ADDR, local(0)),
+        (ENV_AMQP_URL, settings.amqp_url),
+        (ENV_AMQP_NAMESPACE, settings.amqp_namespace),
+    ]);
+    let exit = start_and_terminate(binary, &env, ready_path).await;
+    assert!(exit.success(), "{exit:?}");
+    amqp.delete().await;
 }
 
 /// Sends `child` SIGTERM.

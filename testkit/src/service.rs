@@ -6,6 +6,7 @@
 
 use std::{future::Future, time::Duration};
 
+use runtime::service::Service;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -54,6 +55,25 @@ impl Running {
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(stop.clone()));
         Self { stop, task }
+    }
+
+    /// Builds `S` from `settings` (it binds its ports), spawns it as
+    /// [`Running::spawn`] does, and returns it with the ports it bound.
+    ///
+    /// # Panics
+    ///
+    /// If it does not build; outside a tokio runtime.
+    pub async fn build<S: Service>(settings: S::Settings) -> (Self, S::Ports) {
+        let service = S::build(settings)
+            .await
+            .unwrap_or_else(|error| panic!("the {} builds: {error:?}", S::NAME));
+        let ports = service.ports();
+        (Self::spawn(|stop| service.run_until_stopped(stop)), ports)
+    }
+
+    /// Whether the service returned (by itself: it was not told to stop).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
     }
 
     /// The service's stop token (to stop it from elsewhere, or to hand the

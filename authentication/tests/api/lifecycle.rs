@@ -1,23 +1,15 @@
 //! The authentication binary: it starts, becomes healthy, and exits 0 on SIGTERM.
 
-use testkit::{TestAmqp, TestPostgres};
+use testkit::TestPostgres;
 
 #[tokio::test]
 async fn the_binary_exits_0_on_sigterm() {
     let postgres = TestPostgres::new();
-    // Its AMQP request queue in a namespace of its own, not the shared default.
-    let amqp = TestAmqp::new();
     let env = [
-        ("RPC_ADDR", "127.0.0.1:0".to_owned()),
-        ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
         ("DSN", postgres.dsn.clone()),
         ("BCRYPT_COST", "4".to_owned()),
-        ("AMQP_URL", testkit::amqp_url()),
-        ("AMQP_NAMESPACE", amqp.namespace.clone()),
     ];
-    let exit =
-        testkit::start_and_terminate(env!("CARGO_BIN_EXE_authentication"), &env, "/health").await;
-    assert!(exit.success(), "{exit:?}");
+    let binary = env!("CARGO_BIN_EXE_authentication");
+    testkit::assert_exits_0_on_sigterm(binary, &env, "/health").await;
     postgres.drop().await;
-    amqp.delete().await;
 }

@@ -41,9 +41,10 @@ async fn tarpc_and_grpc_answer_like_http() {
     let postgres = TestPostgres::new();
     let auth = TestAuth::spawn(&postgres, 4).await;
     let timeout = Duration::from_secs(2);
-    answers_like_http("rpc", &auth.rpc(timeout)).await;
-    answers_like_http("grpc", &auth.grpc(timeout)).await;
-    answers_like_http("amqp", &auth.amqp(timeout).await).await;
+    let worker = &auth.worker;
+    answers_like_http("rpc", &worker.rpc_client(timeout)).await;
+    answers_like_http("grpc", &worker.grpc_client(timeout)).await;
+    answers_like_http("amqp", &worker.amqp_client(timeout).await).await;
     auth.stop().await;
     postgres.drop().await;
 }

@@ -4,7 +4,6 @@
 use flexi_listener::{Application, Settings};
 use lapin::{BasicProperties, Channel, options::BasicPublishOptions};
 use protocol::LogPayload;
-use runtime::service::Service;
 use testkit::{Running, TestAmqp, TestMongo};
 
 /// A logger and a listener storing events through it.
@@ -26,32 +25,22 @@ impl Stack {
         runtime::telemetry::init_for_tests();
         let mongo = TestMongo::new().await;
         let amqp = TestAmqp::new();
-        let mut running = Vec::new();
 
         let mut logger = logger::Settings::from_env().expect("settings");
-        logger.server.on_any_port();
         // The logger serves its own AMQP request queue: in the test's namespace.
-        logger.server.amqp.amqp_url = testkit::amqp_url();
-        logger.server.amqp.amqp_namespace = amqp.namespace.clone();
+        testkit::serve_on_any_port(&mut logger.server, &amqp);
         logger.mongo_url = testkit::mongo_url();
         logger.mongo_database = mongo.name.clone();
-        let logger = logger::Application::build(logger)
-            .await
-            .expect("logger builds");
-        let logger_url = testkit::http_url(logger.ports().http);
-        running.push(Running::spawn(|stop| logger.run_until_stopped(stop)));
+        let (logger, logger_ports) = Running::build::<logger::Application>(logger).await;
 
         let mut settings = Settings::from_env().expect("settings");
         settings.http_addr = testkit::local(0);
-        settings.amqp.amqp_url = testkit::amqp_url();
-        settings.amqp.amqp_namespace = amqp.namespace.clone();
-        settings.logger_url = logger_url;
+        settings.amqp = amqp.settings();
+        settings.logger_url = testkit::http_url(logger_ports.http);
         settings.max_failed_attempts = 2;
-        let listener = Application::build(settings).await.expect("listener builds");
-        let health = format!("{}/health", testkit::http_url(listener.http_port()));
-        running.push(Running::spawn(|stop| listener.run_until_stopped(stop)));
+        let (listener, port) = Running::build::<Application>(settings).await;
         // The listener consumes.
-        testkit::wait_until_healthy(&health).await;
+        testkit::wait_until_healthy(&format!("{}/health", testkit::http_url(port))).await;
 
         let connection = amqp.connect().await;
         let channel = connection.create_channel().await.expect("channel");
@@ -59,7 +48,7 @@ impl Stack {
             mongo,
             amqp,
             channel,
-            running,
+            running: vec![logger, listener],
             _connection: connection,
         }
     }

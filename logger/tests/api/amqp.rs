@@ -7,7 +7,7 @@ use protocol::{Call, WorkerError};
 use serde_json::json;
 use testkit::{log_filter, unique_name};
 
-use crate::helpers::{TestLogger, log_call};
+use crate::helpers::{TIMEOUT, TestLogger, log_call};
 
 #[tokio::test]
 async fn a_request_is_answered_on_its_reply_queue_with_its_correlation_id() {
@@ -42,7 +42,7 @@ async fn a_request_is_answered_on_its_reply_queue_with_its_correlation_id() {
 #[tokio::test]
 async fn the_amqp_client_stores_the_entry_and_gets_a_pong() {
     let app = TestLogger::spawn().await;
-    let amqp = app.amqp().await;
+    let amqp = app.worker.amqp_client(TIMEOUT).await;
     let name = unique_name("amqp");
 
     let logged = amqp.call(&log_call(&name, "amqp")).await;

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use flexi_logger::{Application, Settings};
 use futures::StreamExt;
 use lapin::{
@@ -11,25 +10,21 @@ use lapin::{
     options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions},
     types::{FieldTable, ShortString},
 };
-use protocol::{Call, LogPayload, PerWorker, Worker, amqp::AmqpReply};
-use runtime::{service::Service, worker::Ports};
+use protocol::{Call, LogPayload, Worker, amqp::AmqpReply};
 use serde_json::Value;
-use testkit::{Running, TestAmqp, TestMongo};
+use testkit::{TestAmqp, TestMongo, TestWorker};
 
 /// Deadline of every client call.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A running logger and what it was given.
 pub struct TestLogger {
-    /// Its bound ports.
-    pub ports: Ports,
+    /// The logger (its addresses, its AMQP namespace, its typed clients).
+    pub worker: TestWorker,
     /// Its database.
     pub mongo: TestMongo,
-    /// Its AMQP namespace (its request queue is `logger_requests.<namespace>`).
-    pub amqp: TestAmqp,
     /// A plain HTTP client, for raw requests.
     pub client: reqwest::Client,
-    running: Running,
 }
 
 impl TestLogger {
@@ -40,31 +35,26 @@ impl TestLogger {
 
     /// The same, with `tweak` applied to its settings.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
-        runtime::telemetry::init_for_tests();
         let mongo = TestMongo::new().await;
-        let amqp = TestAmqp::new();
-        let mut settings = Settings::from_env().expect("settings");
-        settings.server.on_any_port();
-        settings.server.amqp.amqp_url = testkit::amqp_url();
-        settings.server.amqp.amqp_namespace = amqp.namespace.clone();
-        settings.mongo_url = testkit::mongo_url();
-        settings.mongo_database = mongo.name.clone();
-        tweak(&mut settings);
-        let app = Application::build(settings).await.expect("logger builds");
-        let ports = app.ports();
-        let running = Running::spawn(|stop| app.run_until_stopped(stop));
+        let worker = TestWorker::spawn::<Application>(Worker::Logger, |amqp| {
+            let mut settings = Settings::from_env().expect("settings");
+            testkit::serve_on_any_port(&mut settings.server, amqp);
+            settings.mongo_url = testkit::mongo_url();
+            settings.mongo_database = mongo.name.clone();
+            tweak(&mut settings);
+            settings
+        })
+        .await;
         Self {
-            ports,
+            worker,
             mongo,
-            amqp,
             client: reqwest::Client::new(),
-            running,
         }
     }
 
     /// `http://127.0.0.1:<http port>{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", testkit::http_url(self.ports.http))
+        format!("{}{path}", self.worker.addrs.http)
     }
 
     /// `POST /log` with `body` as it is: the status and the JSON answer.
@@ -91,56 +81,18 @@ impl TestLogger {
             .expect("logger answers")
     }
 
-    /// The logger's address for each transport (the other workers: none).
-    fn endpoints(&self, address: String) -> PerWorker<String> {
-        PerWorker {
-            logger: address,
-            ..PerWorker::default()
-        }
-    }
-
-    /// An HTTP client of this logger.
-    pub fn http(&self) -> HttpWorkers {
-        let base = testkit::http_url(self.ports.http);
-        HttpWorkers::new(self.endpoints(base), TIMEOUT).expect("client")
-    }
-
-    /// A tarpc client of this logger.
-    pub fn rpc(&self) -> RpcWorkers {
-        RpcWorkers::new(&self.endpoints(testkit::local(self.ports.rpc)), TIMEOUT)
-    }
-
-    /// A gRPC client of this logger.
-    pub fn grpc(&self) -> GrpcWorkers {
-        let url = testkit::http_url(self.ports.grpc);
-        GrpcWorkers::new(&self.endpoints(url), TIMEOUT).expect("url")
-    }
-
-    /// An AMQP client of this logger's namespace, once the logger consumes its
-    /// request queue.
-    pub async fn amqp(&self) -> AmqpClient {
-        self.amqp.wait_until_served(Worker::Logger).await;
-        AmqpClient::new(
-            testkit::amqp_url(),
-            self.amqp.names.clone(),
-            "test",
-            1,
-            TIMEOUT,
-        )
-    }
-
     /// A raw AMQP caller of this logger, once it consumes its request queue.
     pub async fn raw_amqp(&self) -> RawAmqpCaller {
-        self.amqp.wait_until_served(Worker::Logger).await;
-        RawAmqpCaller::open(&self.amqp, self.amqp.names.request_queues.logger.clone()).await
+        let amqp = &self.worker.amqp;
+        amqp.wait_until_served(Worker::Logger).await;
+        RawAmqpCaller::open(amqp, amqp.names.request_queues.logger.clone()).await
     }
 
     /// Stops the logger (it must exit cleanly) and deletes its database and
     /// AMQP namespace.
     pub async fn stop(self) {
-        self.running.stop().await;
+        self.worker.stop().await;
         self.mongo.drop().await;
-        self.amqp.delete().await;
     }
 }
 
@@ -187,14 +139,16 @@ impl RawAmqpCaller {
             .expect("reply queue")
             .name()
             .clone();
+        // Replies need no ack: the caller reads each one once, or the test fails.
+        let no_ack = BasicConsumeOptions {
+            no_ack: true,
+            ..Default::default()
+        };
         let replies = channel
             .basic_consume(
                 reply_queue.clone(),
                 "".into(),
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..Default::default()
-                },
+                no_ack,
                 FieldTable::default(),
             )
             .await

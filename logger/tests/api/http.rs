@@ -8,7 +8,7 @@ use protocol::{JsonResponse, LogRecord, WorkerError};
 use serde_json::{Value, json};
 use testkit::{closed_port, log_filter, unique_name};
 
-use crate::helpers::{TestLogger, log_call};
+use crate::helpers::{TIMEOUT, TestLogger, log_call};
 
 #[tokio::test]
 async fn post_log_stores_the_entry_and_answers_202_logged() {
@@ -52,8 +52,7 @@ async fn get_logs_lists_the_newest_first_up_to_the_limit() {
         .collect();
     assert_eq!(data, ["4", "3", "2"]);
 
-    let bad = app.get("/logs?limit=0").await;
-    assert_eq!(bad.status().as_u16(), 400);
+    assert_eq!(app.get("/logs?limit=0").await.status().as_u16(), 400);
     app.stop().await;
 }
 
@@ -90,21 +89,22 @@ async fn an_unreachable_mongodb_is_503_and_health_says_so() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], true);
     assert!(matches!(
-        app.rpc().call(&log_call("n", "d")).await,
+        app.worker
+            .rpc_client(TIMEOUT)
+            .call(&log_call("n", "d"))
+            .await,
         Err(CallError::Worker(WorkerError::Unavailable(_)))
     ));
-    let health = app.get("/health").await;
-    assert_eq!(health.status().as_u16(), 503);
+    assert_eq!(app.get("/health").await.status().as_u16(), 503);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn ping_and_health_answer_when_mongodb_is_up() {
     let app = TestLogger::spawn().await;
-    let ping = app.get("/ping").await;
-    assert_eq!(ping.status().as_u16(), 200);
-    let health = app.get("/health").await;
-    assert_eq!(health.status().as_u16(), 200);
+    for path in ["/ping", "/health"] {
+        assert_eq!(app.get(path).await.status().as_u16(), 200, "{path}");
+    }
     app.stop().await;
 }
 

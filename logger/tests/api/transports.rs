@@ -9,7 +9,7 @@ use protocol::{
 use serde_json::json;
 use testkit::{log_filter, unique_name};
 
-use crate::helpers::{TestLogger, log_call};
+use crate::helpers::{TIMEOUT, TestLogger, log_call};
 
 #[tokio::test]
 async fn invalid_entries_are_400_on_every_transport() {
@@ -33,7 +33,7 @@ async fn invalid_entries_are_400_on_every_transport() {
     assert_eq!(answer["error"], true);
 
     // ... as the raw proto message over gRPC ...
-    let mut grpc = LogServiceClient::connect(testkit::http_url(app.ports.grpc))
+    let mut grpc = LogServiceClient::connect(app.worker.addrs.grpc.clone())
         .await
         .expect("gRPC connects");
     let status = grpc
@@ -62,7 +62,9 @@ async fn invalid_entries_are_400_on_every_transport() {
 #[tokio::test]
 async fn tarpc_and_grpc_store_the_entry() {
     let app = TestLogger::spawn().await;
-    let (rpc, grpc, http) = (app.rpc(), app.grpc(), app.http());
+    let worker = &app.worker;
+    let (rpc, grpc) = (worker.rpc_client(TIMEOUT), worker.grpc_client(TIMEOUT));
+    let http = worker.http_client(TIMEOUT);
     let name = unique_name("direct");
     let message = |answer: Result<protocol::Answer, _>| answer.map(|a| a.message);
 

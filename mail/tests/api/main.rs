@@ -2,7 +2,7 @@
 //! catcher, with an AMQP namespace of its own on the shared RabbitMQ.
 //!
 //! ## Layout
-//! - [`helpers`]: [`helpers::TestMail`] and its clients.
+//! - [`helpers`]: [`helpers::spawn`] a service, and a typed mail call.
 //! - [`send`]: every transport delivers; an unreachable SMTP server.
 //! - [`lifecycle`]: the binary and SIGTERM.
 

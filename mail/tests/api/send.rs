@@ -8,7 +8,7 @@ use protocol::WorkerError;
 use serde_json::json;
 use testkit::{MailCatcher, closed_port, unique_name};
 
-use crate::helpers::{TestMail, mail};
+use crate::helpers::{mail, spawn};
 
 /// Sends a mail to a fresh address over `client`, checks the answer, and
 /// returns the address.
@@ -23,13 +23,13 @@ async fn send_over(transport: &str, client: &impl WorkerClient) -> String {
 
 #[tokio::test]
 async fn every_transport_delivers_to_the_catcher() {
-    let app = TestMail::spawn(|_| {}).await;
+    let app = spawn(|_| {}).await;
     let timeout = Duration::from_secs(3);
     let catcher = MailCatcher::new();
 
     let to_http = format!("{}@example.com", unique_name("http"));
     let response = reqwest::Client::new()
-        .post(format!("{}/send", app.http_url()))
+        .post(format!("{}/send", app.addrs.http))
         .json(&json!({"to": to_http, "subject": "direct", "message": "hi"}))
         .send()
         .await
@@ -38,9 +38,9 @@ async fn every_transport_delivers_to_the_catcher() {
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["message"], format!("sent to {to_http}"));
 
-    let to_rpc = send_over("rpc", &app.rpc(timeout)).await;
-    let to_grpc = send_over("grpc", &app.grpc(timeout)).await;
-    let to_amqp = send_over("amqp", &app.amqp(timeout).await).await;
+    let to_rpc = send_over("rpc", &app.rpc_client(timeout)).await;
+    let to_grpc = send_over("grpc", &app.grpc_client(timeout)).await;
+    let to_amqp = send_over("amqp", &app.amqp_client(timeout).await).await;
 
     for to in [&to_http, &to_rpc, &to_grpc, &to_amqp] {
         let caught = catcher.wait_for(to, timeout).await.expect("caught");
@@ -51,8 +51,8 @@ async fn every_transport_delivers_to_the_catcher() {
 
 #[tokio::test]
 async fn an_unreachable_smtp_server_is_unavailable_not_failed() {
-    let app = TestMail::spawn(|s| s.mail_port = closed_port()).await;
-    let rpc = app.rpc(Duration::from_secs(3));
+    let app = spawn(|s| s.mail_port = closed_port()).await;
+    let rpc = app.rpc_client(Duration::from_secs(3));
     let result = rpc.call(&mail("you@example.com")).await;
     assert!(
         matches!(result, Err(CallError::Worker(WorkerError::Unavailable(_)))),

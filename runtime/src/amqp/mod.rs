@@ -81,9 +81,38 @@ pub async fn supervise<F: Future<Output = lapin::Result<()>>>(
     }
 }
 
-/// A consumer stream that ended: RabbitMQ cancelled it or the connection closed.
-pub fn consumer_ended() -> lapin::Error {
-    lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into()
+/// Hands each delivery of `consumer` to a task of its own (`handle`) until
+/// `shutdown` (then `Ok`) or until the consumer fails or ends (then `Err`: the
+/// connection or the consumer was lost); either way it returns once the
+/// deliveries in flight are handled.
+pub async fn consume<F>(
+    mut consumer: lapin::Consumer,
+    shutdown: &CancellationToken,
+    mut handle: impl FnMut(lapin::message::Delivery) -> F,
+) -> lapin::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    use futures::StreamExt;
+    let in_flight = tokio_util::task::TaskTracker::new();
+    let outcome = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break Ok(()),
+            delivery = consumer.next() => match delivery {
+                Some(Ok(delivery)) => {
+                    in_flight.spawn(handle(delivery));
+                }
+                Some(Err(error)) => break Err(error),
+                // RabbitMQ cancelled the consumer or the connection closed.
+                None => break Err(lapin::ErrorKind::InvalidConnectionState(
+                    lapin::ConnectionState::Closed,
+                ).into()),
+            },
+        }
+    };
+    in_flight.close();
+    in_flight.wait().await;
+    outcome
 }
 
 /// Declares the durable `logs_topic` exchange, the listener's durable queue bound
@@ -97,22 +126,16 @@ pub async fn declare_event_topology(channel: &Channel, names: &AmqpNames) -> lap
         durable: true,
         ..QueueDeclareOptions::default()
     };
-    channel
-        .exchange_declare(
-            names.logs_exchange.as_str().into(),
-            ExchangeKind::Topic,
-            durable_exchange,
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .exchange_declare(
-            names.dead_letter_exchange.as_str().into(),
-            ExchangeKind::Fanout,
-            durable_exchange,
-            FieldTable::default(),
-        )
-        .await?;
+    for (exchange, kind) in [
+        (&names.logs_exchange, ExchangeKind::Topic),
+        (&names.dead_letter_exchange, ExchangeKind::Fanout),
+    ] {
+        let options = durable_exchange;
+        let arguments = FieldTable::default();
+        channel
+            .exchange_declare(exchange.as_str().into(), kind, options, arguments)
+            .await?;
+    }
     channel
         .queue_declare(
             names.dead_letter_queue.as_str().into(),

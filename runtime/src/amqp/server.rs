@@ -8,7 +8,6 @@
 
 use std::sync::atomic::AtomicBool;
 
-use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, Connection,
     message::Delivery,
@@ -16,7 +15,7 @@ use lapin::{
     types::FieldTable,
 };
 use protocol::{Call, WorkerError, amqp::AmqpReply};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
 use crate::worker::Handler;
@@ -55,7 +54,7 @@ async fn session<H: Handler>(
         .basic_qos(prefetch, BasicQosOptions::default())
         .await?;
     super::declare_request_queue(&channel, queue).await?;
-    let mut requests = channel
+    let requests = channel
         .basic_consume(
             queue.into(),
             "".into(),
@@ -65,22 +64,10 @@ async fn session<H: Handler>(
         .await?;
     consuming.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(queue, "serving AMQP requests");
-    let in_flight = TaskTracker::new();
-    let outcome = loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break Ok(()),
-            delivery = requests.next() => match delivery {
-                Some(Ok(delivery)) => {
-                    in_flight.spawn(answer(handler.clone(), delivery, channel.clone()));
-                }
-                Some(Err(error)) => break Err(error),
-                None => break Err(super::consumer_ended()),
-            },
-        }
-    };
-    in_flight.close();
-    in_flight.wait().await;
-    outcome
+    super::consume(requests, shutdown, |delivery| {
+        answer(handler.clone(), delivery, channel.clone())
+    })
+    .await
 }
 
 /// Handles one request and publishes the reply.

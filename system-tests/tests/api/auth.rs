@@ -1,12 +1,11 @@
 //! Login over each transport: the user without its password, one 401 for every
 //! bad login, and no hash anywhere.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
 use testkit::{capture_logs, log_filter};
 
-use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp};
+use crate::helpers::{Stack, TestApp, Tuning, assert_fast_503s, over_every_transport};
 
 const ADMIN: &str = "admin@example.com";
 const PASSWORD: &str = "verysecret";
@@ -19,6 +18,11 @@ fn assert_no_secret(text: &str, place: &str) {
             "{place} contains {marker:?}: {text}"
         );
     }
+}
+
+over_every_transport! { logs_in_over:
+    auth_over_http, auth_over_amqp, auth_over_rpc, auth_over_grpc,
+    auth_defaults_to_http_as_the_original
 }
 
 async fn logs_in_over(transport: Option<&str>) {
@@ -72,31 +76,6 @@ async fn logs_in_over(transport: Option<&str>) {
 }
 
 #[tokio::test]
-async fn auth_over_http() {
-    logs_in_over(Some("http")).await;
-}
-
-#[tokio::test]
-async fn auth_over_amqp() {
-    logs_in_over(Some("amqp")).await;
-}
-
-#[tokio::test]
-async fn auth_over_rpc() {
-    logs_in_over(Some("rpc")).await;
-}
-
-#[tokio::test]
-async fn auth_over_grpc() {
-    logs_in_over(Some("grpc")).await;
-}
-
-#[tokio::test]
-async fn auth_defaults_to_http_as_the_original() {
-    logs_in_over(None).await;
-}
-
-#[tokio::test]
 async fn invalid_credentials_bodies_are_400() {
     let app = TestApp::spawn_with(Stack::NONE).await;
     for auth in [
@@ -116,30 +95,16 @@ async fn invalid_credentials_bodies_are_400() {
 
 #[tokio::test]
 async fn an_unreachable_postgres_is_503_within_the_timeout() {
-    let app = TestApp::spawn_tuned(
-        Stack::ALL,
-        |auth| {
-            auth.dsn = format!(
-                "postgres://postgres:password@127.0.0.1:{}/users",
-                testkit::closed_port()
-            )
-            .into();
-            auth.pg_timeout_ms = 300;
-        },
-        |_| {},
-        |_| {},
-    )
-    .await;
-    for transport in ["http", "amqp", "rpc", "grpc"] {
-        let started = Instant::now();
-        let (status, body): (u16, Value) = app.auth(Some(transport), ADMIN, PASSWORD).await;
-        assert_eq!(status, 503, "{transport}: {body}");
-        assert_eq!(body["error"], true);
-        assert!(
-            started.elapsed() < DISPATCH_TIMEOUT,
-            "{transport}: {:?}",
-            started.elapsed()
-        );
-    }
+    let unreachable_postgres = |auth: &mut authentication::Settings| {
+        auth.dsn = format!(
+            "postgres://postgres:password@127.0.0.1:{}/users",
+            testkit::closed_port()
+        )
+        .into();
+        auth.pg_timeout_ms = 300;
+    };
+    let tuning = Tuning::default().auth(unreachable_postgres);
+    let app = TestApp::spawn_tuned(Stack::ALL, tuning).await;
+    assert_fast_503s(|transport| app.auth(Some(transport), ADMIN, PASSWORD)).await;
     app.teardown().await;
 }

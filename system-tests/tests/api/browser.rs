@@ -3,25 +3,17 @@
 //! Needs Node.js, Debian's `chromium` and `front-end/tests/browser/node_modules`
 //! (`npm ci` there); `make -C project test` installs all three.
 
-use runtime::service::Service;
-use std::{path::Path, process::Command};
+use std::path::Path;
 
-use tokio_util::sync::CancellationToken;
+use testkit::http_url;
+use tokio::process::Command;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, run_to_success, spawn_page};
 
 #[tokio::test]
 async fn every_button_and_the_comparison_work_in_chromium() {
     let app = TestApp::spawn().await;
-    let mut settings = front_end::Settings::from_env().expect("front-end settings");
-    settings.http_addr = "127.0.0.1:0".into();
-    settings.broker_url = app.address.clone();
-    let page = front_end::Application::build(settings)
-        .await
-        .expect("front-end builds");
-    let url = format!("http://127.0.0.1:{}", page.port());
-    let stop = CancellationToken::new();
-    let serving = tokio::spawn(page.run_until_stopped(stop.clone()));
+    let (port, page) = spawn_page(|s| s.broker_url = app.address.clone()).await;
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../front-end/tests/browser");
     assert!(
@@ -30,33 +22,19 @@ async fn every_button_and_the_comparison_work_in_chromium() {
         dir.display()
     );
     let screenshot = std::env::temp_dir().join(format!("{}.png", testkit::unique_name("page")));
-    let output = tokio::task::spawn_blocking({
-        let screenshot = screenshot.clone();
-        move || {
-            Command::new("node")
-                .current_dir(&dir)
-                .args(["--test", "page.test.mjs"])
-                .env("PAGE_URL", &url)
-                .env("SCREENSHOT", &screenshot)
-                .output()
-                .expect("node runs (install Node.js)")
-        }
-    })
-    .await
-    .expect("joined");
-    assert!(
-        output.status.success(),
-        "browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut browser_test = Command::new("node");
+    browser_test
+        .current_dir(&dir)
+        .args(["--test", "page.test.mjs"])
+        .env("PAGE_URL", http_url(port))
+        .env("SCREENSHOT", &screenshot);
+    run_to_success(&mut browser_test, "node runs (install Node.js)").await;
     assert!(screenshot.exists(), "the page was captured");
     if let Ok(keep) = std::env::var("KEEP_SCREENSHOT") {
         let _ = std::fs::copy(&screenshot, keep);
     }
     let _ = std::fs::remove_file(screenshot);
 
-    stop.cancel();
-    serving.await.expect("no panic").expect("clean exit");
+    page.stop().await;
     app.teardown().await;
 }

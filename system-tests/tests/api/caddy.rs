@@ -1,26 +1,18 @@
 //! The top-level Caddyfile, run by Debian's Caddy in front of the page and the
 //! broker: `localhost` → the front-end, `backend` → the broker, as the original.
 
-use runtime::service::Service;
 use std::{process::Stdio, time::Duration};
 
+use reqwest::Method;
 use serde_json::json;
 use tokio::process::Command;
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, spawn_page};
 
 #[tokio::test]
 async fn the_page_and_the_broker_answer_through_caddy() {
     let app = TestApp::spawn().await;
-    let mut settings = front_end::Settings::from_env().expect("settings");
-    settings.http_addr = "127.0.0.1:0".into();
-    let page = front_end::Application::build(settings)
-        .await
-        .expect("builds");
-    let page_port = page.port();
-    let stop = CancellationToken::new();
-    let serving = tokio::spawn(page.run_until_stopped(stop.clone()));
+    let (page_port, page) = spawn_page(|_| {}).await;
 
     let port = testkit::closed_port();
     let home = std::env::temp_dir().join(testkit::unique_name("caddy"));
@@ -30,7 +22,7 @@ async fn the_page_and_the_broker_answer_through_caddy() {
         .current_dir(root)
         .env("PAGE_SITE", format!("http://localhost:{port}"))
         .env("API_SITE", format!("http://backend:{port}"))
-        .env("FRONT_END", format!("127.0.0.1:{page_port}"))
+        .env("FRONT_END", testkit::local(page_port))
         .env("BROKER", app.address.trim_start_matches("http://"))
         .env("XDG_DATA_HOME", &home)
         .env("XDG_CONFIG_HOME", &home)
@@ -40,56 +32,43 @@ async fn the_page_and_the_broker_answer_through_caddy() {
         .spawn()
         .expect("caddy runs (make -C project test installs Debian's caddy)");
 
+    // A request to `path` of the site `host`, through Caddy.
     let proxy = format!("http://127.0.0.1:{port}");
-    let mut page = None;
+    let to_site = |method: Method, path: &str, host: &str| {
+        let request = app.client.request(method, format!("{proxy}{path}"));
+        request.header("host", host)
+    };
+    let mut home_page = None;
     for _ in 0..200 {
-        if let Ok(r) = app
-            .client
-            .get(&proxy)
-            .header("host", "localhost")
-            .send()
-            .await
-        {
-            page = Some(r);
+        if let Ok(r) = to_site(Method::GET, "", "localhost").send().await {
+            home_page = Some(r);
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let page = page.expect("caddy listens");
-    assert_eq!(page.status().as_u16(), 200);
-    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    let home_page = home_page.expect("caddy listens");
+    assert_eq!(home_page.status().as_u16(), 200);
+    assert_eq!(home_page.headers()["x-content-type-options"], "nosniff");
     assert!(
-        page.headers().get("server").is_none(),
+        home_page.headers().get("server").is_none(),
         "the server header is dropped"
     );
-    assert!(
-        page.text()
-            .await
-            .expect("body")
-            .contains("Test microservices")
-    );
+    let text = home_page.text().await.expect("body");
+    assert!(text.contains("Test microservices"));
 
-    let script = app
-        .client
-        .get(format!("{proxy}/static/app.js"))
-        .header("host", "localhost")
+    let script = to_site(Method::GET, "/static/app.js", "localhost")
         .header("accept-encoding", "gzip")
         .send()
         .await
         .expect("answers");
     assert_eq!(script.headers()["content-encoding"], "gzip");
-    assert!(
-        script.headers()["cache-control"]
-            .to_str()
-            .expect("ascii")
-            .contains("max-age=")
-    );
+    let cache_control = script.headers()["cache-control"].to_str().expect("ascii");
+    assert!(cache_control.contains("max-age="));
 
-    let answer = app
-        .client
-        .post(format!("{proxy}/handle"))
-        .header("host", "backend")
-        .json(&json!({"action": "log", "transport": "grpc", "log": {"name": "via-caddy", "data": "d"}}))
+    let log =
+        json!({"action": "log", "transport": "grpc", "log": {"name": "via-caddy", "data": "d"}});
+    let answer = to_site(Method::POST, "/handle", "backend")
+        .json(&log)
         .send()
         .await
         .expect("answers");
@@ -99,7 +78,6 @@ async fn the_page_and_the_broker_answer_through_caddy() {
 
     caddy.kill().await.expect("caddy stops");
     let _ = std::fs::remove_dir_all(home);
-    stop.cancel();
-    serving.await.expect("no panic").expect("clean exit");
+    page.stop().await;
     app.teardown().await;
 }

@@ -3,8 +3,9 @@
 use protocol::{JsonResponse, compare::CompareReport};
 use serde_json::json;
 use testkit::filter;
+use tokio::process::Command;
 
-use crate::helpers::{Stack, TestApp};
+use crate::helpers::{Stack, TestApp, run_to_success};
 
 #[tokio::test]
 async fn ping_travels_over_every_transport() {
@@ -121,30 +122,17 @@ async fn compare_rejects_what_it_cannot_bound() {
 #[tokio::test]
 async fn the_cli_prints_the_same_figures_as_a_table() {
     let app = TestApp::spawn().await;
-    let address = app.address.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(testkit::binary("broker"))
-            .args([
-                "compare",
-                "--url",
-                &address,
-                "--action",
-                "ping",
-                "--requests",
-                "12",
-            ])
-            .args(["--concurrency", "3", "--transports", "grpc,rpc"])
-            .output()
-            .expect("the broker binary runs")
-    })
-    .await
-    .expect("joined");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut cli = Command::new(testkit::binary("broker"));
+    cli.args(["compare", "--url", &app.address, "--action", "ping"])
+        .args([
+            "--requests",
+            "12",
+            "--concurrency",
+            "3",
+            "--transports",
+            "grpc,rpc",
+        ]);
+    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
     assert!(
         stdout.contains("ping × 12 requests, concurrency 3"),
         "{stdout}"
@@ -171,27 +159,14 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
         ("AMQP_URL", testkit::amqp_url()),
         ("AMQP_NAMESPACE", app.amqp.namespace.clone()),
         // Nothing listens here: a direct run must not need the broker.
-        (
-            "BROKER_URL",
-            format!("http://127.0.0.1:{}", testkit::closed_port()),
-        ),
+        ("BROKER_URL", testkit::http_url(testkit::closed_port())),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(testkit::binary("broker"))
-            .args(["compare", "--direct", "--action", "ping", "--requests", "8"])
-            .args(["--concurrency", "2", "--json"])
-            .envs(env)
-            .output()
-            .expect("the broker binary runs")
-    })
-    .await
-    .expect("joined");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: CompareReport = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let mut cli = Command::new(testkit::binary("broker"));
+    cli.args(["compare", "--direct", "--action", "ping", "--requests", "8"])
+        .args(["--concurrency", "2", "--json"])
+        .envs(env);
+    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let report: CompareReport = serde_json::from_str(&stdout).expect("a JSON report");
     assert_eq!(report.results.len(), 4);
     for r in report.results {
         assert_eq!((r.ok, r.errors), (8, 0), "{r:?}");

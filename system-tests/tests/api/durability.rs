@@ -8,11 +8,7 @@ use crate::helpers::{Stack, TestApp};
 
 #[tokio::test]
 async fn events_published_while_the_listener_is_down_are_all_stored_once_it_starts() {
-    let mut app = TestApp::spawn_with(Stack {
-        listener: false,
-        ..Stack::ALL
-    })
-    .await;
+    let mut app = TestApp::spawn_with(Stack::NO_LISTENER).await;
     let name = testkit::unique_name("offline");
 
     for i in 0..100 {

@@ -1,12 +1,11 @@
 //! Bad input is a 400 with the JSON error body; a missing worker is a fast 503.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use protocol::Worker;
 use serde_json::{Value, json};
 
-use runtime::service::Service;
-
-use crate::helpers::{DISPATCH_TIMEOUT, Running, Stack, TestApp, serve_on_any_port};
+use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp, WorkerAddrs, spawn_logger, timed};
 
 fn assert_error_body(body: &Value) {
     assert_eq!(body["error"], true, "{body}");
@@ -75,16 +74,11 @@ async fn a_body_over_the_limit_is_413() {
 async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() {
     let app = TestApp::spawn_with(Stack::NONE).await;
     for transport in ["http", "rpc", "grpc"] {
-        let started = Instant::now();
-        let (status, body) = app.log(Some(transport), "n", "d").await;
+        let ((status, body), took) = timed(app.log(Some(transport), "n", "d")).await;
         assert_eq!(status, 503, "{transport}: {body:?}");
         assert!(body.error);
         assert_eq!(body.transport.map(|t| t.as_str()), Some(transport));
-        assert!(
-            started.elapsed() < DISPATCH_TIMEOUT,
-            "{transport} took {:?}",
-            started.elapsed()
-        );
+        assert!(took < DISPATCH_TIMEOUT, "{transport} took {took:?}");
     }
     // Twice more on tarpc: a failed connect must not poison later calls.
     let (status, _) = app.log(Some("rpc"), "n", "d").await;
@@ -95,15 +89,10 @@ async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() 
 #[tokio::test]
 async fn amqp_request_reply_without_its_worker_is_503_at_once() {
     // No logger consumes its request queue: the request is unroutable.
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        ..Stack::ALL
-    })
-    .await;
-    let started = Instant::now();
-    let (status, body) = app.log(Some("amqp"), "n", "d").await;
+    let app = TestApp::spawn_with(Stack::NO_LOGGER).await;
+    let ((status, body), took) = timed(app.log(Some("amqp"), "n", "d")).await;
     assert_eq!(status, 503, "{body:?}");
-    assert!(started.elapsed() < DISPATCH_TIMEOUT);
+    assert!(took < DISPATCH_TIMEOUT);
     app.teardown().await;
 }
 
@@ -111,25 +100,17 @@ async fn amqp_request_reply_without_its_worker_is_503_at_once() {
 async fn a_worker_failing_behind_amqp_is_reported_not_hung() {
     // The logger serves its AMQP queue, but its MongoDB is unreachable: the AMQP
     // call is answered with the worker's failure (503), well within the deadline.
-    let app = TestApp::spawn_with(Stack {
-        logger: false,
-        ..Stack::ALL
-    })
-    .await;
-    let mut settings = logger::Settings::from_env().expect("logger settings");
-    serve_on_any_port(&mut settings.server, &app.amqp);
-    settings.mongo_url = format!("mongodb://127.0.0.1:{}", testkit::closed_port());
-    settings.mongo_timeout_ms = 500;
-    let logger = logger::Application::build(settings)
-        .await
-        .expect("logger builds");
-    let running = Running::spawn(|stop| logger.run_until_stopped(stop));
-    app.amqp.wait_until_served(protocol::Worker::Logger).await;
+    let app = TestApp::spawn_with(Stack::NO_LOGGER).await;
+    let unreachable_mongodb = |settings: &mut logger::Settings| {
+        settings.mongo_url = format!("mongodb://127.0.0.1:{}", testkit::closed_port());
+        settings.mongo_timeout_ms = 500;
+    };
+    let any = WorkerAddrs::any(Worker::Logger);
+    let (logger, _) = spawn_logger(&app.amqp, &any, unreachable_mongodb).await;
 
-    let started = Instant::now();
-    let (status, body) = app.log(Some("amqp"), "n", "d").await;
+    let ((status, body), took) = timed(app.log(Some("amqp"), "n", "d")).await;
     assert_eq!(status, 503, "{body:?}");
-    assert!(started.elapsed() < DISPATCH_TIMEOUT + Duration::from_millis(500));
-    running.stop().await;
+    assert!(took < DISPATCH_TIMEOUT + Duration::from_millis(500));
+    logger.stop().await;
     app.teardown().await;
 }

@@ -1,11 +1,16 @@
 //! Mail over each transport reaches the SMTP catcher, rendered as the contract says.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use testkit::{MailCatcher, unique_name};
 
-use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp};
+use crate::helpers::{Stack, TestApp, Tuning, assert_fast_503s, over_every_transport};
+
+over_every_transport! { sends_over:
+    mail_over_http, mail_over_amqp, mail_over_rpc, mail_over_grpc,
+    mail_defaults_to_http_as_the_original
+}
 
 async fn sends_over(transport: Option<&str>) {
     let app = TestApp::spawn().await;
@@ -50,31 +55,6 @@ async fn sends_over(transport: Option<&str>) {
 }
 
 #[tokio::test]
-async fn mail_over_http() {
-    sends_over(Some("http")).await;
-}
-
-#[tokio::test]
-async fn mail_over_amqp() {
-    sends_over(Some("amqp")).await;
-}
-
-#[tokio::test]
-async fn mail_over_rpc() {
-    sends_over(Some("rpc")).await;
-}
-
-#[tokio::test]
-async fn mail_over_grpc() {
-    sends_over(Some("grpc")).await;
-}
-
-#[tokio::test]
-async fn mail_defaults_to_http_as_the_original() {
-    sends_over(None).await;
-}
-
-#[tokio::test]
 async fn an_empty_from_uses_the_configured_sender() {
     let app = TestApp::spawn().await;
     let to = format!("{}@example.com", unique_name("to"));
@@ -112,28 +92,9 @@ async fn invalid_mail_is_400_before_anything_is_sent() {
 
 #[tokio::test]
 async fn an_unreachable_smtp_server_is_503_within_the_timeout() {
-    let app = TestApp::spawn_tuned(
-        Stack::ALL,
-        |_| {},
-        |mail| mail.mail_port = testkit::closed_port(),
-        |_| {},
-    )
-    .await;
-    for transport in ["http", "amqp", "rpc", "grpc"] {
-        let started = Instant::now();
-        let (status, body) = app
-            .mail(
-                Some(transport),
-                json!({"to": "you@example.com", "subject": "s", "message": "m"}),
-            )
-            .await;
-        assert_eq!(status, 503, "{transport}: {body}");
-        assert_eq!(body["error"], true);
-        assert!(
-            started.elapsed() < DISPATCH_TIMEOUT,
-            "{transport}: {:?}",
-            started.elapsed()
-        );
-    }
+    let tuning = Tuning::default().mail(|mail| mail.mail_port = testkit::closed_port());
+    let app = TestApp::spawn_tuned(Stack::ALL, tuning).await;
+    let mail = json!({"to": "you@example.com", "subject": "s", "message": "m"});
+    assert_fast_503s(|transport| app.mail(Some(transport), mail.clone())).await;
     app.teardown().await;
 }

@@ -12,6 +12,7 @@ mod deploy;
 mod durability;
 mod errors;
 mod faults;
+mod faults_rabbitmq;
 mod fuzz;
 mod helpers;
 mod log;
