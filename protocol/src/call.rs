@@ -8,6 +8,7 @@
 //! says which worker serves which action.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::{Credentials, LogPayload, MailPayload, Transport, User};
 
@@ -39,26 +40,30 @@ pub const ACTIONS: [&str; 4] = ["auth", "log", "mail", "ping"];
 
 /// A call as it arrives (always JSON: the `/handle` body, an AMQP request),
 /// before its action is known to be one of ours. Only the named action's payload
-/// is checked, as the original did: `{"action":"ping","mail":…}` is a ping.
-/// (serde's own tagged enums would also take a number as the tag: `"action": 0`.)
+/// is parsed (from its raw text, so the others cost nothing) and checked, as the
+/// original did: `{"action":"ping","mail":…}` is a ping. (serde's own tagged
+/// enums would also take a number as the tag: `"action": 0`.)
 #[derive(Deserialize)]
-struct WireCall {
+pub(crate) struct WireCall {
     action: String,
+    /// `/handle`'s transport, taken by [`crate::Dispatch`]; a call ignores it.
     #[serde(default)]
-    auth: Option<serde_json::Value>,
+    pub(crate) transport: Option<crate::Transport>,
     #[serde(default)]
-    log: Option<serde_json::Value>,
+    auth: Option<Box<RawValue>>,
     #[serde(default)]
-    mail: Option<serde_json::Value>,
+    log: Option<Box<RawValue>>,
+    #[serde(default)]
+    mail: Option<Box<RawValue>>,
 }
 
 /// The payload of `field`, through its type's checks.
 fn payload<T: serde::de::DeserializeOwned>(
-    value: Option<serde_json::Value>,
+    raw: Option<Box<RawValue>>,
     field: &str,
 ) -> Result<T, String> {
-    let value = value.ok_or_else(|| format!("missing field `{field}` for this action"))?;
-    serde_json::from_value(value).map_err(|e| format!("{field}: {e}"))
+    let raw = raw.ok_or_else(|| format!("missing field `{field}` for this action"))?;
+    serde_json::from_str(raw.get()).map_err(|e| format!("{field}: {e}"))
 }
 
 impl TryFrom<WireCall> for Call {

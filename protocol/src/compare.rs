@@ -18,12 +18,6 @@ pub const MAX_CONCURRENCY: u64 = 256;
 
 #[derive(Deserialize)]
 struct RawCompare {
-    #[serde(flatten)]
-    call: Call,
-    /// Ignored (`transports` says where to run), but it must be a transport.
-    #[serde(default)]
-    #[allow(dead_code)]
-    transport: Option<Transport>,
     #[serde(default = "default_requests")]
     requests: u64,
     #[serde(default = "default_concurrency")]
@@ -56,8 +50,11 @@ pub struct Comparison {
 impl Comparison {
     /// Parses and bounds a `/compare` body.
     pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
-        let raw: RawCompare =
-            serde_json::from_slice(body).map_err(|e| RequestError::malformed(&e))?;
+        let malformed = |e: serde_json::Error| RequestError::malformed(&e);
+        let raw: RawCompare = serde_json::from_slice(body).map_err(malformed)?;
+        // The call is the same body read as a `/handle` one: its `transport` is
+        // ignored (`transports` says where to run) but must be a transport.
+        let call: crate::Dispatch = serde_json::from_slice(body).map_err(malformed)?;
         if !(1..=MAX_REQUESTS).contains(&raw.requests) {
             return Err(RequestError::Invalid(format!(
                 "requests must be between 1 and {MAX_REQUESTS}"
@@ -83,7 +80,7 @@ impl Comparison {
             return Err(RequestError::Invalid("transports must not be empty".into()));
         }
         Ok(Comparison {
-            call: raw.call,
+            call: call.call,
             requests: raw.requests as u32,
             concurrency: raw.concurrency.min(raw.requests) as u32,
             transports,

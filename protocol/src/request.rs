@@ -5,18 +5,29 @@
 
 use serde::Deserialize;
 
-use crate::{Call, Transport};
+use crate::{Call, Transport, call::WireCall};
 
 /// A `/handle` request past validation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "WireCall")]
 pub struct Dispatch {
     /// The transport the client asked for; `None` means the action's default,
     /// which is what the Go original did for it.
-    #[serde(default)]
     pub transport: Option<Transport>,
     /// What to call.
-    #[serde(flatten)]
     pub call: Call,
+}
+
+impl TryFrom<WireCall> for Dispatch {
+    type Error = String;
+
+    fn try_from(mut wire: WireCall) -> Result<Self, String> {
+        let transport = wire.transport.take();
+        Ok(Dispatch {
+            transport,
+            call: Call::try_from(wire)?,
+        })
+    }
 }
 
 /// Every way a request body can be wrong. All of them are the client's to fix (400).
