@@ -4,6 +4,7 @@ use protocol::grpc::auth::{
     AuthRequest, AuthResponse,
     auth_service_server::{AuthService, AuthServiceServer},
 };
+use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -18,13 +19,8 @@ impl AuthService for GrpcServer {
         &self,
         request: Request<AuthRequest>,
     ) -> Result<Response<AuthResponse>, Status> {
-        let credentials = request
-            .into_inner()
-            .try_into()
-            .map_err(Status::invalid_argument)?;
-        Ok(Response::new(
-            self.0.authenticate(credentials).await?.into(),
-        ))
+        let answer = self.0.authenticate(decode(request)?).await?;
+        Ok(grpc_response(answer.clone().into(), &answer))
     }
 }
 

@@ -2,7 +2,10 @@
 
 use clients::{WorkerClient, http::HttpWorkers};
 use protocol::{Answer, Call, Credentials, LogPayload, PerWorker, Worker, WorkerError};
-use runtime::worker::{Handler, not_served};
+use runtime::{
+    timing::{dependency, timed},
+    worker::{Handler, not_served},
+};
 
 use crate::{error::invalid_credentials, password::Hasher, store::UserStore};
 
@@ -35,21 +38,24 @@ impl Authenticator {
     /// bcrypt work.
     #[tracing::instrument(name = "authenticate", skip_all, fields(email = %credentials.email))]
     pub async fn authenticate(&self, credentials: Credentials) -> Result<Answer, WorkerError> {
-        let row = self.store.find_by_email(credentials.email.as_str()).await?;
-        let hash = row.as_ref().map(|r| r.password_hash().to_owned());
-        let password = credentials.password.as_str().to_owned();
-        let matches = self.hasher.verify(password, hash).await?;
-        match row {
-            Some(row) if matches => {
-                let user = row.into_user();
-                self.report_login(&user.email);
-                Ok(Answer {
-                    message: format!("Logged in user {}", user.email),
-                    data: Some(user),
-                })
+        timed(async {
+            let email = credentials.email.as_str();
+            let row = dependency(self.store.find_by_email(email)).await?;
+            let hash = row.as_ref().map(|r| r.password_hash().to_owned());
+            let password = credentials.password.as_str().to_owned();
+            let matches = dependency(self.hasher.verify(password, hash)).await?;
+            match row {
+                Some(row) if matches => {
+                    let user = row.into_user();
+                    self.report_login(&user.email);
+                    let mut answer = Answer::message(format!("Logged in user {}", user.email));
+                    answer.data = Some(user);
+                    Ok(answer)
+                }
+                _ => Err(invalid_credentials()),
             }
-            _ => Err(invalid_credentials()),
-        }
+        })
+        .await
     }
 
     /// Writes `authentication` / `<email> logged in` through the logger, in the

@@ -14,8 +14,8 @@ use std::{
 
 use hdrhistogram::Histogram;
 use protocol::{
-    Dispatch, Transport,
-    compare::{CompareReport, Comparison, TransportStats},
+    Dispatch, ServerTiming, Transport,
+    compare::{Breakdown, CompareReport, Comparison, Percentiles, TransportStats},
 };
 
 use crate::dispatch::Dispatcher;
@@ -43,6 +43,7 @@ pub async fn run(
 
 struct LoopResult {
     histogram: Histogram<u64>,
+    parts: Parts,
     ok: u64,
     errors: u64,
     first_error: Option<String>,
@@ -51,6 +52,60 @@ struct LoopResult {
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_TRACKED_MICROS, 3)
         .unwrap_or_else(|e| unreachable!("constant histogram bounds are valid: {e}"))
+}
+
+/// One histogram per part of the calls' time (see [`protocol::Timing`]), in µs.
+struct Parts {
+    transport: Histogram<u64>,
+    queue: Histogram<u64>,
+    worker: Histogram<u64>,
+    dependency: Histogram<u64>,
+}
+
+impl Parts {
+    fn new() -> Self {
+        Self {
+            transport: histogram(),
+            queue: histogram(),
+            worker: histogram(),
+            dependency: histogram(),
+        }
+    }
+
+    fn record(&mut self, total_us: u64, server: Option<ServerTiming>) {
+        let server = server.unwrap_or_default();
+        let queue = server.queue_us.unwrap_or(0);
+        let transport = total_us.saturating_sub(server.worker_us + queue);
+        let record =
+            |h: &mut Histogram<u64>, us: u64| h.saturating_record(us.min(MAX_TRACKED_MICROS));
+        record(&mut self.transport, transport);
+        record(&mut self.worker, server.worker_us);
+        record(&mut self.dependency, server.dependency_us);
+        if let Some(queue) = server.queue_us {
+            record(&mut self.queue, queue);
+        }
+    }
+
+    fn add(&mut self, other: &Parts) {
+        let _ = self.transport.add(&other.transport);
+        let _ = self.queue.add(&other.queue);
+        let _ = self.worker.add(&other.worker);
+        let _ = self.dependency.add(&other.dependency);
+    }
+
+    fn breakdown(&self) -> Option<Breakdown> {
+        let percentiles = |h: &Histogram<u64>| Percentiles {
+            p50_ms: h.value_at_quantile(0.50) as f64 / 1000.0,
+            p90_ms: h.value_at_quantile(0.90) as f64 / 1000.0,
+            p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+        };
+        (!self.transport.is_empty()).then(|| Breakdown {
+            transport: percentiles(&self.transport),
+            queue: (!self.queue.is_empty()).then(|| percentiles(&self.queue)),
+            worker: percentiles(&self.worker),
+            dependency: percentiles(&self.dependency),
+        })
+    }
 }
 
 async fn run_transport(
@@ -75,6 +130,7 @@ async fn run_transport(
     let loops = (0..comparison.concurrency).map(|_| async {
         let mut result = LoopResult {
             histogram: histogram(),
+            parts: Parts::new(),
             ok: 0,
             errors: 0,
             first_error: None,
@@ -82,10 +138,11 @@ async fn run_transport(
         while take() {
             let dispatched = dispatcher.dispatch(&dispatch).await;
             match dispatched.result {
-                Ok(_) => {
-                    let micros =
-                        (dispatched.elapsed.as_micros() as u64).clamp(1, MAX_TRACKED_MICROS);
-                    result.histogram.saturating_record(micros);
+                Ok(accepted) => {
+                    let micros = runtime::timing::micros(dispatched.elapsed);
+                    let clamped = micros.clamp(1, MAX_TRACKED_MICROS);
+                    result.histogram.saturating_record(clamped);
+                    result.parts.record(micros, accepted.timing);
                     result.ok += 1;
                 }
                 Err(error) => {
@@ -100,9 +157,11 @@ async fn run_transport(
     let elapsed = started.elapsed();
 
     let mut merged = histogram();
+    let mut parts = Parts::new();
     let (mut ok, mut errors, mut first_error) = (0, 0, None);
     for result in loops {
         let _ = merged.add(&result.histogram);
+        parts.add(&result.parts);
         ok += result.ok;
         errors += result.errors;
         first_error = first_error.or(result.first_error);
@@ -126,6 +185,7 @@ async fn run_transport(
         rps: ok as f64 / elapsed.as_secs_f64().max(f64::EPSILON),
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
         first_error,
+        breakdown: parts.breakdown(),
     };
     tracing::info!(%transport, ok, errors, p50_ms = stats.p50_ms, p99_ms = stats.p99_ms, rps = stats.rps, "compared");
     stats

@@ -15,7 +15,7 @@ use clients::{
     CallError, WorkerClient, amqp::AmqpClient, breaker::Breaker, grpc::GrpcWorkers,
     http::HttpWorkers, rpc::RpcWorkers,
 };
-use protocol::{Answer, Call, Dispatch, PerWorker, Transport, User, Worker};
+use protocol::{Answer, Call, Dispatch, PerWorker, ServerTiming, Transport, User, Worker};
 
 /// The broker's message for a log event accepted by RabbitMQ (the original's).
 pub const LOGGED_VIA_RABBITMQ: &str = "logged via RabbitMQ";
@@ -28,6 +28,8 @@ pub struct Accepted {
     pub message: String,
     /// The worker's result (the user of a login).
     pub data: Option<User>,
+    /// The worker's account of its time, when it gave one.
+    pub timing: Option<ServerTiming>,
 }
 
 /// The result of one dispatch, with the transport it used and how long it took.
@@ -109,6 +111,7 @@ impl Dispatcher {
                     Ok(Accepted {
                         message: LOGGED_VIA_RABBITMQ.to_owned(),
                         data: None,
+                        timing: None,
                     })
                 });
                 (Transport::Amqp, published.await)
@@ -120,6 +123,7 @@ impl Dispatcher {
                     Ok(Accepted {
                         message: call.accepted(),
                         data: answer.data,
+                        timing: answer.timing,
                     })
                 });
                 (transport, answered.await)

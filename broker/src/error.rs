@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use clients::CallError;
-use protocol::{JsonResponse, RequestError, Transport, WorkerError};
+use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
+use runtime::timing::micros;
 use runtime::http::BodyError;
 
 /// Everything that can make a broker call fail.
@@ -62,6 +63,7 @@ impl ResponseError for BrokerError {
         {
             body.transport = Some(*transport);
             body.elapsed_ms = Some(millis(*elapsed));
+            body.timing = Some(Timing::of(micros(*elapsed), None));
         }
         if status.is_server_error() {
             tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");

@@ -1,7 +1,10 @@
 //! The broker's HTTP API.
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
-use protocol::{Call, Dispatch, JsonResponse, RequestError, Transport, compare::Comparison};
+use protocol::{
+    Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
+};
+use runtime::timing::micros;
 use runtime::http::{Json, detach_headers, read_body, resource};
 
 use crate::{
@@ -94,6 +97,7 @@ fn answer(dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
         Ok(accepted) => {
             let mut body = JsonResponse::ok(accepted.message);
             body.data = accepted.data;
+            body.timing = Some(Timing::of(micros(dispatched.elapsed), accepted.timing));
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));
             Ok(HttpResponse::Accepted().json(body))

@@ -3,8 +3,9 @@
 
 use std::{error::Error as _, time::Duration};
 
+use protocol::timing::SERVER_TIMING;
 use protocol::{
-    Answer, Call, PerWorker, WorkerError,
+    Answer, Call, PerWorker, ServerTiming, WorkerError,
     grpc::{
         auth::{AuthRequest, auth_service_client::AuthServiceClient},
         logs::{LogRequest, log_service_client::LogServiceClient},
@@ -85,36 +86,23 @@ impl WorkerClient for GrpcWorkers {
             Ok(match call {
                 Call::Log { log } => {
                     let mut client = LogServiceClient::new(channel);
-                    Answer::message(
-                        client
-                            .write_log(LogRequest::from(log))
-                            .await?
-                            .into_inner()
-                            .result,
-                    )
+                    let response = client.write_log(LogRequest::from(log)).await?;
+                    answered(response, |r| Answer::message(r.result))
                 }
                 Call::Auth { auth } => {
                     let mut client = AuthServiceClient::new(channel);
-                    Answer::from(
-                        client
-                            .authenticate(AuthRequest::from(auth))
-                            .await?
-                            .into_inner(),
-                    )
+                    let response = client.authenticate(AuthRequest::from(auth)).await?;
+                    answered(response, Answer::from)
                 }
                 Call::Mail { mail } => {
                     let mut client = MailServiceClient::new(channel);
-                    Answer::message(
-                        client
-                            .send_mail(MailRequest::from(mail))
-                            .await?
-                            .into_inner()
-                            .result,
-                    )
+                    let response = client.send_mail(MailRequest::from(mail)).await?;
+                    answered(response, |r| Answer::message(r.result))
                 }
                 Call::Ping => {
                     let mut client = PingServiceClient::new(channel);
-                    Answer::message(client.ping(PingRequest {}).await?.into_inner().result)
+                    let response = client.ping(PingRequest {}).await?;
+                    answered(response, |r| Answer::message(r.result))
                 }
             })
         };
@@ -123,6 +111,20 @@ impl WorkerClient for GrpcWorkers {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(status)) => Err(classify(worker, &status)),
         }
+    }
+}
+
+/// The worker's answer from a response, with the timing of its
+/// `server-timing` metadata.
+fn answered<T>(response: tonic::Response<T>, answer: impl FnOnce(T) -> Answer) -> Answer {
+    let timing = response
+        .metadata()
+        .get(SERVER_TIMING)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ServerTiming::parse_header);
+    Answer {
+        timing,
+        ..answer(response.into_inner())
     }
 }
 

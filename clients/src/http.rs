@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use protocol::{Answer, Call, JsonResponse, PerWorker, User, WorkerError};
+use protocol::{
+    Answer, Call, JsonResponse, PerWorker, ServerTiming, User, WorkerError, timing::SERVER_TIMING,
+};
 use serde::Serialize;
 
 use crate::{CallError, WorkerClient};
@@ -82,6 +84,11 @@ impl HttpWorkers {
             .await
             .map_err(|e| classify(worker, &e))?;
         let status = response.status();
+        let timing = response
+            .headers()
+            .get(SERVER_TIMING)
+            .and_then(|v| v.to_str().ok())
+            .and_then(ServerTiming::parse_header);
         let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
         let answer: JsonResponse<User> = serde_json::from_slice(&bytes).map_err(|e| {
             tracing::warn!(worker, %status, error = %e, "worker answered with a non-contract body");
@@ -91,6 +98,7 @@ impl HttpWorkers {
             Ok(Answer {
                 message: answer.message,
                 data: answer.data,
+                timing,
             })
         } else {
             Err(WorkerError::from_http(status.as_u16(), answer.message).into())

@@ -9,6 +9,13 @@ const received = document.getElementById("received");
 
 const TRANSPORTS = ["http", "amqp", "rpc", "grpc"];
 const COLORS = { p50: "#2f6fde", p90: "#f0a202", p99: "#d64545", rps: "#3f9142" };
+// The parts of one call's time, in the order they are stacked.
+const PARTS = [
+  { key: "transport", label: "transport", color: "#2f6fde" },
+  { key: "queue", label: "queue", color: "#f0a202" },
+  { key: "worker", label: "worker", color: "#7b61c4" },
+  { key: "dependency", label: "dependency", color: "#3f9142" },
+];
 
 // The bodies the original page sent, plus ping.
 const SAMPLES = {
@@ -48,11 +55,36 @@ async function post(path, body) {
       const via = data.transport ? ` <span class="muted">(${data.transport}, ${data.elapsed_ms} ms)</span>` : "";
       say(`<strong>Response from broker service</strong>: ${escapeHtml(data.message)}${via}`);
     }
+    renderBreakdown(body?.action, data);
     return data;
   } catch (error) {
     say(`<strong>Error</strong>: ${escapeHtml(error)}`);
     return null;
   }
+}
+
+// One call's time, split: transport, queue, the worker's own work and its
+// dependency (part of the worker's time), as one stacked bar.
+function partsOf(timing) {
+  const worker = Math.max(0, timing.worker_ms - timing.dependency_ms);
+  return { transport: timing.transport_ms, queue: timing.queue_ms ?? 0, worker, dependency: timing.dependency_ms };
+}
+
+function renderBreakdown(action, data) {
+  const box = document.getElementById("breakdown");
+  if (!data?.timing) return;
+  const t = data.timing;
+  const parts = partsOf(t);
+  const total = Math.max(1e-9, t.total_ms);
+  const bar = PARTS.filter((p) => parts[p.key] > 0)
+    .map((p) => `<span class="part" data-part="${p.key}" style="width:${(100 * parts[p.key]) / total}%;` +
+      `background:${p.color}" title="${p.label} ${parts[p.key].toFixed(3)} ms"></span>`)
+    .join("");
+  const queue = t.queue_ms !== undefined ? ` + queue ${t.queue_ms.toFixed(3)}` : "";
+  box.innerHTML = `<div><strong>Where the time went</strong> (${escapeHtml(action ?? "")} · ${escapeHtml(data.transport ?? "")}):
+    ${t.total_ms.toFixed(3)} ms = transport ${t.transport_ms.toFixed(3)}${queue} + worker ${t.worker_ms.toFixed(3)}
+    (of which dependency ${t.dependency_ms.toFixed(3)})</div><div class="stack">${bar}</div>`;
+  box.hidden = false;
 }
 
 function sample(action, transport) {
@@ -114,6 +146,7 @@ form.addEventListener("submit", async (event) => {
       progress.value = i + 1;
       renderTable(results);
       renderChart(results);
+      renderParts(results);
     }
     statusLine.textContent = `Done: ${action}, ${requests} requests per transport, concurrency ${concurrency}.`;
   } catch (error) {
@@ -195,4 +228,44 @@ function renderChart(results) {
     { key: "rps", label: "req/s", color: COLORS.rps },
   ], "req/s");
   chart.replaceChildren(svg);
+}
+
+// The median of each part per transport, stacked: where each transport's time goes.
+function renderParts(results) {
+  const box = document.getElementById("partsChart");
+  const rows = results.filter((r) => r.breakdown);
+  if (rows.length === 0) return;
+  const width = 640, rowHeight = 26, left = 52, top = 24;
+  const height = top + rows.length * rowHeight + 30;
+  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  svg.appendChild(el("text", { x: left, y: 16, "font-size": 13, "font-weight": 600 }, "Where the time goes (p50, ms)"));
+  const medians = (b) => ({
+    transport: b.transport.p50_ms,
+    queue: b.queue?.p50_ms ?? 0,
+    worker: Math.max(0, b.worker.p50_ms - b.dependency.p50_ms),
+    dependency: b.dependency.p50_ms,
+  });
+  const max = Math.max(1e-9, ...rows.map((r) => Object.values(medians(r.breakdown)).reduce((a, b) => a + b, 0)));
+  const plotWidth = width - left - 20;
+  rows.forEach((r, i) => {
+    const y = top + i * rowHeight;
+    svg.appendChild(el("text", { x: left - 6, y: y + 15, "font-size": 11, "text-anchor": "end" }, r.transport));
+    let x = left;
+    const parts = medians(r.breakdown);
+    for (const p of PARTS) {
+      const w = (plotWidth * parts[p.key]) / max;
+      if (w <= 0) continue;
+      const rect = el("rect", { x, y: y + 4, width: w, height: rowHeight - 8, fill: p.color,
+        "data-transport": r.transport, "data-part": p.key });
+      rect.appendChild(el("title", {}, `${r.transport} ${p.label}: ${parts[p.key].toFixed(3)} ms`));
+      svg.appendChild(rect);
+      x += w;
+    }
+  });
+  PARTS.forEach((p, j) => {
+    const lx = left + j * 90;
+    svg.appendChild(el("rect", { x: lx, y: height - 14, width: 10, height: 10, fill: p.color }));
+    svg.appendChild(el("text", { x: lx + 14, y: height - 5, "font-size": 10 }, p.label));
+  });
+  box.replaceChildren(svg);
 }

@@ -11,6 +11,7 @@ use protocol::grpc::{
         ping_service_server::{PingService, PingServiceServer},
     },
 };
+use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -29,23 +30,18 @@ impl LogService for GrpcServer {
         &self,
         request: Request<LogRequest>,
     ) -> Result<Response<LogResponse>, Status> {
-        let entry = request
-            .into_inner()
-            .try_into()
-            .map_err(Status::invalid_argument)?;
-        self.0.log(entry).await?;
-        Ok(Response::new(LogResponse {
-            result: GRPC_LOGGED.to_owned(),
-        }))
+        let answer = self.0.log(decode(request)?).await?;
+        let result = GRPC_LOGGED.to_owned();
+        Ok(grpc_response(LogResponse { result }, &answer))
     }
 }
 
 #[tonic::async_trait]
 impl PingService for GrpcServer {
     async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
-        Ok(Response::new(PingResponse {
-            result: Logger::ping().message,
-        }))
+        let answer = Logger::ping().await;
+        let result = answer.message.clone();
+        Ok(grpc_response(PingResponse { result }, &answer))
     }
 }
 

@@ -19,7 +19,7 @@ impl LoggerRpc for RpcServer {
     }
 
     async fn ping(self, _: Context) -> Result<Answer, WorkerError> {
-        Ok(Logger::ping())
+        Ok(Logger::ping().await)
     }
 }
 

@@ -1,7 +1,10 @@
 //! The logger's operations, shared by its four transports.
 
 use protocol::{Answer, Call, LogPayload, PONG, Worker, WorkerError};
-use runtime::worker::{Handler, not_served};
+use runtime::{
+    timing::{dependency, timed},
+    worker::{Handler, not_served},
+};
 
 use crate::store::LogStore;
 
@@ -19,13 +22,17 @@ impl Logger {
     /// Stores one entry; answers once MongoDB acknowledged it.
     #[tracing::instrument(skip_all, fields(name = %entry.name))]
     pub async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
-        self.store.insert(entry).await?;
-        Ok(Answer::message(LOGGED))
+        timed(async {
+            dependency(self.store.insert(entry)).await?;
+            Ok(Answer::message(LOGGED))
+        })
+        .await
     }
 
     /// A round trip that touches no database.
-    pub fn ping() -> Answer {
-        Answer::message(PONG)
+    pub async fn ping() -> Answer {
+        let pong = timed(async { Ok(Answer::message(PONG)) }).await;
+        pong.unwrap_or_else(|_| Answer::message(PONG))
     }
 }
 
@@ -35,7 +42,7 @@ impl Handler for Logger {
     async fn handle(&self, call: Call) -> Result<Answer, WorkerError> {
         match call {
             Call::Log { log } => self.log(log).await,
-            Call::Ping => Ok(Self::ping()),
+            Call::Ping => Ok(Self::ping().await),
             other => Err(not_served(Self::WORKER, &other)),
         }
     }

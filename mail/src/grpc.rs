@@ -4,6 +4,7 @@ use protocol::grpc::mail::{
     MailRequest, MailResponse,
     mail_service_server::{MailService, MailServiceServer},
 };
+use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
@@ -18,14 +19,9 @@ impl MailService for GrpcServer {
         &self,
         request: Request<MailRequest>,
     ) -> Result<Response<MailResponse>, Status> {
-        let mail = request
-            .into_inner()
-            .try_into()
-            .map_err(Status::invalid_argument)?;
-        let answer = self.0.send(mail).await?;
-        Ok(Response::new(MailResponse {
-            result: answer.message,
-        }))
+        let answer = self.0.send(decode(request)?).await?;
+        let result = answer.message.clone();
+        Ok(grpc_response(MailResponse { result }, &answer))
     }
 }
 

@@ -1,7 +1,10 @@
 //! Rendering and sending, shared by the mail service's four transports.
 
 use protocol::{Answer, Call, MailPayload, Worker, WorkerError};
-use runtime::worker::{Handler, not_served};
+use runtime::{
+    timing::{dependency, timed},
+    worker::{Handler, not_served},
+};
 
 use crate::{
     message::{self, Sender},
@@ -21,10 +24,13 @@ impl Mailer {
     /// Renders and sends; answers `sent to <to>` once SMTP took the mail.
     #[tracing::instrument(name = "send_mail", skip_all, fields(to = %mail.to))]
     pub async fn send(&self, mail: MailPayload) -> Result<Answer, WorkerError> {
-        let message = message::build(&mail, &self.sender)?;
-        self.smtp.send(message).await?;
-        tracing::info!("mail sent");
-        Ok(Answer::message(format!("sent to {}", mail.to)))
+        timed(async {
+            let message = message::build(&mail, &self.sender)?;
+            dependency(self.smtp.send(message)).await?;
+            tracing::info!("mail sent");
+            Ok(Answer::message(format!("sent to {}", mail.to)))
+        })
+        .await
     }
 }
 

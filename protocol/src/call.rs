@@ -140,6 +140,11 @@ pub struct Answer {
     /// The result of a login. Always serialized: tarpc's bincode cannot skip a field.
     #[serde(default)]
     pub data: Option<User>,
+    /// How long the worker took, and how much of it its dependency. Carried here
+    /// over tarpc; HTTP, gRPC and AMQP carry it in their own headers, and their
+    /// clients put it back here.
+    #[serde(default)]
+    pub timing: Option<crate::ServerTiming>,
 }
 
 impl Answer {
@@ -148,6 +153,7 @@ impl Answer {
         Self {
             message: message.into(),
             data: None,
+            timing: None,
         }
     }
 }

@@ -112,6 +112,35 @@ pub struct TransportStats {
     /// The first failure's message, when there were failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+    /// Where the successful calls' time went, part by part (see
+    /// [`crate::Timing`]); absent when no call succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
+}
+
+/// Three percentiles of one part of the calls' time, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+}
+
+/// Percentiles of each part of a transport's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// The wire both ways, serialization, connections and the broker's cost.
+    pub transport: Percentiles,
+    /// Waiting in RabbitMQ (AMQP only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Percentiles>,
+    /// The worker's handling.
+    pub worker: Percentiles,
+    /// The part of the worker's handling spent in its dependency.
+    pub dependency: Percentiles,
 }
 
 /// What `POST /compare` answers in `data`.

@@ -139,6 +139,7 @@ impl From<auth::AuthResponse> for Answer {
         Answer {
             message: response.message,
             data: response.user.map(Into::into),
+            timing: None,
         }
     }
 }

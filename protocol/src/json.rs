@@ -22,6 +22,9 @@ pub struct JsonResponse<T = ()> {
     /// Wall-clock time of the dispatch to the worker and back, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
+    /// Where the dispatch's time went (`/handle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<crate::Timing>,
     /// The call's result, when it has one (a user, a list of log entries, …).
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
@@ -39,6 +42,7 @@ impl<T> JsonResponse<T> {
             message: message.into(),
             transport: None,
             elapsed_ms: None,
+            timing: None,
             data: None,
         }
     }

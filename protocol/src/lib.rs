@@ -14,6 +14,8 @@
 //!   payloads hold these, so a payload that deserialized is valid.
 //! - [`request`]: the broker's `POST /handle` body ([`Dispatch`]: a call and its
 //!   transport); invalid input never gets past [`Dispatch::parse`].
+//! - [`timing`]: where the time of one call went: the worker's [`ServerTiming`]
+//!   (the W3C `Server-Timing` header) and the broker's [`Timing`] breakdown.
 //! - [`compare`]: the comparison request (`POST /compare`) and its report.
 //! - [`transport`]: the four transports a call can travel over.
 //! - [`worker`]: what a worker answers on every transport: [`worker::WorkerError`] and
@@ -33,6 +35,7 @@ pub mod request;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod text;
+pub mod timing;
 pub mod transport;
 pub mod worker;
 
@@ -40,6 +43,7 @@ pub use call::{Answer, Call, PerWorker, Worker};
 pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
 pub use request::{Dispatch, RequestError};
 pub use text::{Email, LogName, Password, Subject};
+pub use timing::{ServerTiming, Timing};
 pub use transport::Transport;
 pub use worker::WorkerError;
 

@@ -122,11 +122,16 @@ impl ResponseError for Failure {
     }
 }
 
-/// 202 with the worker's answer: `{"error":false,"message":…,"data":…}`.
+/// 202 with the worker's answer: `{"error":false,"message":…,"data":…}`, and
+/// its timing in the `Server-Timing` header.
 pub fn accepted(answer: Answer) -> HttpResponse {
+    let mut response = HttpResponse::Accepted();
+    if let Some(timing) = answer.timing {
+        response.insert_header((protocol::timing::SERVER_TIMING, timing.to_header()));
+    }
     let mut body = JsonResponse::ok(answer.message);
     body.data = answer.data;
-    HttpResponse::Accepted().json(body)
+    response.json(body)
 }
 
 /// The largest body a service's [`Json`] extractor reads (app data; the

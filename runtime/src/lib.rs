@@ -14,6 +14,7 @@
 //!   answer with the contract's JSON error body.
 //! - [`service`]: the [`service::Service`] trait every `Application` implements,
 //!   and [`service::run`], the whole of a binary's `main`.
+//! - [`timing`]: a worker's handling and dependency time, measured once per call.
 //! - [`secret`]: a setting that prints as `[redacted]`.
 //! - `amqp` (feature `amqp`): connect to RabbitMQ, keep a session up, declare the
 //!   contract's exchanges and queues; `amqp::server`, a worker's request/reply
@@ -37,6 +38,7 @@ pub mod serve;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod timing;
 #[cfg(feature = "worker")]
 pub mod worker;
 

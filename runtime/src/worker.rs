@@ -102,6 +102,26 @@ pub fn failed(error: &dyn std::error::Error) -> WorkerError {
     WorkerError::Failed(error.to_string())
 }
 
+/// A gRPC request's message as the contract's payload, through its checks
+/// (`INVALID_ARGUMENT` otherwise).
+pub fn decode<M, T: TryFrom<M, Error = String>>(
+    request: tonic::Request<M>,
+) -> Result<T, tonic::Status> {
+    T::try_from(request.into_inner()).map_err(tonic::Status::invalid_argument)
+}
+
+/// A gRPC answer carrying the worker's timing in its `server-timing` metadata.
+pub fn grpc_response<T>(message: T, answer: &Answer) -> tonic::Response<T> {
+    let mut response = tonic::Response::new(message);
+    let header = answer.timing.as_ref().map(|t| t.to_header());
+    if let Some(value) = header.and_then(|h| h.parse().ok()) {
+        response
+            .metadata_mut()
+            .insert(protocol::timing::SERVER_TIMING, value);
+    }
+    response
+}
+
 /// The answer to a call sent to a worker that does not serve its action.
 pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
     WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))

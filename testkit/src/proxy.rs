@@ -3,7 +3,12 @@
 
 use std::sync::{
     Arc, Mutex,
-    atomic::{AtomicBool, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
 };
 
 use tokio::task::{AbortHandle, JoinHandle};
@@ -24,6 +29,8 @@ pub struct TcpProxy {
 struct ProxyState {
     /// Whether connections are let through.
     up: AtomicBool,
+    /// How long each chunk from the server waits before it goes on, in ms.
+    delay_ms: AtomicU64,
     /// The forwarding tasks, aborted by [`TcpProxy::cut`].
     connections: Mutex<Vec<AbortHandle>>,
 }
@@ -40,15 +47,16 @@ impl TcpProxy {
         let target = target.to_owned();
         let shared = state.clone();
         let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !shared.up.load(Ordering::SeqCst) {
                     drop(inbound); // accepted and closed at once: unreachable
                     continue;
                 }
                 let target = target.clone();
+                let delay = shared.clone();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(&target).await {
+                        forward(inbound, outbound, delay).await;
                     }
                 });
                 shared
@@ -84,6 +92,13 @@ impl TcpProxy {
         }
     }
 
+    /// Holds every chunk the server sends back for `delay` before passing it on
+    /// (zero: none), on open connections too: a slow dependency.
+    pub fn delay(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
     /// Lets connections through again.
     pub fn restore(&self) {
         self.state.up.store(true, Ordering::SeqCst);
@@ -94,5 +109,31 @@ impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.cut();
         self.accept.abort();
+    }
+}
+
+/// Copies both ways until either side closes; what comes from the server waits
+/// for the proxy's delay first.
+async fn forward(client: TcpStream, server: TcpStream, state: Arc<ProxyState>) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let upstream = tokio::io::copy(&mut client_read, &mut server_write);
+    let downstream = async {
+        let mut buffer = vec![0; 16 * 1024];
+        loop {
+            let read = server_read.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            let delay = state.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
+            client_write.write_all(&buffer[..read]).await?;
+        }
+    };
+    tokio::select! {
+        _ = upstream => {}
+        _ = downstream => {}
     }
 }

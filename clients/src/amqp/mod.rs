@@ -12,10 +12,16 @@ mod session;
 
 use std::{sync::Arc, time::Duration};
 
-use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions};
+use lapin::{
+    BasicProperties, Confirmation,
+    message::Delivery,
+    options::BasicPublishOptions,
+    types::{AMQPValue, FieldTable},
+};
 use protocol::{
-    Answer, Call, LogPayload, WorkerError,
+    Answer, Call, LogPayload, ServerTiming, WorkerError,
     amqp::{AmqpNames, AmqpReply, DEFAULT_ROUTING_KEY},
+    timing::{SENT_AT_HEADER, SERVER_TIMING},
 };
 use tokio::sync::{RwLock, oneshot};
 
@@ -184,7 +190,8 @@ impl WorkerClient for AmqpClient {
             .with_correlation_id(id.as_str().into())
             .with_reply_to(session.reply_queue.as_str().into())
             // A request nobody took in time is dropped by RabbitMQ, not served late.
-            .with_expiration(self.timeout.as_millis().to_string().into());
+            .with_expiration(self.timeout.as_millis().to_string().into())
+            .with_headers(sent_now());
         let queue = self.names.request_queues.get(worker);
         let confirmation = self.publish(&session, "", queue, &body, properties).await?;
         if let Confirmation::Ack(Some(_)) = confirmation {
@@ -195,10 +202,29 @@ impl WorkerClient for AmqpClient {
             .await
             .map_err(|_| CallError::Timeout(worker.name().into()))?
             .map_err(|_| CallError::Unreachable(RABBITMQ.into()))?;
-        let reply: AmqpReply = serde_json::from_slice(&reply).map_err(|e| {
+        let answer: AmqpReply = serde_json::from_slice(&reply.data).map_err(|e| {
             tracing::warn!(%worker, error = %e, "invalid reply");
             CallError::Protocol(worker.name().into())
         })?;
-        reply.map_err(CallError::Worker)
+        let mut answer = answer.map_err(CallError::Worker)?;
+        answer.timing = timing_of(&reply);
+        Ok(answer)
+    }
+}
+
+/// Headers that say when a request left (see [`protocol::timing::SENT_AT_HEADER`]).
+fn sent_now() -> FieldTable {
+    let mut headers = FieldTable::default();
+    let now = i64::try_from(runtime::timing::unix_micros()).unwrap_or(i64::MAX);
+    headers.insert(SENT_AT_HEADER.into(), AMQPValue::LongLongInt(now));
+    headers
+}
+
+/// The worker's timing from a reply's `server-timing` header.
+fn timing_of(reply: &Delivery) -> Option<ServerTiming> {
+    let headers = reply.properties.headers().as_ref()?;
+    match headers.inner().get(SERVER_TIMING)? {
+        AMQPValue::LongString(text) => ServerTiming::parse_header(&text.to_string()),
+        _ => None,
     }
 }

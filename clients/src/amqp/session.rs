@@ -13,6 +13,7 @@ use std::{
 use futures::StreamExt;
 use lapin::{
     Channel, Connection, Consumer,
+    message::Delivery,
     options::{BasicConsumeOptions, ConfirmSelectOptions, QueueDeclareOptions},
     types::FieldTable,
 };
@@ -20,7 +21,7 @@ use protocol::amqp::AmqpNames;
 use tokio::sync::oneshot;
 
 /// Calls waiting for a reply, by correlation id.
-type Waiting = HashMap<String, oneshot::Sender<Vec<u8>>>;
+type Waiting = HashMap<String, oneshot::Sender<Delivery>>;
 pub(super) type Pending = Arc<Mutex<Waiting>>;
 
 /// One connection's channels and reply queue.
@@ -133,7 +134,7 @@ async fn route_replies(mut replies: Consumer, pending: Pending, alive: Arc<Atomi
         let waiter = lock(&pending).remove(id.as_str());
         match waiter {
             Some(waiter) => {
-                let _ = waiter.send(delivery.data);
+                let _ = waiter.send(delivery);
             }
             None => tracing::debug!(correlation_id = %id, "late reply for a call that timed out"),
         }
@@ -165,7 +166,7 @@ pub(super) struct PendingGuard<'a> {
 }
 
 impl<'a> PendingGuard<'a> {
-    pub(super) fn insert(pending: &'a Pending, id: String, tx: oneshot::Sender<Vec<u8>>) -> Self {
+    pub(super) fn insert(pending: &'a Pending, id: String, tx: oneshot::Sender<Delivery>) -> Self {
         lock(pending).insert(id.clone(), tx);
         Self { pending, id }
     }

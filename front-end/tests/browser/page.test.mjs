@@ -64,6 +64,18 @@ test("every button gets the broker's answer and the comparison draws its chart",
         assert.equal(answer.message, EXPECTED[action], `${action}/${transport}`);
         assert.equal(answer.transport, transport);
         assert.ok(answer.elapsed_ms > 0);
+        // Where the time went: the parts are there, and the page draws them.
+        const t = answer.timing;
+        // (A ping's worker does nothing: its time may round to 0 µs.)
+        const worked = action === "ping" ? t.worker_ms >= 0 : t.worker_ms > 0;
+        assert.ok(t && t.total_ms > 0 && worked, `${action}/${transport}: ${JSON.stringify(t)}`);
+        assert.equal(t.queue_ms !== undefined, transport === "amqp", `${action}/${transport} queue`);
+        const shown = await page.$eval("#breakdown", (b) => ({ hidden: b.hidden, text: b.textContent,
+          parts: [...b.querySelectorAll(".part")].map((p) => p.dataset.part) }));
+        assert.equal(shown.hidden, false);
+        assert.match(shown.text, new RegExp(`${action} · ${transport}`));
+        assert.ok(shown.parts.includes("transport"), JSON.stringify(shown));
+        if (action !== "ping") assert.ok(shown.parts.includes("worker"), JSON.stringify(shown));
       }
     }
     assert.match(await page.$eval("#output", (o) => o.textContent), /Response from broker service/);
@@ -83,6 +95,12 @@ test("every button gets the broker's answer and the comparison draws its chart",
     for (const row of rows) assert.deepEqual(row.slice(1, 3), ["20", "0"], row.join(" "));
     const bars = await page.$$eval("#chart svg rect[data-transport]", (rects) => rects.length);
     assert.equal(bars, 4 * 3 + 4, "three latency bars and one throughput bar per transport");
+    const parts = await page.$$eval("#partsChart svg rect[data-part]", (rects) =>
+      rects.map((r) => `${r.dataset.transport}/${r.dataset.part}`));
+    for (const transport of ["http", "amqp", "rpc", "grpc"]) {
+      assert.ok(parts.includes(`${transport}/transport`), `${transport}: ${parts}`);
+    }
+    assert.ok(parts.includes("amqp/queue"), `amqp waits in RabbitMQ: ${parts}`);
 
     assert.deepEqual(failedAssets, [], "every asset loads from the front-end itself");
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });

@@ -14,7 +14,12 @@ use lapin::{
     options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
     types::FieldTable,
 };
-use protocol::{Call, WorkerError, amqp::AmqpReply};
+use lapin::types::AMQPValue;
+use protocol::{
+    Call, WorkerError,
+    amqp::AmqpReply,
+    timing::{SENT_AT_HEADER, SERVER_TIMING},
+};
 use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
@@ -70,16 +75,26 @@ async fn session<H: Handler>(
     .await
 }
 
-/// Handles one request and publishes the reply.
+/// Handles one request and publishes the reply, its timing (with how long the
+/// request waited in RabbitMQ) in the reply's `server-timing` header.
 async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
-    let reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
+    let queued = queued_for(&delivery);
+    let mut reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
         Ok(call) => handler.handle(call).await,
         Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
     };
+    let timing = reply.as_mut().ok().and_then(|answer| answer.timing.take());
+    let mut headers = FieldTable::default();
+    if let Some(mut timing) = timing {
+        timing.queue_us = queued;
+        let value = AMQPValue::LongString(timing.to_header().into());
+        headers.insert(SERVER_TIMING.into(), value);
+    }
     match (serde_json::to_vec(&reply), delivery.properties.reply_to()) {
         (Ok(body), Some(reply_to)) => {
-            let mut properties =
-                BasicProperties::default().with_content_type("application/json".into());
+            let mut properties = BasicProperties::default()
+                .with_content_type("application/json".into())
+                .with_headers(headers);
             if let Some(id) = delivery.properties.correlation_id() {
                 properties = properties.with_correlation_id(id.clone());
             }
@@ -102,4 +117,17 @@ async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
         tracing::warn!(%error, "ack of a request failed");
     }
+}
+
+/// How long the request waited in RabbitMQ: now less the send time the caller
+/// put in its headers (both clocks are this machine's on the local stack; across
+/// machines it is as good as their clocks agree).
+fn queued_for(delivery: &Delivery) -> Option<u64> {
+    let headers = delivery.properties.headers().as_ref()?;
+    let sent_at = match headers.inner().get(SENT_AT_HEADER)? {
+        AMQPValue::LongLongInt(us) => u64::try_from(*us).ok()?,
+        AMQPValue::LongUInt(us) => u64::from(*us),
+        _ => return None,
+    };
+    Some(crate::timing::unix_micros().saturating_sub(sent_at))
 }

@@ -19,3 +19,4 @@ mod log;
 mod mail;
 mod openapi;
 mod ping;
+mod timing;
