@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Binds `addr` and builds a server whose app is configured by `configure`
-/// (routes and app data). Returns the server, not yet running, and the bound port.
+/// (routes and app data), plus `GET /metrics` (see [`crate::metrics`]). Returns the server, not yet running, and the bound port.
 /// `workers == 0` means one worker per CPU core. Signals are left to the caller's
 /// shutdown token (see [`serve_until`]).
 pub fn bind_server<F>(addr: &str, workers: usize, configure: F) -> anyhow::Result<(Server, u16)>
@@ -29,9 +29,11 @@ where
     let listener =
         std::net::TcpListener::bind(addr).with_context(|| format!("cannot bind HTTP on {addr}"))?;
     let port = listener.local_addr()?.port();
+    crate::metrics::install();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(query_config())
+            .route("/metrics", web::get().to(crate::metrics::serve))
             .configure(configure.clone())
             .default_service(web::to(not_found))
     })

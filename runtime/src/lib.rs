@@ -14,6 +14,8 @@
 //!   answer with the contract's JSON error body.
 //! - [`service`]: the [`service::Service`] trait every `Application` implements,
 //!   and [`service::run`], the whole of a binary's `main`.
+//! - [`metrics`]: the process's Prometheus recorder, `GET /metrics` on every
+//!   HTTP server, and the worker-call counters and histograms.
 //! - [`timing`]: a worker's handling and dependency time, measured once per call.
 //! - [`secret`]: a setting that prints as `[redacted]`.
 //! - `amqp` (feature `amqp`): connect to RabbitMQ, keep a session up, declare the
@@ -29,6 +31,7 @@
 #[cfg(feature = "amqp")]
 pub mod amqp;
 pub mod http;
+pub mod metrics;
 pub mod retry;
 #[cfg(feature = "worker")]
 pub mod rpc;

@@ -1,0 +1,126 @@
+//! Prometheus metrics: one recorder per process behind the `metrics` facade,
+//! served as text by every HTTP server's `GET /metrics` (added in
+//! [`crate::http::bind_server`]), and the worker-call metrics every worker
+//! records the same way on each of its four transports ([`worker_call`]).
+//!
+//! Names start with `flexi_`, use base units (seconds), counters end in
+//! `_total`; label names are the contract's: `action`, `transport`, `outcome`,
+//! `worker`.
+//!
+//! The recorder is process-wide: tests run many services in one process, and
+//! they share it (and its series).
+
+use std::{
+    future::Future,
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use actix_web::HttpResponse;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use protocol::{Answer, Transport, Worker, WorkerError};
+
+/// The content type of the Prometheus text exposition format 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Buckets of every `_seconds` histogram: 250 µs to 10 s.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    10.0,
+];
+
+/// Buckets of the size histograms (`flexi_logger_batch_size`): 1 to 1000 items.
+pub const SIZE_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Worker calls, by `worker`, `action`, `transport`, `outcome`.
+pub const WORKER_CALLS: &str = "flexi_worker_calls_total";
+/// Worker call durations in seconds, same labels as [`WORKER_CALLS`].
+pub const WORKER_CALL_DURATION: &str = "flexi_worker_call_duration_seconds";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's recorder, installed on first use (idempotent: every later
+/// call, from any service in the process, gets the same handle).
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_size".into()), SIZE_BUCKETS));
+        let recorder = match builder {
+            Ok(builder) => builder.build_recorder(),
+            // Not reached: the bucket lists are constants and not empty.
+            Err(error) => {
+                tracing::error!(%error, "metrics buckets refused; using the defaults");
+                PrometheusBuilder::new().build_recorder()
+            }
+        };
+        let handle = recorder.handle();
+        if let Err(error) = metrics::set_global_recorder(recorder) {
+            tracing::error!(%error, "another metrics recorder is installed; /metrics stays empty");
+        }
+        let upkeep = handle.clone();
+        // A thread, not a task: tests start and drop many runtimes in one process.
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no metrics upkeep thread; histograms fold on scrape only");
+        }
+        handle
+    })
+}
+
+/// Installs the recorder (see [`handle`]); what a server calls before it
+/// records anything.
+pub fn install() {
+    handle();
+}
+
+/// `GET /metrics`: every series of the process in the Prometheus text format.
+pub async fn serve() -> HttpResponse {
+    let handle = handle();
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .body(handle.render())
+}
+
+/// The `outcome` label of a worker's answer: `ok`, or the kind of its error.
+pub fn outcome<T>(result: &Result<T, WorkerError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(WorkerError::Invalid(_)) => "rejected",
+        Err(WorkerError::Unauthorized) => "unauthorized",
+        Err(WorkerError::Unavailable(_)) => "unavailable",
+        Err(WorkerError::Failed(_)) => "failed",
+    }
+}
+
+/// Runs one call of a worker's `action` that came over `transport`, and counts
+/// and times it ([`WORKER_CALLS`], [`WORKER_CALL_DURATION`]).
+pub async fn worker_call(
+    worker: Worker,
+    action: &'static str,
+    transport: Transport,
+    call: impl Future<Output = Result<Answer, WorkerError>>,
+) -> Result<Answer, WorkerError> {
+    let started = Instant::now();
+    let result = call.await;
+    let labels = [
+        ("worker", worker.name()),
+        ("action", action),
+        ("transport", transport.as_str()),
+        ("outcome", outcome(&result)),
+    ];
+    metrics::counter!(WORKER_CALLS, &labels).increment(1);
+    metrics::histogram!(WORKER_CALL_DURATION, &labels).record(started.elapsed());
+    result
+}
