@@ -4,6 +4,8 @@ use protocol::grpc::auth::{
     AuthRequest, AuthResponse,
     auth_service_server::{AuthService, AuthServiceServer},
 };
+use protocol::{Transport, Worker};
+use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
@@ -19,7 +21,8 @@ impl AuthService for GrpcServer {
         &self,
         request: Request<AuthRequest>,
     ) -> Result<Response<AuthResponse>, Status> {
-        let answer = self.0.authenticate(decode(request)?).await?;
+        let call = self.0.authenticate(decode(request)?);
+        let answer = worker_call(Worker::Authentication, "auth", Transport::Grpc, call).await?;
         Ok(grpc_response(answer.clone().into(), &answer))
     }
 }

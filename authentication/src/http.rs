@@ -1,8 +1,9 @@
 //! The HTTP API: `POST /authenticate`, `GET /ping`, `GET /health`.
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
-use protocol::{Credentials, JsonResponse, WorkerError};
+use protocol::{Credentials, JsonResponse, Transport, Worker, WorkerError};
 use runtime::http::{Failure, Json, accepted, detach_headers, resource};
+use runtime::metrics::worker_call;
 
 use crate::service::Authenticator;
 
@@ -21,7 +22,10 @@ async fn authenticate(
     auth: web::Data<Authenticator>,
     Json(credentials): Json<Credentials>,
 ) -> Result<HttpResponse, Failure> {
-    Ok(accepted(auth.authenticate(credentials).await?))
+    let call = auth.authenticate(credentials);
+    Ok(accepted(
+        worker_call(Worker::Authentication, "auth", Transport::Http, call).await?,
+    ))
 }
 
 /// `GET /health`: 200 when Postgres answers and migrations ran, 503 otherwise.

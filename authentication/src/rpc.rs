@@ -1,9 +1,10 @@
 //! The tarpc server (`Authentication::authenticate`).
 
 use protocol::{
-    Answer, Credentials, WorkerError,
+    Answer, Credentials, Transport, Worker, WorkerError,
     rpc::{Authentication, AuthenticationRequest, AuthenticationResponse},
 };
+use runtime::metrics::worker_call;
 use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +23,8 @@ impl Authentication for RpcServer {
         _: Context,
         credentials: Credentials,
     ) -> Result<Answer, WorkerError> {
-        self.0.authenticate(credentials).await
+        let call = self.0.authenticate(credentials);
+        worker_call(Worker::Authentication, "auth", Transport::Rpc, call).await
     }
 }
 

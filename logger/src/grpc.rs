@@ -11,6 +11,8 @@ use protocol::grpc::{
         ping_service_server::{PingService, PingServiceServer},
     },
 };
+use protocol::{Transport, Worker};
+use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
@@ -30,7 +32,8 @@ impl LogService for GrpcServer {
         &self,
         request: Request<LogRequest>,
     ) -> Result<Response<LogResponse>, Status> {
-        let answer = self.0.log(decode(request)?).await?;
+        let call = self.0.log(decode(request)?);
+        let answer = worker_call(Worker::Logger, "log", Transport::Grpc, call).await?;
         let result = GRPC_LOGGED.to_owned();
         Ok(grpc_response(LogResponse { result }, &answer))
     }
@@ -39,7 +42,8 @@ impl LogService for GrpcServer {
 #[tonic::async_trait]
 impl PingService for GrpcServer {
     async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
-        let answer = Logger::ping().await;
+        let ping = async { Ok(Logger::ping().await) };
+        let answer = worker_call(Worker::Logger, "ping", Transport::Grpc, ping).await?;
         let result = answer.message.clone();
         Ok(grpc_response(PingResponse { result }, &answer))
     }

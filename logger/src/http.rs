@@ -1,8 +1,9 @@
 //! The HTTP API: `POST /log`, `GET /logs?limit=N`, `GET /ping`, `GET /health`.
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
-use protocol::{JsonResponse, LogPayload, LogRecord, WorkerError};
+use protocol::{JsonResponse, LogPayload, LogRecord, Transport, Worker, WorkerError};
 use runtime::http::{Failure, Json, accepted, detach_headers, resource};
+use runtime::metrics::worker_call;
 use serde::Deserialize;
 
 use crate::service::Logger;
@@ -20,7 +21,8 @@ async fn write_log(
     logger: web::Data<Logger>,
     Json(entry): Json<LogPayload>,
 ) -> Result<HttpResponse, Failure> {
-    Ok(accepted(logger.log(entry).await?))
+    let call = worker_call(Worker::Logger, "log", Transport::Http, logger.log(entry));
+    Ok(accepted(call.await?))
 }
 
 /// Most entries `GET /logs` returns at once.

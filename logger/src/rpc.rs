@@ -1,9 +1,10 @@
 //! The tarpc server (`Logger::log_info`, `Logger::ping`).
 
 use protocol::{
-    Answer, LogPayload, WorkerError,
+    Answer, LogPayload, Transport, Worker, WorkerError,
     rpc::{Logger as LoggerRpc, LoggerRequest, LoggerResponse},
 };
+use runtime::metrics::worker_call;
 use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
@@ -15,11 +16,12 @@ pub struct RpcServer(Logger);
 
 impl LoggerRpc for RpcServer {
     async fn log_info(self, _: Context, entry: LogPayload) -> Result<Answer, WorkerError> {
-        self.0.log(entry).await
+        worker_call(Worker::Logger, "log", Transport::Rpc, self.0.log(entry)).await
     }
 
     async fn ping(self, _: Context) -> Result<Answer, WorkerError> {
-        Ok(Logger::ping().await)
+        let ping = async { Ok(Logger::ping().await) };
+        worker_call(Worker::Logger, "ping", Transport::Rpc, ping).await
     }
 }
 

@@ -4,6 +4,8 @@ use protocol::grpc::mail::{
     MailRequest, MailResponse,
     mail_service_server::{MailService, MailServiceServer},
 };
+use protocol::{Transport, Worker};
+use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::server::TcpIncoming};
@@ -19,7 +21,8 @@ impl MailService for GrpcServer {
         &self,
         request: Request<MailRequest>,
     ) -> Result<Response<MailResponse>, Status> {
-        let answer = self.0.send(decode(request)?).await?;
+        let call = self.0.send(decode(request)?);
+        let answer = worker_call(Worker::Mail, "mail", Transport::Grpc, call).await?;
         let result = answer.message.clone();
         Ok(grpc_response(MailResponse { result }, &answer))
     }

@@ -1,8 +1,9 @@
 //! The HTTP API: `POST /send`, `GET /ping`.
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
-use protocol::MailPayload;
+use protocol::{MailPayload, Transport, Worker};
 use runtime::http::{Failure, Json, accepted, detach_headers, resource};
+use runtime::metrics::worker_call;
 
 use crate::service::Mailer;
 
@@ -17,5 +18,6 @@ async fn send(
     mailer: web::Data<Mailer>,
     Json(mail): Json<MailPayload>,
 ) -> Result<HttpResponse, Failure> {
-    Ok(accepted(mailer.send(mail).await?))
+    let call = worker_call(Worker::Mail, "mail", Transport::Http, mailer.send(mail));
+    Ok(accepted(call.await?))
 }

@@ -1,9 +1,10 @@
 //! The tarpc server (`Mailer::send_mail`).
 
 use protocol::{
-    Answer, MailPayload, WorkerError,
+    Answer, MailPayload, Transport, Worker, WorkerError,
     rpc::{Mailer as MailerRpc, MailerRequest, MailerResponse},
 };
+use runtime::metrics::worker_call;
 use tarpc::context::Context;
 use tokio_util::sync::CancellationToken;
 
@@ -18,7 +19,7 @@ pub struct RpcServer(Mailer);
 
 impl MailerRpc for RpcServer {
     async fn send_mail(self, _: Context, mail: MailPayload) -> Result<Answer, WorkerError> {
-        self.0.send(mail).await
+        worker_call(Worker::Mail, "mail", Transport::Rpc, self.0.send(mail)).await
     }
 }
 

@@ -8,15 +8,15 @@
 
 use std::sync::atomic::AtomicBool;
 
+use lapin::types::AMQPValue;
 use lapin::{
     BasicProperties, Channel, Connection,
     message::Delivery,
     options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
     types::FieldTable,
 };
-use lapin::types::AMQPValue;
 use protocol::{
-    Call, WorkerError,
+    Call, Transport, WorkerError,
     amqp::AmqpReply,
     timing::{SENT_AT_HEADER, SERVER_TIMING},
 };
@@ -80,7 +80,11 @@ async fn session<H: Handler>(
 async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
     let queued = queued_for(&delivery);
     let mut reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
-        Ok(call) => handler.handle(call).await,
+        Ok(call) => {
+            let action = call.action();
+            crate::metrics::worker_call(H::WORKER, action, Transport::Amqp, handler.handle(call))
+                .await
+        }
         Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
     };
     let timing = reply.as_mut().ok().and_then(|answer| answer.timing.take());
