@@ -43,6 +43,26 @@ pub struct Dispatched {
     pub result: Result<Accepted, CallError>,
 }
 
+/// Calls to workers in flight, by `transport` (gauge).
+pub const CALLS_IN_FLIGHT: &str = "flexi_broker_calls_in_flight";
+
+/// One call counted in [`CALLS_IN_FLIGHT`] until dropped (also when the caller
+/// went away mid-call).
+struct InFlight(Transport);
+
+impl InFlight {
+    fn new(transport: Transport) -> Self {
+        metrics::gauge!(CALLS_IN_FLIGHT, "transport" => transport.as_str()).increment(1.0);
+        Self(transport)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(CALLS_IN_FLIGHT, "transport" => self.0.as_str()).decrement(1.0);
+    }
+}
+
 /// Long-lived clients of every transport.
 ///
 /// A clone shares the RabbitMQ connection, the HTTP pool and the circuit
@@ -73,7 +93,7 @@ impl Breakers {
         Self(PerWorker::from_fn(|worker: Worker| {
             Transport::ALL
                 .iter()
-                .map(|_| Breaker::new(worker.name(), threshold, cool_down))
+                .map(|t| Breaker::new(worker.name(), t.as_str(), threshold, cool_down))
                 .collect()
         }))
     }
@@ -160,6 +180,7 @@ impl Dispatcher {
         Fut: Future<Output = Result<Accepted, CallError>>,
     {
         let breaker = self.breakers.get(call.worker(), transport);
+        let _in_flight = InFlight::new(transport);
         let guarded = async {
             breaker.admit()?;
             let mut result = attempt().await;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use clients::CallError;
 use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
-use runtime::timing::micros;
 use runtime::http::BodyError;
+use runtime::timing::micros;
 
 /// Everything that can make a broker call fail.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,19 @@ impl ResponseError for BrokerError {
             tracing::info!(%status, error = %self, "rejected a request");
         }
         HttpResponse::build(status).json(body)
+    }
+}
+
+/// The `outcome` label of a failed dispatch: the kind of its error, as coarse
+/// as its status (and `circuit_open` apart from the other 503s).
+pub fn outcome(error: &CallError) -> &'static str {
+    match error {
+        CallError::Worker(WorkerError::Invalid(_)) => "rejected",
+        CallError::Worker(WorkerError::Unauthorized) => "unauthorized",
+        CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => "failed",
+        CallError::Worker(WorkerError::Unavailable(_)) | CallError::Unreachable(_) => "unavailable",
+        CallError::CircuitOpen(_) => "circuit_open",
+        CallError::Timeout(_) => "timeout",
     }
 }
 

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{
     Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
-use runtime::timing::micros;
 use runtime::http::{Json, detach_headers, read_body, resource};
+use runtime::timing::micros;
 
 use crate::{
     dispatch::{Dispatched, Dispatcher},
@@ -54,8 +54,9 @@ async fn handle(
     state: web::Data<BrokerState>,
     Json(dispatch): Json<Dispatch>,
 ) -> Result<HttpResponse, BrokerError> {
-    tracing::Span::current().record("action", dispatch.call.action());
-    answer(state.dispatcher.dispatch(&dispatch).await)
+    let action = dispatch.call.action();
+    tracing::Span::current().record("action", action);
+    answer(action, state.dispatcher.dispatch(&dispatch).await)
 }
 
 /// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
@@ -68,7 +69,10 @@ async fn log_grpc(
         return Err(RequestError::WrongAction(dispatch.call.action()).into());
     }
     dispatch.transport = Some(Transport::Grpc);
-    answer(state.dispatcher.dispatch(&dispatch).await)
+    answer(
+        dispatch.call.action(),
+        state.dispatcher.dispatch(&dispatch).await,
+    )
 }
 
 /// `POST /compare`: runs one call N times per transport and reports latency
@@ -90,9 +94,27 @@ async fn compare(
     Ok(HttpResponse::Ok().json(JsonResponse::with_data(message, report)))
 }
 
-/// 202 with the answer, its transport and its time; or the error.
-fn answer(dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
+/// Dispatches answered by `/handle` and `/log-gRPC`, by `action`, `transport`,
+/// `outcome` (`ok` or [`crate::error::outcome`]).
+pub const REQUESTS: &str = "flexi_broker_requests_total";
+/// Their durations in seconds, same labels.
+pub const REQUEST_DURATION: &str = "flexi_broker_request_duration_seconds";
+
+/// 202 with the answer, its transport and its time; or the error. Counts and
+/// times the dispatch of `action` ([`REQUESTS`], [`REQUEST_DURATION`]).
+fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
     tracing::Span::current().record("transport", dispatched.transport.as_str());
+    let outcome = match &dispatched.result {
+        Ok(_) => "ok",
+        Err(error) => crate::error::outcome(error),
+    };
+    let labels = [
+        ("action", action),
+        ("transport", dispatched.transport.as_str()),
+        ("outcome", outcome),
+    ];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+    metrics::histogram!(REQUEST_DURATION, &labels).record(dispatched.elapsed);
     match dispatched.result {
         Ok(accepted) => {
             let mut body = JsonResponse::ok(accepted.message);

@@ -7,6 +7,9 @@
 //! through (*half-open*); a success closes it, a failure opens it again. Answers
 //! that prove the worker is up (a success, a 4xx, a failure of the call itself)
 //! reset the count.
+//!
+//! Its state is the gauge `flexi_broker_circuit_open{worker,transport}`: 1 while
+//! open or half-open, 0 while closed.
 
 use std::{
     sync::Mutex,
@@ -22,24 +25,47 @@ enum State {
     HalfOpen { trial_started: Instant },
 }
 
+/// The gauge of every breaker's state.
+pub const CIRCUIT_OPEN: &str = "flexi_broker_circuit_open";
+
 /// One breaker; cheap to check on every call.
 #[derive(Debug)]
 pub struct Breaker {
     worker: &'static str,
+    transport: &'static str,
     threshold: u32,
     cool_down: Duration,
     state: Mutex<State>,
 }
 
 impl Breaker {
-    /// A closed breaker for `worker` (named in its errors).
-    pub fn new(worker: &'static str, threshold: u32, cool_down: Duration) -> Self {
-        Self {
+    /// A closed breaker for `worker` (named in its errors) over `transport`.
+    pub fn new(
+        worker: &'static str,
+        transport: &'static str,
+        threshold: u32,
+        cool_down: Duration,
+    ) -> Self {
+        let breaker = Self {
             worker,
+            transport,
             threshold: threshold.max(1),
             cool_down,
             state: Mutex::new(State::Closed { failures: 0 }),
-        }
+        };
+        breaker.publish(State::Closed { failures: 0 });
+        breaker
+    }
+
+    /// Sets the state's gauge.
+    fn publish(&self, state: State) {
+        let open = if matches!(state, State::Closed { .. }) {
+            0.0
+        } else {
+            1.0
+        };
+        let labels = [("worker", self.worker), ("transport", self.transport)];
+        metrics::gauge!(CIRCUIT_OPEN, &labels).set(open);
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -57,6 +83,7 @@ impl Breaker {
             State::Open { until } if now >= until => {
                 tracing::info!(worker = self.worker, "circuit half-open: one trial call");
                 *state = State::HalfOpen { trial_started: now };
+                self.publish(*state);
                 Ok(())
             }
             // A trial that never reported back (its caller went away) is replaced.
@@ -94,6 +121,7 @@ impl Breaker {
                 }
             }
         };
+        self.publish(*state);
     }
 }
 
@@ -107,7 +135,7 @@ mod tests {
 
     #[test]
     fn opens_after_the_threshold_half_opens_after_the_cool_down_and_closes_on_success() {
-        let breaker = Breaker::new("logger", 3, Duration::from_millis(30));
+        let breaker = Breaker::new("logger", "http", 3, Duration::from_millis(30));
         for _ in 0..3 {
             assert!(breaker.admit().is_ok());
             breaker.record(&down());
@@ -125,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_failed_trial_opens_it_again_and_answers_reset_the_count() {
-        let breaker = Breaker::new("logger", 2, Duration::from_millis(10));
+        let breaker = Breaker::new("logger", "http", 2, Duration::from_millis(10));
         breaker.record(&down());
         breaker.record(&Err::<(), _>(CallError::Worker(
             protocol::WorkerError::Invalid("x".into()),
