@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Calls waiting for a bcrypt permit (gauge).
+pub const BCRYPT_WAITING: &str = "flexi_auth_bcrypt_waiting";
 
 /// Verifies passwords on the blocking pool, at most one per CPU core at a time,
 /// so a burst of logins queues instead of starving every other request.
@@ -35,11 +38,7 @@ impl Hasher {
 
     /// Hashes `password` at the configured cost.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.into()))?;
+        let _permit = self.permit().await?;
         let cost = self.cost;
         blocking(move || bcrypt::hash(password, cost)).await
     }
@@ -47,15 +46,30 @@ impl Hasher {
     /// Whether `password` matches `hash`; with no hash (unknown user) the dummy
     /// is checked instead and the answer is `false`, after the same work.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.into()))?;
+        let _permit = self.permit().await?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.to_string());
         let matches = blocking(move || bcrypt::verify(password, &hash)).await?;
         Ok(known && matches)
+    }
+}
+
+impl Hasher {
+    /// Waits for a permit, counted in [`BCRYPT_WAITING`] while it waits (also
+    /// when the wait is abandoned).
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, HashError> {
+        struct Waiting;
+        impl Drop for Waiting {
+            fn drop(&mut self) {
+                metrics::gauge!(BCRYPT_WAITING).decrement(1.0);
+            }
+        }
+        metrics::gauge!(BCRYPT_WAITING).increment(1.0);
+        let _waiting = Waiting;
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.into()))
     }
 }
 

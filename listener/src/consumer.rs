@@ -21,6 +21,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
 
+/// Events by `outcome`: `delivered` (taken from the queue), `acked` (stored),
+/// `retried` (a failed attempt that will be tried again), `dead_lettered`,
+/// `requeued` (given back on shutdown).
+pub const EVENTS: &str = "flexi_listener_events_total";
+
+fn count(outcome: &'static str) {
+    metrics::counter!(EVENTS, "outcome" => outcome).increment(1);
+}
+
 /// What the event handlers share.
 pub struct Consumer {
     /// The logger, over HTTP.
@@ -82,6 +91,7 @@ impl Consumer {
     /// Stores one event through the logger, then acks it. Transient failures are
     /// retried with backoff while the message is held; poison is dead-lettered.
     async fn handle_event(self: Arc<Self>, delivery: Delivery, shutdown: CancellationToken) {
+        count("delivered");
         let call = match serde_json::from_slice::<LogPayload>(&delivery.data) {
             Ok(log) => Call::Log { log },
             Err(e) => return dead_letter(&delivery, &format!("not a log entry: {e}")).await,
@@ -91,6 +101,7 @@ impl Consumer {
         loop {
             match self.logger.call(&call).await {
                 Ok(_) => {
+                    count("acked");
                     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
                         // The entry is stored; RabbitMQ will redeliver it (at-least-once).
                         tracing::warn!(%error, "ack failed after storing an event");
@@ -111,11 +122,13 @@ impl Consumer {
                     }
                 }
             }
+            count("retried");
             let wait = backoff.next().unwrap_or(Duration::from_secs(5));
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = shutdown.cancelled() => {
                     // Give it back: another listener (or this one, restarted) stores it.
+                    count("requeued");
                     let requeue = BasicNackOptions { requeue: true, ..BasicNackOptions::default() };
                     if let Err(error) = delivery.nack(requeue).await {
                         tracing::warn!(%error, "nack on shutdown failed; RabbitMQ will redeliver");
@@ -128,6 +141,7 @@ impl Consumer {
 }
 
 async fn dead_letter(delivery: &Delivery, reason: &str) {
+    count("dead_lettered");
     tracing::warn!(reason, "dead-lettering an event that cannot be stored");
     let options = BasicRejectOptions { requeue: false };
     if let Err(error) = delivery.reject(options).await {

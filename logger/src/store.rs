@@ -22,6 +22,11 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::Settings;
 
+/// Entries per `insert_many` (histogram).
+pub const BATCH_SIZE: &str = "flexi_logger_batch_size";
+/// Time of one `insert_many`, by `outcome` (`ok`, `unavailable`, `failed`).
+pub const INSERT_DURATION: &str = "flexi_logger_insert_duration_seconds";
+
 /// The collection's name, as in the Go original.
 pub const COLLECTION: &str = "logs";
 
@@ -215,12 +220,20 @@ async fn write_batches(
         let (documents, waiters): (Vec<_>, Vec<_>) =
             batch.into_iter().map(|p| (p.document, p.done)).unzip();
         let count = documents.len();
+        let started = std::time::Instant::now();
         let result = collection
             .insert_many(documents)
             .ordered(false)
             .await
             .map(|_| ())
             .map_err(StoreError::from);
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(StoreError::Unavailable(_)) => "unavailable",
+            Err(_) => "failed",
+        };
+        metrics::histogram!(BATCH_SIZE).record(count as f64);
+        metrics::histogram!(INSERT_DURATION, "outcome" => outcome).record(started.elapsed());
         match &result {
             Ok(()) => tracing::debug!(count, "stored log entries"),
             Err(error) => {

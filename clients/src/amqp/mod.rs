@@ -28,6 +28,10 @@ use tokio::sync::{RwLock, oneshot};
 use self::session::{PendingGuard, Session};
 use crate::{CallError, WorkerClient};
 
+/// Publishes by `outcome`: `ack` (confirmed), `returned` (confirmed but
+/// unroutable), `nack`, `failed` (the channel broke), `timeout`.
+pub const PUBLISHES: &str = "flexi_amqp_publishes_total";
+
 /// Name used in errors for RabbitMQ itself.
 const RABBITMQ: &str = "RabbitMQ";
 
@@ -118,7 +122,7 @@ impl AmqpClient {
                 .await?
                 .await
         };
-        match tokio::time::timeout(self.timeout, published).await {
+        let result = match tokio::time::timeout(self.timeout, published).await {
             Ok(Ok(confirmation)) => Ok(confirmation),
             Ok(Err(error)) => {
                 tracing::warn!(%error, "publish failed; the connection will be rebuilt");
@@ -126,7 +130,16 @@ impl AmqpClient {
                 Err(CallError::Unreachable(RABBITMQ.into()))
             }
             Err(_) => Err(CallError::Timeout(RABBITMQ.into())),
-        }
+        };
+        let outcome = match &result {
+            Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => "ack",
+            Ok(Confirmation::Ack(Some(_))) => "returned",
+            Ok(Confirmation::Nack(_)) => "nack",
+            Err(CallError::Timeout(_)) => "timeout",
+            Err(_) => "failed",
+        };
+        metrics::counter!(PUBLISHES, "outcome" => outcome).increment(1);
+        result
     }
 
     /// The current session, or a new one if there is none or it broke.
