@@ -17,6 +17,7 @@ mod fuzz;
 mod helpers;
 mod log;
 mod mail;
+mod metrics;
 mod openapi;
 mod ping;
 mod timing;

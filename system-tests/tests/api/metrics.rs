@@ -1,0 +1,159 @@
+//! `GET /metrics` on every service, read with a Prometheus text parser: each
+//! parses, and the broker's and the logger's counters move by exactly the calls
+//! made.
+//!
+//! The recorder is process-wide. Under nextest (the project's runner) each test
+//! is a process of its own, so a delta is this test's calls alone and must be
+//! exact; run in a shared process (`cargo test`), other tests' calls of the same
+//! labels may land in between, and the delta can only be a lower bound.
+
+use prometheus_parse::{Scrape, Value};
+use testkit::unique_name;
+
+use crate::helpers::{Stack, TestApp, spawn_page};
+
+/// Calls made per transport.
+const CALLS: u32 = 3;
+
+const TRANSPORTS: [&str; 4] = ["http", "amqp", "rpc", "grpc"];
+
+/// `GET {base}/metrics`, checked and parsed.
+async fn scrape(client: &reqwest::Client, base: &str) -> Scrape {
+    let response = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("the service answers");
+    assert_eq!(response.status(), 200, "{base}/metrics");
+    let content_type = response.headers()["content-type"].to_str().expect("ASCII");
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{base}: {content_type}"
+    );
+    let text = response.text().await.expect("a text body");
+    let lines = text.lines().map(|line| Ok(line.to_owned()));
+    Scrape::parse(lines).expect("Prometheus text format")
+}
+
+/// The value of the series `metric` whose labels include `labels` (0 if
+/// there is none yet).
+fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == metric)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+            Value::Histogram(_) | Value::Summary(_) => panic!("{metric} is not a number"),
+        })
+        .sum()
+}
+
+/// Whether this test is alone in its process (see the module docs).
+fn alone_in_process() -> bool {
+    std::env::var("NEXTEST_EXECUTION_MODE").is_ok_and(|mode| mode == "process-per-test")
+}
+
+/// How much each of `metrics` (name and labels) moved between two scrapes.
+fn assert_moved_by(
+    before: &Scrape,
+    after: &Scrape,
+    metrics: &[(&str, &[(&str, &str)])],
+    expected: u32,
+) {
+    for (metric, labels) in metrics {
+        let moved = value(after, metric, labels) - value(before, metric, labels);
+        let expected = f64::from(expected);
+        if alone_in_process() {
+            assert_eq!(moved, expected, "{metric} {labels:?}");
+        } else {
+            assert!(moved >= expected, "{metric} {labels:?}: {moved}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_every_log_call_once_at_the_broker_and_at_the_logger() {
+    let app = TestApp::spawn_with(Stack::NO_LISTENER).await;
+    let logger = app.logger_addrs.http.clone();
+    for transport in TRANSPORTS {
+        let (broker_before, logger_before) = (
+            scrape(&app.client, &app.address).await,
+            scrape(&app.client, &logger).await,
+        );
+        for _ in 0..CALLS {
+            let (status, body) = app
+                .log(Some(transport), &unique_name("metrics"), "counted")
+                .await;
+            assert_eq!(status, 202, "{transport}: {}", body.message);
+        }
+        let (broker_after, logger_after) = (
+            scrape(&app.client, &app.address).await,
+            scrape(&app.client, &logger).await,
+        );
+
+        let labels = [
+            ("action", "log"),
+            ("transport", transport),
+            ("outcome", "ok"),
+        ];
+        let broker: [(&str, &[(&str, &str)]); 2] = [
+            ("flexi_broker_requests_total", &labels),
+            ("flexi_broker_request_duration_seconds_count", &labels),
+        ];
+        assert_moved_by(&broker_before, &broker_after, &broker, CALLS);
+
+        let labels = [
+            ("worker", "logger"),
+            ("action", "log"),
+            ("transport", transport),
+            ("outcome", "ok"),
+        ];
+        let worker: [(&str, &[(&str, &str)]); 2] = [
+            ("flexi_worker_calls_total", &labels),
+            ("flexi_worker_call_duration_seconds_count", &labels),
+        ];
+        assert_moved_by(&logger_before, &logger_after, &worker, CALLS);
+
+        let in_flight = [("transport", transport)];
+        let gauge = value(&broker_after, "flexi_broker_calls_in_flight", &in_flight);
+        if alone_in_process() {
+            assert_eq!(gauge, 0.0, "{transport}: every call has ended");
+        }
+        let circuit = [("worker", "logger"), ("transport", transport)];
+        let open = value(&broker_after, "flexi_broker_circuit_open", &circuit);
+        assert_eq!(open, 0.0, "{transport}: the logger's circuit is closed");
+    }
+    let stored = value(
+        &scrape(&app.client, &logger).await,
+        "flexi_logger_batch_size_count",
+        &[],
+    );
+    assert!(stored >= 1.0, "the writes were batched and measured");
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn metrics_of_every_service_parse() {
+    let mut app = TestApp::spawn().await;
+    app.start_listener().await;
+    let (page_port, page) = spawn_page(|_| {}).await;
+    let page_url = testkit::http_url(page_port);
+    let listener = app.listener_health.clone().expect("the listener runs");
+    let services = [
+        ("broker", app.address.clone()),
+        ("logger", app.logger_addrs.http.clone()),
+        ("authentication", app.auth_addrs.http.clone()),
+        ("mail", app.mail_addrs.http.clone()),
+        ("listener", listener),
+        ("front-end", page_url),
+    ];
+    for (service, base) in services {
+        let scrape = scrape(&app.client, &base).await;
+        // The process-wide recorder holds at least the breakers' gauges.
+        assert!(!scrape.samples.is_empty(), "{service}: no series");
+    }
+    page.stop().await;
+    app.teardown().await;
+}
