@@ -54,7 +54,7 @@ impl Comparison {
         let raw: RawCompare = serde_json::from_slice(body).map_err(malformed)?;
         // The call is the same body read as a `/handle` one: its `transport` is
         // ignored (`transports` says where to run) but must be a transport.
-        let call: crate::Dispatch = serde_json::from_slice(body).map_err(malformed)?;
+        let call = crate::Dispatch::parse(body)?;
         if !(1..=MAX_REQUESTS).contains(&raw.requests) {
             return Err(RequestError::Invalid(format!(
                 "requests must be between 1 and {MAX_REQUESTS}"

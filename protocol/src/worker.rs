@@ -91,12 +91,11 @@ impl WorkerError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "grpc"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(feature = "grpc")]
     fn http_and_grpc_mappings_round_trip() {
         let all = [
             WorkerError::Invalid("bad".into()),
