@@ -21,6 +21,10 @@ export TEST_SMTP_ADDR="${TEST_SMTP_ADDR:-127.0.0.1:$SMTP_PORT}"
 export TEST_MAILDEV_URL="${TEST_MAILDEV_URL:-http://127.0.0.1:$MAILDEV_PORT}"
 
 cd "$ROOT"
+# One build per run: incremental compilation's caches would only take disk
+# (several GiB for this workspace).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "== disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free where the build goes (it takes about 3 GiB)"
 trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 "$ROOT/project/scripts/stack.sh" infra
 "$ROOT/project/scripts/stack.sh" browser
