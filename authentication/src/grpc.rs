@@ -34,7 +34,7 @@ pub async fn serve(
     auth: Authenticator,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    tonic::transport::Server::builder()
+    runtime::worker::grpc_server()
         .add_service(AuthServiceServer::new(GrpcServer(auth)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await

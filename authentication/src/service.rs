@@ -40,10 +40,10 @@ impl Authenticator {
     pub async fn authenticate(&self, credentials: Credentials) -> Result<Answer, WorkerError> {
         timed(async {
             let email = credentials.email.as_str();
-            let row = dependency(self.store.find_by_email(email)).await?;
+            let row = dependency("Postgres select user", self.store.find_by_email(email)).await?;
             let hash = row.as_ref().map(|r| r.password_hash().to_owned());
             let password = credentials.password.as_str().to_owned();
-            let matches = dependency(self.hasher.verify(password, hash)).await?;
+            let matches = dependency("bcrypt verify", self.hasher.verify(password, hash)).await?;
             match row {
                 Some(row) if matches => {
                     let user = row.into_user();
@@ -68,11 +68,14 @@ impl Authenticator {
                 .unwrap_or_else(|_| unreachable!("a valid name")),
             data: format!("{email} logged in"),
         };
-        tokio::spawn(async move {
+        // In the login's trace, although it may end after the login answered.
+        let span = tracing::info_span!("report login");
+        let report = async move {
             if let Err(error) = logger.call(&Call::Log { log }).await {
                 tracing::warn!(%error, "could not log the login");
             }
-        });
+        };
+        tokio::spawn(tracing::Instrument::instrument(report, span));
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use clients::CallError;
 use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
-use runtime::http::BodyError;
+use runtime::http::{BodyError, Failure};
 use runtime::timing::micros;
 
 /// Everything that can make a broker call fail.
@@ -17,6 +17,10 @@ pub enum BrokerError {
     /// The body is not a valid request (400).
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// The body could not be read or is not a valid request, as the shared
+    /// JSON extractor says (400 or 413).
+    #[error(transparent)]
+    Edge(#[from] Failure),
     /// The dispatch to a worker failed:
     /// the worker rejected the input → 400; bad credentials → 401;
     /// the worker failed or answered off-contract → 502;
@@ -36,6 +40,7 @@ pub enum BrokerError {
 impl ResponseError for BrokerError {
     fn status_code(&self) -> StatusCode {
         match self {
+            BrokerError::Edge(failure) => failure.status_code(),
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
                 StatusCode::BAD_REQUEST
@@ -57,6 +62,7 @@ impl ResponseError for BrokerError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let mut body = JsonResponse::<()>::error(self.to_string());
+        body.trace_id = runtime::trace::current_trace_id();
         if let BrokerError::Call {
             transport, elapsed, ..
         } = self

@@ -37,10 +37,12 @@ async fn main() -> anyhow::Result<()> {
         None => {
             runtime::telemetry::init("broker");
             let shutdown = runtime::shutdown::on_signal();
-            Application::build(cli.settings)
+            let result = Application::build(cli.settings)
                 .await?
                 .run_until_stopped(shutdown)
-                .await
+                .await;
+            let _ = tokio::task::spawn_blocking(runtime::trace::shutdown).await;
+            result
         }
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, middleware::from_fn, web};
 use protocol::{
     Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
-use runtime::http::{Json, detach_headers, read_body, resource};
+use runtime::http::{Failure, Json, detach_headers, read_body, resource};
 use runtime::timing::micros;
 
 use crate::{
@@ -52,8 +52,10 @@ async fn hit() -> HttpResponse {
 #[tracing::instrument(name = "handle", skip_all, fields(action, transport))]
 async fn handle(
     state: web::Data<BrokerState>,
-    Json(dispatch): Json<Dispatch>,
+    dispatch: Result<Json<Dispatch>, Failure>,
 ) -> Result<HttpResponse, BrokerError> {
+    // An invalid body is the broker's answer too (with the call's trace id).
+    let Json(dispatch) = dispatch?;
     let action = dispatch.call.action();
     tracing::Span::current().record("action", action);
     answer(action, state.dispatcher.dispatch(&dispatch).await)
@@ -63,8 +65,9 @@ async fn handle(
 #[tracing::instrument(name = "log_grpc", skip_all)]
 async fn log_grpc(
     state: web::Data<BrokerState>,
-    Json(mut dispatch): Json<Dispatch>,
+    dispatch: Result<Json<Dispatch>, Failure>,
 ) -> Result<HttpResponse, BrokerError> {
+    let Json(mut dispatch) = dispatch?;
     if !matches!(dispatch.call, Call::Log { .. }) {
         return Err(RequestError::WrongAction(dispatch.call.action()).into());
     }
@@ -122,6 +125,7 @@ fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, 
             body.timing = Some(Timing::of(micros(dispatched.elapsed), accepted.timing));
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));
+            body.trace_id = runtime::trace::current_trace_id();
             Ok(HttpResponse::Accepted().json(body))
         }
         Err(error) => Err(BrokerError::Call {

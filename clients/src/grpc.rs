@@ -86,22 +86,22 @@ impl WorkerClient for GrpcWorkers {
             Ok(match call {
                 Call::Log { log } => {
                     let mut client = LogServiceClient::new(channel);
-                    let response = client.write_log(LogRequest::from(log)).await?;
+                    let response = client.write_log(traced(LogRequest::from(log))).await?;
                     answered(response, |r| Answer::message(r.result))
                 }
                 Call::Auth { auth } => {
                     let mut client = AuthServiceClient::new(channel);
-                    let response = client.authenticate(AuthRequest::from(auth)).await?;
+                    let response = client.authenticate(traced(AuthRequest::from(auth))).await?;
                     answered(response, Answer::from)
                 }
                 Call::Mail { mail } => {
                     let mut client = MailServiceClient::new(channel);
-                    let response = client.send_mail(MailRequest::from(mail)).await?;
+                    let response = client.send_mail(traced(MailRequest::from(mail))).await?;
                     answered(response, |r| Answer::message(r.result))
                 }
                 Call::Ping => {
                     let mut client = PingServiceClient::new(channel);
-                    let response = client.ping(PingRequest {}).await?;
+                    let response = client.ping(traced(PingRequest {})).await?;
                     answered(response, |r| Answer::message(r.result))
                 }
             })
@@ -112,6 +112,13 @@ impl WorkerClient for GrpcWorkers {
             Ok(Err(status)) => Err(classify(worker, &status)),
         }
     }
+}
+
+/// A request whose metadata carries the current trace.
+fn traced<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    runtime::trace::inject_http(request.metadata_mut().as_mut());
+    request
 }
 
 /// The worker's answer from a response, with the timing of its

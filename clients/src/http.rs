@@ -59,6 +59,7 @@ impl HttpWorkers {
         let response = self
             .client
             .get(url)
+            .headers(trace_context())
             .send()
             .await
             .map_err(|e| classify(worker, &e))?;
@@ -79,6 +80,7 @@ impl HttpWorkers {
         let response = self
             .client
             .post(url)
+            .headers(trace_context())
             .json(body)
             .send()
             .await
@@ -104,6 +106,13 @@ impl HttpWorkers {
             Err(WorkerError::from_http(status.as_u16(), answer.message).into())
         }
     }
+}
+
+/// The headers carrying the current trace to the worker.
+fn trace_context() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    runtime::trace::inject_http(&mut headers);
+    headers
 }
 
 fn classify(worker: &str, e: &reqwest::Error) -> CallError {

@@ -83,7 +83,8 @@ function renderBreakdown(action, data) {
   const queue = t.queue_ms !== undefined ? ` + queue ${t.queue_ms.toFixed(3)}` : "";
   box.innerHTML = `<div><strong>Where the time went</strong> (${escapeHtml(action ?? "")} · ${escapeHtml(data.transport ?? "")}):
     ${t.total_ms.toFixed(3)} ms = transport ${t.transport_ms.toFixed(3)}${queue} + worker ${t.worker_ms.toFixed(3)}
-    (of which dependency ${t.dependency_ms.toFixed(3)})</div><div class="stack">${bar}</div>`;
+    (of which dependency ${t.dependency_ms.toFixed(3)})</div><div class="stack">${bar}</div>` +
+    (data.trace_id ? `<div>trace <code class="trace-id">${escapeHtml(data.trace_id)}</code></div>` : "");
   box.hidden = false;
 }
 

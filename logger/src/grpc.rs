@@ -56,7 +56,7 @@ pub async fn serve(
     logger: Logger,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    tonic::transport::Server::builder()
+    runtime::worker::grpc_server()
         .add_service(LogServiceServer::new(GrpcServer(logger.clone())))
         .add_service(PingServiceServer::new(GrpcServer(logger)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())

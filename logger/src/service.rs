@@ -23,7 +23,7 @@ impl Logger {
     #[tracing::instrument(skip_all, fields(name = %entry.name))]
     pub async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
         timed(async {
-            dependency(self.store.insert(entry)).await?;
+            dependency("MongoDB insert", self.store.insert(entry)).await?;
             Ok(Answer::message(LOGGED))
         })
         .await

@@ -35,7 +35,7 @@ pub async fn serve(
     mailer: Mailer,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    tonic::transport::Server::builder()
+    runtime::worker::grpc_server()
         .add_service(MailServiceServer::new(GrpcServer(mailer)))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await

@@ -26,7 +26,7 @@ impl Mailer {
     pub async fn send(&self, mail: MailPayload) -> Result<Answer, WorkerError> {
         timed(async {
             let message = message::build(&mail, &self.sender)?;
-            dependency(self.smtp.send(message)).await?;
+            dependency("SMTP send", self.smtp.send(message)).await?;
             tracing::info!("mail sent");
             Ok(Answer::message(format!("sent to {}", mail.to)))
         })

@@ -6,8 +6,8 @@
 # browser test needs
 # (Debian's chromium, playwright-core), then: stack.sh's own test
 # (test-stack.sh), rustfmt, clippy with warnings as
-# errors, and the whole workspace's tests (cargo-nextest when installed, cargo
-# test otherwise), the browser test among them.
+# errors, and the whole workspace's tests with cargo-nextest (installed when
+# missing), the browser test among them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,8 +38,10 @@ cargo fmt --all --check
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== tests"
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
-else
-  cargo test --workspace --no-fail-fast
+# One process per test: the trace tests install the process's tracing
+# subscriber, exporting to a receiver of their own (testkit::Collector).
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "installing cargo-nextest from crates.io"
+  cargo install cargo-nextest --locked --quiet
 fi
+cargo nextest run --workspace --no-fail-fast

@@ -28,6 +28,9 @@ pub struct JsonResponse<T = ()> {
     /// The call's result, when it has one (a user, a list of log entries, …).
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
+    /// The id of the call's trace (32 hex digits), when it is traced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 fn none<T>() -> Option<T> {
@@ -44,6 +47,7 @@ impl<T> JsonResponse<T> {
             elapsed_ms: None,
             timing: None,
             data: None,
+            trace_id: None,
         }
     }
 

@@ -42,6 +42,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod timing;
+pub mod trace;
 #[cfg(feature = "worker")]
 pub mod worker;
 

@@ -40,6 +40,10 @@ pub const WORKER_CALLS: &str = "flexi_worker_calls_total";
 /// Worker call durations in seconds, same labels as [`WORKER_CALLS`].
 pub const WORKER_CALL_DURATION: &str = "flexi_worker_call_duration_seconds";
 
+/// Env var: `true` turns metrics off (nothing is recorded, `/metrics` is
+/// empty); what the benchmark measures their cost against.
+pub const ENV_METRICS_DISABLED: &str = "METRICS_DISABLED";
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's recorder, installed on first use (idempotent: every later
@@ -58,6 +62,10 @@ pub fn handle() -> &'static PrometheusHandle {
             }
         };
         let handle = recorder.handle();
+        if std::env::var(ENV_METRICS_DISABLED).is_ok_and(|v| v.trim() == "true") {
+            tracing::info!("metrics disabled: nothing is recorded, /metrics stays empty");
+            return handle;
+        }
         if let Err(error) = metrics::set_global_recorder(recorder) {
             tracing::error!(%error, "another metrics recorder is installed; /metrics stays empty");
         }
@@ -104,16 +112,23 @@ pub fn outcome<T>(result: &Result<T, WorkerError>) -> &'static str {
     }
 }
 
-/// Runs one call of a worker's `action` that came over `transport`, and counts
-/// and times it ([`WORKER_CALLS`], [`WORKER_CALL_DURATION`]).
+/// Runs one call of a worker's `action` that came over `transport` in a span of
+/// its own (a child of the transport's server span), and counts and times it
+/// ([`WORKER_CALLS`], [`WORKER_CALL_DURATION`]).
 pub async fn worker_call(
     worker: Worker,
     action: &'static str,
     transport: Transport,
     call: impl Future<Output = Result<Answer, WorkerError>>,
 ) -> Result<Answer, WorkerError> {
+    let span = tracing::info_span!(
+        "worker call",
+        otel.name = action,
+        worker = worker.name(),
+        transport = transport.as_str(),
+    );
     let started = Instant::now();
-    let result = call.await;
+    let result = tracing::Instrument::instrument(call, span).await;
     let labels = [
         ("worker", worker.name()),
         ("action", action),

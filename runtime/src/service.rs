@@ -30,12 +30,16 @@ pub trait Service: Sized + Send + 'static {
 }
 
 /// A service binary's whole `main`, on the runtime `main` chose: telemetry,
-/// settings from the environment, stop on SIGTERM or Ctrl-C.
+/// settings from the environment, stop on SIGTERM or Ctrl-C, the last spans
+/// sent.
 pub async fn run<S: Service>() -> anyhow::Result<()> {
     crate::telemetry::init(S::NAME);
     let settings = <S::Settings as clap::Parser>::parse();
     let shutdown = crate::shutdown::on_signal();
     let service = S::build(settings).await?;
     tracing::info!(service = S::NAME, ports = ?service.ports(), "bound");
-    service.run_until_stopped(shutdown).await
+    let result = service.run_until_stopped(shutdown).await;
+    // Exporting the last spans blocks (the exporter's own thread does the I/O).
+    let _ = tokio::task::spawn_blocking(crate::trace::shutdown).await;
+    result
 }

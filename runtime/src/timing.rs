@@ -37,11 +37,13 @@ pub async fn timed(
     })
 }
 
-/// Awaits a wait on the worker's dependency, adding its time to the call's
-/// (outside [`timed`] it is just awaited).
-pub async fn dependency<F: Future>(wait: F) -> F::Output {
+/// Awaits a wait on the worker's dependency (`name`: what it waits for, the
+/// name of its span in the call's trace), adding its time to the call's
+/// (outside [`timed`] it is just awaited and traced).
+pub async fn dependency<F: Future>(name: &'static str, wait: F) -> F::Output {
+    let span = tracing::info_span!("dependency", otel.name = name, otel.kind = "client");
     let started = Instant::now();
-    let output = wait.await;
+    let output = tracing::Instrument::instrument(wait, span).await;
     let _ = DEPENDENCY.try_with(|spent| spent.set(spent.get() + started.elapsed()));
     output
 }
@@ -66,7 +68,7 @@ mod tests {
     async fn the_dependency_is_part_of_the_worker_time() {
         let answer = timed(async {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            dependency(tokio::time::sleep(Duration::from_millis(20))).await;
+            dependency("sleep", tokio::time::sleep(Duration::from_millis(20))).await;
             Ok(Answer::message("done"))
         })
         .await

@@ -122,6 +122,12 @@ pub fn grpc_response<T>(message: T, answer: &Answer) -> tonic::Response<T> {
     response
 }
 
+/// The gRPC server every worker serves its services on: each call in a span
+/// of the caller's trace ([`crate::trace::grpc_request`]).
+pub fn grpc_server() -> tonic::transport::Server {
+    tonic::transport::Server::builder().trace_fn(crate::trace::grpc_request)
+}
+
 /// The answer to a call sent to a worker that does not serve its action.
 pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
     WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))

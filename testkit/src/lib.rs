@@ -27,11 +27,13 @@
 //! - [`smtp`]: [`smtp_addr`], [`MailCatcher`] and the [`CaughtMail`] it reads.
 //! - [`proxy`]: [`TcpProxy`], to cut one test off from a shared server.
 //! - [`logs`]: [`capture_logs`] and its [`LogCapture`].
+//! - [`otlp`]: [`Collector`], an OTLP receiver the services' spans are exported to.
 
 pub mod amqp;
 pub mod logs;
 pub mod mongo;
 pub mod names;
+pub mod otlp;
 pub mod postgres;
 pub mod process;
 pub mod proxy;
@@ -43,6 +45,7 @@ pub use amqp::{ENV_TEST_AMQP_URL, TestAmqp, amqp_url};
 pub use logs::{LogCapture, capture_logs};
 pub use mongo::{ENV_TEST_MONGO_URL, TestMongo, filter, log_filter, mongo_url};
 pub use names::{closed_port, unique_name};
+pub use otlp::{Collector, ExportedSpan};
 pub use postgres::{ENV_TEST_DATABASE_URL, TestPostgres, database_url};
 pub use process::{assert_exits_0_on_sigterm, binary, start_and_terminate};
 pub use proxy::TcpProxy;

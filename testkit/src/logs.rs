@@ -31,25 +31,33 @@ impl std::io::Write for CaptureWriter {
     }
 }
 
-/// Installs (once per process) a global subscriber that records every log line.
-/// Call it before starting services; if another subscriber was installed first
-/// (`TEST_LOG`), nothing is captured, which [`LogCapture::contents`] users should
-/// detect by looking for a line they know was logged.
+/// Installs (once per process) the services' subscriber, with trace context as
+/// they have it, recording every log line as JSON (spans and their fields
+/// listed, `trace_id` among them). Call it before starting services; if another
+/// subscriber was installed first (`TEST_LOG`), nothing is captured, which
+/// [`LogCapture::contents`] users should detect by looking for a line they know
+/// was logged.
 pub fn capture_logs() -> LogCapture {
     let buffer = CAPTURED.get_or_init(|| {
         let buffer = Buffer::default();
         let writer = CaptureWriter(buffer.clone());
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug")
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .try_init();
+        let export = runtime::trace::Export::Nowhere;
+        runtime::telemetry::install_capture(&export, move || writer.clone());
         buffer
     });
     LogCapture(buffer.clone())
 }
 
 impl LogCapture {
+    /// The lines logged so far that contain `text`, parsed.
+    pub fn lines_with(&self, text: &str) -> Vec<serde_json::Value> {
+        let contents = self.contents();
+        let lines = contents.lines().filter(|line| line.contains(text));
+        lines
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
     /// What was logged so far.
     pub fn contents(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()

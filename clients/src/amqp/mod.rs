@@ -24,6 +24,7 @@ use protocol::{
     timing::{SENT_AT_HEADER, SERVER_TIMING},
 };
 use tokio::sync::{RwLock, oneshot};
+use tracing::Instrument;
 
 use self::session::{PendingGuard, Session};
 use crate::{CallError, WorkerClient};
@@ -68,12 +69,28 @@ impl AmqpClient {
     /// Publishes a log event to `logs_topic` with routing key `log.INFO` (the Go
     /// original's path) and waits for RabbitMQ's confirm: once this returns `Ok`,
     /// the event is in the listener's durable queue.
+    ///
+    /// In a producer span of the caller's trace, whose context the message carries
+    /// to the listener.
     pub async fn publish_event(&self, entry: &LogPayload) -> Result<(), CallError> {
+        let span = tracing::info_span!(
+            "AMQP publish",
+            otel.kind = "producer",
+            messaging.system = "rabbitmq",
+            messaging.destination.name = %self.names.logs_exchange,
+        );
+        self.publish_log(entry).instrument(span).await
+    }
+
+    async fn publish_log(&self, entry: &LogPayload) -> Result<(), CallError> {
         let session = self.session().await?;
         let body = serde_json::to_vec(entry).map_err(|_| CallError::Protocol(RABBITMQ.into()))?;
+        let mut headers = FieldTable::default();
+        runtime::trace::inject(&mut runtime::amqp::HeaderWriter(&mut headers));
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
-            .with_delivery_mode(2);
+            .with_delivery_mode(2)
+            .with_headers(headers);
         let confirmation = self
             .publish(
                 &session,
@@ -187,7 +204,20 @@ impl AmqpClient {
 impl WorkerClient for AmqpClient {
     /// Publishes the call (its `/handle` JSON) to its worker's request queue and
     /// waits for the worker's reply.
+    /// In a client span of the caller's trace, whose context the request carries.
     async fn call(&self, call: &Call) -> Result<Answer, CallError> {
+        let span = tracing::info_span!(
+            "AMQP request",
+            otel.kind = "client",
+            messaging.system = "rabbitmq",
+            messaging.destination.name = %self.names.request_queues.get(call.worker()),
+        );
+        self.request(call).instrument(span).await
+    }
+}
+
+impl AmqpClient {
+    async fn request(&self, call: &Call) -> Result<Answer, CallError> {
         let worker = call.worker();
         let session = self.session().await?;
         let body = serde_json::to_vec(call).map_err(|_| CallError::Protocol(RABBITMQ.into()))?;
@@ -225,9 +255,11 @@ impl WorkerClient for AmqpClient {
     }
 }
 
-/// Headers that say when a request left (see [`protocol::timing::SENT_AT_HEADER`]).
+/// Headers that say when a request left (see [`protocol::timing::SENT_AT_HEADER`])
+/// and carry the current trace.
 fn sent_now() -> FieldTable {
     let mut headers = FieldTable::default();
+    runtime::trace::inject(&mut runtime::amqp::HeaderWriter(&mut headers));
     let now = i64::try_from(runtime::timing::unix_micros()).unwrap_or(i64::MAX);
     headers.insert(SENT_AT_HEADER.into(), AMQPValue::LongLongInt(now));
     headers

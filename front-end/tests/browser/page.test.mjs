@@ -71,8 +71,12 @@ test("every button gets the broker's answer and the comparison draws its chart",
         assert.ok(t && t.total_ms > 0 && worked, `${action}/${transport}: ${JSON.stringify(t)}`);
         assert.equal(t.queue_ms !== undefined, transport === "amqp", `${action}/${transport} queue`);
         const shown = await page.$eval("#breakdown", (b) => ({ hidden: b.hidden, text: b.textContent,
-          parts: [...b.querySelectorAll(".part")].map((p) => p.dataset.part) }));
+          parts: [...b.querySelectorAll(".part")].map((p) => p.dataset.part),
+          trace: b.querySelector(".trace-id")?.textContent }));
         assert.equal(shown.hidden, false);
+        // The call's trace id, as the broker answered it.
+        assert.match(answer.trace_id, /^[0-9a-f]{32}$/, `${action}/${transport}`);
+        assert.equal(shown.trace, answer.trace_id);
         assert.match(shown.text, new RegExp(`${action} · ${transport}`));
         assert.ok(shown.parts.includes("transport"), JSON.stringify(shown));
         if (action !== "ping") assert.ok(shown.parts.includes("worker"), JSON.stringify(shown));

@@ -84,7 +84,8 @@ pub async fn supervise<F: Future<Output = lapin::Result<()>>>(
 /// Hands each delivery of `consumer` to a task of its own (`handle`) until
 /// `shutdown` (then `Ok`) or until the consumer fails or ends (then `Err`: the
 /// connection or the consumer was lost); either way it returns once the
-/// deliveries in flight are handled.
+/// deliveries in flight are handled. Each delivery is handled in a span of the
+/// trace its headers carry ([`delivery_span`]).
 pub async fn consume<F>(
     mut consumer: lapin::Consumer,
     shutdown: &CancellationToken,
@@ -100,7 +101,8 @@ where
             () = shutdown.cancelled() => break Ok(()),
             delivery = consumer.next() => match delivery {
                 Some(Ok(delivery)) => {
-                    in_flight.spawn(handle(delivery));
+                    let span = delivery_span(&delivery);
+                    in_flight.spawn(tracing::Instrument::instrument(handle(delivery), span));
                 }
                 Some(Err(error)) => break Err(error),
                 // RabbitMQ cancelled the consumer or the connection closed.
@@ -113,6 +115,47 @@ where
     in_flight.close();
     in_flight.wait().await;
     outcome
+}
+
+/// The span of one consumed message, in the trace its headers carry (or a new one).
+pub fn delivery_span(delivery: &lapin::message::Delivery) -> tracing::Span {
+    let span = tracing::info_span!(
+        "AMQP message",
+        otel.kind = "consumer",
+        messaging.system = "rabbitmq",
+        messaging.rabbitmq.destination.routing_key = delivery.routing_key.as_str(),
+        trace_id = tracing::field::Empty,
+    );
+    let headers = delivery.properties.headers().as_ref();
+    crate::trace::continue_from(&span, &HeaderReader(headers));
+    span
+}
+
+/// A message's headers as a trace context carrier to read.
+pub struct HeaderReader<'a>(pub Option<&'a FieldTable>);
+
+impl opentelemetry::propagation::Extractor for HeaderReader<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        match self.0?.inner().get(key)? {
+            AMQPValue::LongString(text) => std::str::from_utf8(text.as_bytes()).ok(),
+            _ => None,
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        let keys = self.0.map(|table| table.inner().keys());
+        keys.into_iter().flatten().map(|k| k.as_str()).collect()
+    }
+}
+
+/// The headers of a message to publish, as a trace context carrier to write.
+pub struct HeaderWriter<'a>(pub &'a mut FieldTable);
+
+impl opentelemetry::propagation::Injector for HeaderWriter<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0
+            .insert(key.into(), AMQPValue::LongString(value.into()));
+    }
 }
 
 /// Declares the durable `logs_topic` exchange, the listener's durable queue bound

@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Binds `addr` and builds a server whose app is configured by `configure`
-/// (routes and app data), plus `GET /metrics` (see [`crate::metrics`]). Returns
-/// the server, not yet running, and the bound port.
+/// (routes and app data), plus `GET /metrics` (see [`crate::metrics`]), every
+/// request in a span of its trace ([`crate::trace::http_request`]). Returns the
+/// server, not yet running, and the bound port.
 /// `workers == 0` means one worker per CPU core. Signals are left to the caller's
 /// shutdown token (see [`serve_until`]).
 pub fn bind_server<F>(addr: &str, workers: usize, configure: F) -> anyhow::Result<(Server, u16)>
@@ -30,6 +31,7 @@ where
     crate::metrics::install();
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::trace::http_request))
             .app_data(query_config())
             .route("/metrics", web::get().to(crate::metrics::serve))
             .configure(configure.clone())

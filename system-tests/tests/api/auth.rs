@@ -72,6 +72,20 @@ async fn logs_in_over(transport: Option<&str>) {
         "log capture is active"
     );
     assert_no_secret(&captured, "the logs");
+    // Every line logged while serving a call names its trace: the worker's and
+    // the broker's lines about each refused login carry the answer's trace id
+    // (tarpc's span writes it without leading zeros).
+    for body in &bodies[1..] {
+        let trace_id = body["trace_id"]
+            .as_str()
+            .expect("a trace id in every answer");
+        let id = trace_id.trim_start_matches('0');
+        for line in ["rejected a login", "rejected a request"] {
+            let lines = logs.lines_with(line);
+            let of_this_call = lines.iter().any(|l| l["spans"].to_string().contains(id));
+            assert!(of_this_call, "no {line:?} of trace {trace_id}: {lines:#?}");
+        }
+    }
     app.teardown().await;
 }
 

@@ -21,3 +21,4 @@ mod metrics;
 mod openapi;
 mod ping;
 mod timing;
+mod traces;
