@@ -308,7 +308,7 @@ wait_for_targets() { # seconds
   [[ -n $targets ]] || not_up="none (no answer from :$PROMETHEUS_PORT)"
   while read -r line; do log "prometheus: $line"; done <<<"$not_up"
   die "prometheus: targets not up within ${seconds}s: $(awk '{print $2}' <<<"$not_up" | sort | paste -sd' ') \
-(see http://127.0.0.1:$PROMETHEUS_PORT/targets)"
+(see http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets)"
 }
 
 observability_up() {
@@ -412,7 +412,7 @@ flexiconnect is up.
   Mail                     http://127.0.0.1:$MAIL_PORT  (tarpc :$MAIL_RPC_PORT, gRPC :$MAIL_GRPC_PORT)
   Caught mail (MailDev)    http://127.0.0.1:$MAILDEV_PORT  (SMTP :$SMTP_PORT)
   Listener health          http://127.0.0.1:$LISTENER_PORT/health
-  Prometheus               http://127.0.0.1:$PROMETHEUS_PORT  (targets: /targets; every service's /metrics)
+  Prometheus               http://127.0.0.1:$PROMETHEUS_PORT  (scrapes every service's /metrics; targets: /api/v1/targets)
   Logs of the services     $LOGS
 Try:
   curl -s -XPOST http://127.0.0.1:$BROKER_PORT/handle -d '{"action":"log","transport":"grpc","log":{"name":"event","data":"hello"}}'

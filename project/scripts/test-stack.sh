@@ -179,7 +179,7 @@ else
   # each target within its 5 s interval, and wait_for_targets names the front-end.
   for port in "${SERVICE_PORTS[@]:0:5}"; do fake_metrics "$port"; done
   MAX_SECONDS=25 check "start_prometheus, wait_for_targets: the front-end's /metrics is not served" \
-    "prometheus: targets not up within 10s: front-end (see http://127.0.0.1:$PROMETHEUS_PORT/targets)" \
+    "prometheus: targets not up within 10s: front-end (see http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets)" \
     eval 'start_prometheus && wait_for_targets 10'
   # Then it is, and every target is up, one per service port.
   fake_metrics "$FRONT_END_PORT"
