@@ -289,7 +289,11 @@ prometheus_targets() {
   curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active" 2>/dev/null |
     python3 -c '
 import json, sys
-for t in json.load(sys.stdin)["data"]["activeTargets"]:
+try:
+    targets = json.load(sys.stdin)["data"]["activeTargets"]
+except (ValueError, KeyError, TypeError):
+    sys.exit(1)
+for t in targets:
     print(t["health"], t["labels"].get("job", "?"), t["scrapeUrl"], t.get("lastError") or "-")'
 }
 
@@ -305,7 +309,7 @@ wait_for_targets() { # seconds
     ((SECONDS < deadline)) || break
     sleep 0.5
   done
-  [[ -n $targets ]] || not_up="none (no answer from :$PROMETHEUS_PORT)"
+  [[ -n $targets ]] || die "prometheus: no targets from :$PROMETHEUS_PORT within ${seconds}s (see $LOGS/prometheus.log)"
   while read -r line; do log "prometheus: $line"; done <<<"$not_up"
   die "prometheus: targets not up within ${seconds}s: $(awk '{print $2}' <<<"$not_up" | sort | paste -sd' ') \
 (see http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets)"

@@ -137,6 +137,9 @@ check "wait_for_port: nothing on :$PORT within 1 s" \
 check "wait_for_http: nothing at http://127.0.0.1:$PORT/health within 1 s" \
   "logger is not healthy at http://127.0.0.1:$PORT/health within 1s (see $LOGS/logger.log)" \
   wait_for_http "http://127.0.0.1:$PORT/health" logger 1
+PROMETHEUS_PORT="$PORT" check "wait_for_targets: no Prometheus on :$PORT within 1 s" \
+  "prometheus: no targets from :$PORT within 1s (see $LOGS/prometheus.log)" \
+  wait_for_targets 1
 
 # --- Prometheus ---------------------------------------------------------------
 
