@@ -195,6 +195,13 @@ else
   (($(grep -c '^up ' <<<"$targets") == 6)) || why+="targets: ${targets//$'\n'/ | }"
   if [[ -z $why ]]; then pass "prometheus_targets: the six services' /metrics"; else fail "prometheus_targets: the six services' /metrics" "$why"; fi
   in_stack stop_pid prometheus >/dev/null
+  # Something already listens on PROMETHEUS_PORT: it is reused, nothing started.
+  reused="$(PROMETHEUS_PORT="$BROKER_PORT" in_stack start_prometheus)"
+  if [[ ${reused##*$'\n'} == 0 && $reused == *"prometheus: reusing :$BROKER_PORT"* && ! -f $WORK/stack/pids/prometheus.pid ]]; then
+    pass "start_prometheus: reuses what listens on PROMETHEUS_PORT"
+  else
+    fail "start_prometheus: reuses what listens on PROMETHEUS_PORT" "${reused//$'\n'/ | }"
+  fi
 fi
 
 echo "stack.sh: $PASSED passed, $FAILED failed"
