@@ -3,9 +3,10 @@
 #
 # Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
 # SMTP catcher (and stops afterwards only what it started), installs what the
-# browser test needs
-# (Debian's chromium, playwright-core), then: stack.sh's own test
-# (test-stack.sh), rustfmt, clippy with warnings as
+# browser test needs (Debian's chromium, playwright-core) and what the checks of
+# the deployment files and of stack.sh's Prometheus need (Debian's caddy,
+# docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
+# own test (test-stack.sh), rustfmt, clippy with warnings as
 # errors, and the whole workspace's tests with cargo-nextest (installed when
 # missing), the browser test among them.
 set -euo pipefail

@@ -1,5 +1,5 @@
 //! docker-compose and swarm: every service's settings and reachable addresses,
-//! and the files as docker, docker-compose and Caddy read them.
+//! and the files as docker, docker-compose, Caddy and promtool read them.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -12,7 +12,7 @@ use super::{
 use crate::helpers::run_to_success;
 
 /// A YAML file with its merge keys resolved.
-fn load_yaml(path: &Path) -> Value {
+pub(super) fn load_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut value: Value =
         serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -63,7 +63,7 @@ fn compose_and_swarm_give_every_service_its_settings_and_reachable_addresses() {
 }
 
 #[tokio::test]
-async fn docker_and_caddy_validate_the_files() {
+async fn docker_caddy_and_promtool_validate_the_files() {
     let mut swarm = Command::new("docker");
     swarm
         .args(["stack", "config", "-c", "swarm.yml"])
@@ -92,4 +92,11 @@ async fn docker_and_caddy_validate_the_files() {
         .current_dir(root());
     let installs = "caddy is installed (make -C project test installs it)";
     run_to_success(&mut caddy, installs).await;
+
+    let mut promtool = Command::new("promtool");
+    promtool
+        .args(["check", "config", "project/observability/prometheus.yml"])
+        .current_dir(root());
+    let installs = "promtool is installed (Debian's prometheus; make -C project test installs it)";
+    run_to_success(&mut promtool, installs).await;
 }

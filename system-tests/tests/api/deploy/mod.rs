@@ -6,10 +6,15 @@
 //! - [`compose`]: docker-compose and swarm files, and the tools' own checks.
 //! - [`k8s`]: the Kubernetes manifests.
 //! - [`dockerfile`]: the images' health checks, served by the services.
+//! - [`observability`]: Prometheus and Jaeger in compose, swarm and k8s.
+//! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
 
 mod compose;
 mod dockerfile;
+mod grafana;
 mod k8s;
+mod observability;
+mod promql;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
