@@ -36,7 +36,6 @@ impl Authenticator {
     /// Checks the credentials; answers `Logged in user <email>` with the user.
     /// Unknown e-mail and wrong password are the same error after the same
     /// bcrypt work.
-    #[tracing::instrument(name = "authenticate", skip_all, fields(email = %credentials.email))]
     pub async fn authenticate(&self, credentials: Credentials) -> Result<Answer, WorkerError> {
         timed(async {
             let email = credentials.email.as_str();

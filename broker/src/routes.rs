@@ -49,7 +49,6 @@ async fn hit() -> HttpResponse {
 }
 
 /// `POST /handle`: dispatches the action over the transport it names.
-#[tracing::instrument(name = "handle", skip_all, fields(action, transport))]
 async fn handle(
     state: web::Data<BrokerState>,
     dispatch: Result<Json<Dispatch>, Failure>,
@@ -57,12 +56,10 @@ async fn handle(
     // An invalid body is the broker's answer too (with the call's trace id).
     let Json(dispatch) = dispatch?;
     let action = dispatch.call.action();
-    tracing::Span::current().record("action", action);
     answer(action, state.dispatcher.dispatch(&dispatch).await)
 }
 
 /// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
-#[tracing::instrument(name = "log_grpc", skip_all)]
 async fn log_grpc(
     state: web::Data<BrokerState>,
     dispatch: Result<Json<Dispatch>, Failure>,
@@ -106,7 +103,10 @@ pub const REQUEST_DURATION: &str = "flexi_broker_request_duration_seconds";
 /// 202 with the answer, its transport and its time; or the error. Counts and
 /// times the dispatch of `action` ([`REQUESTS`], [`REQUEST_DURATION`]).
 fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
-    tracing::Span::current().record("transport", dispatched.transport.as_str());
+    // On the request's span (runtime::trace::http_request), for its log lines and its trace.
+    let span = tracing::Span::current();
+    span.record("action", action);
+    span.record("transport", dispatched.transport.as_str());
     let outcome = match &dispatched.result {
         Ok(_) => "ok",
         Err(error) => crate::error::outcome(error),

@@ -20,7 +20,6 @@ pub struct Logger {
 
 impl Logger {
     /// Stores one entry; answers once MongoDB acknowledged it.
-    #[tracing::instrument(skip_all, fields(name = %entry.name))]
     pub async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
         timed(async {
             dependency("MongoDB insert", self.store.insert(entry)).await?;

@@ -22,7 +22,6 @@ pub struct Mailer {
 
 impl Mailer {
     /// Renders and sends; answers `sent to <to>` once SMTP took the mail.
-    #[tracing::instrument(name = "send_mail", skip_all, fields(to = %mail.to))]
     pub async fn send(&self, mail: MailPayload) -> Result<Answer, WorkerError> {
         timed(async {
             let message = message::build(&mail, &self.sender)?;

@@ -121,12 +121,14 @@ where
     // A second service in the same process (tests) shares the first one's.
     let _ = PROVIDER.set(provider);
     ENABLED.store(true, Ordering::Relaxed);
-    // Without the time between a span's polls and its thread: fewer clock
-    // reads and attributes per span; code locations stay.
+    // Without the time between a span's polls, its thread and its code
+    // location: fewer clock reads and attributes per span (the span names say
+    // where they are).
     let layer = tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_tracked_inactivity(false)
-        .with_threads(false);
+        .with_threads(false)
+        .with_location(false);
     Ok(Some(layer))
 }
 
@@ -276,18 +278,21 @@ impl Extractor for ActixHeaders<'_> {
     }
 }
 
-/// Paths probed by healthchecks and scrapers: traced only when the caller sent
-/// a trace context (the broker's `ping` over HTTP does), so probes make no traces.
-const PROBES: &[&str] = &["/ping", "/health", "/metrics"];
+/// Paths traced only when the caller sent a trace context: those probed by
+/// health checks and scrapers (the broker's `ping` over HTTP does send one), so
+/// probes make no traces, and the broker's `POST /`, which calls nothing.
+const UNTRACED: &[&str] = &["/ping", "/health", "/metrics", "/"];
 
 /// Middleware of every HTTP server: serves the request in a span of the
 /// caller's trace (or of a new one), and answers with that span's `traceparent`.
+/// A route that dispatches a call records its `action` and `transport` on it.
 pub async fn http_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let probe = PROBES.contains(&request.path()) && !request.headers().contains_key(TRACEPARENT);
-    if !enabled() || probe {
+    let untraced =
+        UNTRACED.contains(&request.path()) && !request.headers().contains_key(TRACEPARENT);
+    if !enabled() || untraced {
         return next.call(request).await;
     }
     // The route's pattern, from the app's resource map (routing comes later).
@@ -300,6 +305,8 @@ pub async fn http_request(
         url.path = %request.path(),
         http.response.status_code = Empty,
         trace_id = Empty,
+        action = Empty,
+        transport = Empty,
     );
     continue_from(&span, &ActixHeaders(request.headers()));
     let mut response = next.call(request).instrument(span.clone()).await?;
