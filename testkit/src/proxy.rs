@@ -92,6 +92,21 @@ impl TcpProxy {
         }
     }
 
+    /// Drops every open connection and lets new ones through: a connection
+    /// that breaks under its user while the server stays up.
+    pub fn reset(&self) {
+        let open = std::mem::take(
+            &mut *self
+                .state
+                .connections
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for connection in open {
+            connection.abort();
+        }
+    }
+
     /// Holds every chunk the server sends back for `delay` before passing it on
     /// (zero: none), on open connections too: a slow dependency.
     pub fn delay(&self, delay: std::time::Duration) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clients::{CallError, WorkerClient};
 use protocol::{JsonResponse, LogRecord, WorkerError};
 use serde_json::{Value, json};
-use testkit::{closed_port, log_filter, unique_name};
+use testkit::{TcpProxy, closed_port, log_filter, unique_name};
 
 use crate::helpers::{TIMEOUT, TestLogger, log_call};
 
@@ -71,6 +71,60 @@ async fn concurrent_writes_are_all_stored_once() {
         .await;
     assert_eq!(stored, 200);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_dropped_mid_batch_still_stores_every_entry_exactly_once() {
+    // Before the logger gave each entry its `_id` and inserted a batch again
+    // after a dropped connection, every caller of that batch got a 503 although
+    // MongoDB had stored it (and a caller that retried stored it twice).
+    let mongo = TcpProxy::start(&mongo_authority()).await;
+    let port = mongo.port();
+    let app = TestLogger::spawn_with(|s| {
+        s.mongo_url = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
+    })
+    .await;
+    let (status, _) = app
+        .post_log(json!({"name": "warm", "data": "up"}).to_string())
+        .await;
+    assert_eq!(status, 202);
+    // MongoDB's answers are held, so the batch is stored but not yet
+    // acknowledged when the connection drops under it.
+    mongo.delay(Duration::from_millis(400));
+    let name = unique_name("dropped");
+    let calls =
+        (0..50).map(|i| app.post_log(json!({"name": name, "data": format!("{i}")}).to_string()));
+    let answers = futures::future::join(futures::future::join_all(calls), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        mongo.delay(Duration::ZERO);
+        mongo.reset();
+    })
+    .await
+    .0;
+    for (status, body) in &answers {
+        assert_eq!(*status, 202, "{body}");
+    }
+    let stored = app
+        .mongo
+        .wait_for_logs(testkit::filter! {"name": &name}, 50, Duration::from_secs(2))
+        .await;
+    assert_eq!(stored, 50, "each entry once");
+    for i in [0, 25, 49] {
+        let one = app
+            .mongo
+            .find_logs(testkit::filter! {"name": &name, "data": format!("{i}")})
+            .await;
+        assert_eq!(one.len(), 1, "entry {i} stored exactly once");
+    }
+    app.stop().await;
+}
+
+/// `host:port` of the test's Mongo-wire server.
+fn mongo_authority() -> String {
+    let url = testkit::mongo_url();
+    let rest = url.trim_start_matches("mongodb://");
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority.rsplit('@').next().unwrap_or(authority).to_owned()
 }
 
 #[tokio::test]
