@@ -258,14 +258,43 @@ def run(readme):
 
     time.sleep(10)
     after = {svc: rss_mib(pid) for svc, pid in pids().items()}
-    write_readme(readme, rows, overhead, idle, after)
+    telemetry = telemetry_cost(tag)
+    write_readme(readme, rows, overhead, idle, after, telemetry)
+
+
+# What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.
+TELEMETRY_OFF = {"OTEL_SDK_DISABLED": "true", "METRICS_DISABLED": "true"}
+TELEMETRY_ROUNDS = 2
+
+
+def restart_services(extra_env):
+    """Restarts the services (not the infrastructure) with `extra_env` added."""
+    script = f'source "{STACK}"; services_down; services_up'
+    subprocess.run(["bash", "-c", script], env=dict(ENV, **extra_env), check=True,
+                   stdout=subprocess.DEVNULL)
+    time.sleep(2)
+
+
+def telemetry_cost(tag):
+    """req/s of `POST /` and of `/handle` log over gRPC with tracing and metrics
+    on (the default: trace context and spans, nothing exported) and off,
+    alternating, TELEMETRY_ROUNDS rounds each; the median of each side."""
+    body = {"action": "log", "transport": "grpc", "log": {"name": f"bench-telemetry-{tag}", "data": "bench"}}
+    measured = {"on": {"root": [], "grpc": []}, "off": {"root": [], "grpc": []}}
+    for _ in range(TELEMETRY_ROUNDS):
+        for mode in ("off", "on"):
+            restart_services(TELEMETRY_OFF if mode == "off" else {})
+            measured[mode]["root"].append(wrk(f"{BROKER}/", None)["rps"])
+            measured[mode]["grpc"].append(wrk(f"{BROKER}/handle", body)["rps"])
+            log(f"telemetry {mode}: {measured[mode]}")
+    return {mode: {k: statistics.median(v) for k, v in parts.items()} for mode, parts in measured.items()}
 
 
 def fmt(value, digits=2):
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def write_readme(readme, rows, overhead, idle, after):
+def write_readme(readme, rows, overhead, idle, after, telemetry):
     lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {machine()}.", ""]
     lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
               "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
@@ -285,6 +314,13 @@ def write_readme(readme, rows, overhead, idle, after):
         if svc in idle:
             (rss_idle, anon_idle), (rss_after, anon_after) = idle[svc], after.get(svc, (0.0, 0.0))
             lines.append(f"| {svc} | {rss_idle:.1f} | {rss_after:.1f} | {anon_idle:.1f} → {anon_after:.1f} | < 15 MiB |")
+    lines += ["", "The cost of tracing and metrics: req/s with both on (the default: trace context on every "
+              "hop, spans with ids, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`); "
+              f"the services restarted for each side, the median of {TELEMETRY_ROUNDS} alternating rounds:", "",
+              "| scenario | off req/s | on req/s | change | target |", "| --- | ---: | ---: | ---: | --- |"]
+    for key, name in (("root", "`POST /`"), ("grpc", "`/handle` log over gRPC")):
+        off, on = telemetry["off"][key], telemetry["on"][key]
+        lines.append(f"| {name} | {off:,.0f} | {on:,.0f} | {(on - off) / off * 100:+.1f} % | ≥ −5 % |")
     table = "\n".join(lines)
     text = readme.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
