@@ -15,6 +15,10 @@
 //! Each server span has a `trace_id` field (tarpc's own span: `rpc.trace_id`), so
 //! every log line written while serving a call names its trace.
 
+mod servers;
+
+pub use servers::{grpc_request, http_request};
+
 use std::{
     sync::{
         OnceLock,
@@ -23,12 +27,6 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{
-    body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
-    middleware::Next,
-};
 use opentelemetry::{
     propagation::{Extractor, Injector, TextMapPropagator},
     trace::{TraceContextExt, TracerProvider as _},
@@ -38,7 +36,7 @@ use opentelemetry_sdk::{
     propagation::TraceContextPropagator,
     trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider},
 };
-use tracing::{Instrument, Span, field::Empty};
+use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The W3C header (and metadata key, and AMQP header) naming a call's trace and
@@ -263,73 +261,6 @@ impl Injector for HeaderWriter<'_> {
             self.0.insert(name, value);
         }
     }
-}
-
-/// actix-web's request headers as a carrier to read.
-struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
-
-impl Extractor for ActixHeaders<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)?.to_str().ok()
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(HeaderName::as_str).collect()
-    }
-}
-
-/// Paths traced only when the caller sent a trace context: those probed by
-/// health checks and scrapers (the broker's `ping` over HTTP does send one), so
-/// probes make no traces, and the broker's `POST /`, which calls nothing.
-const UNTRACED: &[&str] = &["/ping", "/health", "/metrics", "/"];
-
-/// Middleware of every HTTP server: serves the request in a span of the
-/// caller's trace (or of a new one), and answers with that span's `traceparent`.
-/// A route that dispatches a call records its `action` and `transport` on it.
-pub async fn http_request(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let untraced =
-        UNTRACED.contains(&request.path()) && !request.headers().contains_key(TRACEPARENT);
-    if !enabled() || untraced {
-        return next.call(request).await;
-    }
-    // The route's pattern, from the app's resource map (routing comes later).
-    let route = request.match_pattern();
-    let span = tracing::info_span!(
-        "HTTP request",
-        otel.name = format!("{} {}", request.method(), route.as_deref().unwrap_or("unmatched")),
-        otel.kind = "server",
-        http.request.method = %request.method(),
-        url.path = %request.path(),
-        http.response.status_code = Empty,
-        trace_id = Empty,
-        action = Empty,
-        transport = Empty,
-    );
-    continue_from(&span, &ActixHeaders(request.headers()));
-    let mut response = next.call(request).instrument(span.clone()).await?;
-    span.record("http.response.status_code", response.status().as_u16());
-    if let Some(value) = traceparent(&span).and_then(|v| HeaderValue::from_str(&v).ok()) {
-        let headers = response.headers_mut();
-        headers.insert(HeaderName::from_static(TRACEPARENT), value);
-    }
-    Ok(response)
-}
-
-/// The span of one gRPC call a tonic server received, in the caller's trace
-/// (`tonic::transport::Server::builder().trace_fn(grpc_request)`).
-pub fn grpc_request(request: &http::Request<()>) -> Span {
-    let span = tracing::info_span!(
-        "gRPC request",
-        otel.name = request.uri().path().trim_start_matches('/'),
-        otel.kind = "server",
-        rpc.system = "grpc",
-        trace_id = Empty,
-    );
-    continue_from(&span, &HeaderReader(request.headers()));
-    span
 }
 
 #[cfg(test)]
