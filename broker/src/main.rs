@@ -41,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .run_until_stopped(shutdown)
                 .await;
-            let _ = tokio::task::spawn_blocking(runtime::trace::shutdown).await;
+            runtime::trace::shutdown().await;
             result
         }
     }

@@ -39,7 +39,6 @@ pub async fn run<S: Service>() -> anyhow::Result<()> {
     let service = S::build(settings).await?;
     tracing::info!(service = S::NAME, ports = ?service.ports(), "bound");
     let result = service.run_until_stopped(shutdown).await;
-    // Exporting the last spans blocks (the exporter's own thread does the I/O).
-    let _ = tokio::task::spawn_blocking(crate::trace::shutdown).await;
+    crate::trace::shutdown().await;
     result
 }

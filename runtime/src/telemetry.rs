@@ -35,14 +35,8 @@ pub fn install(service: &'static str, export: &Export, log_filter: Option<&str>)
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
     let json = std::env::var(ENV_LOG_FORMAT).is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    // Every span in scope is printed with its fields, so a line written while
-    // serving a call carries the `trace_id` of the call's server span.
     let lines = if json {
-        fmt::layer()
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
-            .boxed()
+        json_lines().boxed()
     } else {
         fmt::layer().with_target(false).boxed()
     };
@@ -55,13 +49,23 @@ pub fn install_capture<W>(export: &Export, writer: W) -> bool
 where
     W: for<'writer> fmt::MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let lines = fmt::layer()
-        .json()
-        .with_current_span(false)
-        .with_span_list(true)
+    let lines = json_lines()
         .with_writer(writer)
         .with_filter(EnvFilter::new("debug"));
     install_with("tests", export, lines.boxed())
+}
+
+/// One JSON object per line, with every span in scope and its fields, so a
+/// line written while serving a call carries the `trace_id` of the call's
+/// server span.
+fn json_lines<S>() -> fmt::Layer<S, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    fmt::layer()
+        .json()
+        .with_current_span(false)
+        .with_span_list(true)
 }
 
 /// Installs the log `lines` and the spans' layer.

@@ -57,7 +57,7 @@ pub(super) async fn write_batches(
     }
 }
 
-/// Entries inserted again after a dropped connection (counter).
+/// Batches inserted again after a dropped connection (counter).
 pub const BATCHES_RETRIED: &str = "flexi_logger_batches_retried_total";
 
 /// MongoDB's code for a duplicate key.

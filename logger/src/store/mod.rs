@@ -38,7 +38,9 @@ pub const COLLECTION: &str = "logs";
 /// A document of `logs.logs`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogDocument {
-    /// MongoDB's id; absent before insertion.
+    /// Its id: given by the logger before insertion (so a batch inserted again
+    /// finds what was stored; see `batch`), absent only in documents written
+    /// by others.
     #[serde(rename = "_id", skip_serializing_if = "Option::is_none")]
     pub id: Option<ObjectId>,
     /// The entry's name.

@@ -10,7 +10,8 @@
 //!   (`Server::trace_fn`); clients write the metadata with [`inject_http`].
 //! - tarpc: tarpc itself (its request context carries the trace and span ids,
 //!   and it is built on the same OpenTelemetry crates; `tracestate` is not carried).
-//! - AMQP: the message headers (`crate::amqp::{FieldTableReader, FieldTableWriter}`).
+//! - AMQP: the message headers (`crate::amqp::{HeaderReader, HeaderWriter}`;
+//!   deliveries continue their trace in `crate::amqp::consume`).
 //!
 //! Each server span has a `trace_id` field (tarpc's own span: `rpc.trace_id`), so
 //! every log line written while serving a call names its trace.
@@ -159,11 +160,13 @@ fn batches(otlp: &Otlp) -> anyhow::Result<BatchSpanProcessor> {
 }
 
 /// Sends the spans still waiting and stops exporting (a service's last step;
-/// blocks until the exporter is done, at most its timeout).
-pub fn shutdown() {
-    if let Some(provider) = PROVIDER.get()
-        && let Err(error) = provider.shutdown()
-    {
+/// the exporter's blocking I/O runs off the runtime, at most its timeout).
+pub async fn shutdown() {
+    let Some(provider) = PROVIDER.get() else {
+        return;
+    };
+    let flushed = tokio::task::spawn_blocking(|| provider.shutdown()).await;
+    if let Ok(Err(error)) = flushed {
         tracing::warn!(%error, "could not send the last spans");
     }
 }
