@@ -101,6 +101,7 @@ impl Breaker {
     pub fn record<T>(&self, result: &Result<T, CallError>) {
         let mut state = self.state();
         let down = matches!(result, Err(e) if e.is_transient());
+        let was_closed = matches!(*state, State::Closed { .. });
         *state = match (*state, down) {
             (_, false) => {
                 if !matches!(*state, State::Closed { .. }) {
@@ -121,7 +122,10 @@ impl Breaker {
                 }
             }
         };
-        self.publish(*state);
+        // The gauge changes only with the state (not on every call).
+        if was_closed != matches!(*state, State::Closed { .. }) {
+            self.publish(*state);
+        }
     }
 }
 

@@ -264,7 +264,7 @@ def run(readme):
 
 # What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.
 TELEMETRY_OFF = {"OTEL_SDK_DISABLED": "true", "METRICS_DISABLED": "true"}
-TELEMETRY_ROUNDS = 2
+TELEMETRY_ROUNDS = 4
 
 
 def restart_services(extra_env):

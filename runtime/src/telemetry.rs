@@ -1,7 +1,16 @@
 //! One `tracing` subscriber setup for every service: log lines (pretty or JSON)
 //! and the OpenTelemetry spans of [`crate::trace`].
 
-use tracing_subscriber::{EnvFilter, Layer, Registry, filter::LevelFilter, fmt, prelude::*};
+use std::io::IsTerminal;
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::{
+    EnvFilter, Layer, Registry,
+    field::{MakeVisitor, VisitFmt, VisitOutput},
+    filter::LevelFilter,
+    fmt::{self, format::Writer},
+    prelude::*,
+};
 
 use crate::trace::Export;
 
@@ -38,7 +47,13 @@ pub fn install(service: &'static str, export: &Export, log_filter: Option<&str>)
     let lines = if json {
         json_lines().boxed()
     } else {
-        fmt::layer().with_target(false).boxed()
+        // Colours only on a terminal: not in log files, and no escape codes to
+        // write for every span field.
+        fmt::layer()
+            .with_target(false)
+            .with_ansi(std::io::stdout().is_terminal())
+            .fmt_fields(LineFields)
+            .boxed()
     };
     install_with(service, export, lines.with_filter(filter).boxed())
 }
@@ -95,4 +110,109 @@ fn install_with(
         tracing::error!(%error, "spans cannot be exported; the service runs without");
     }
     installed
+}
+
+/// The fields of pretty log lines: tracing-subscriber's default format without
+/// the `otel.*` fields, which only tell the OpenTelemetry layer a span's name
+/// and kind (and would be formatted into every span's text for nothing).
+struct LineFields;
+
+impl<'a> MakeVisitor<Writer<'a>> for LineFields {
+    type Visitor = WithoutOtel<fmt::format::DefaultVisitor<'a>>;
+
+    fn make_visitor(&self, target: Writer<'a>) -> Self::Visitor {
+        WithoutOtel(fmt::format::DefaultFields::new().make_visitor(target))
+    }
+}
+
+/// A visitor that passes every field but the `otel.*` ones on to `V`.
+struct WithoutOtel<V>(V);
+
+fn otel_only(field: &Field) -> bool {
+    field.name().starts_with("otel.")
+}
+
+impl<V: Visit> Visit for WithoutOtel<V> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if !otel_only(field) {
+            self.0.record_debug(field, value);
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if !otel_only(field) {
+            self.0.record_str(field, value);
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if !otel_only(field) {
+            self.0.record_error(field, value);
+        }
+    }
+}
+
+impl<V: VisitOutput<std::fmt::Result>> VisitOutput<std::fmt::Result> for WithoutOtel<V> {
+    fn finish(self) -> std::fmt::Result {
+        self.0.finish()
+    }
+}
+
+impl<V: VisitFmt> VisitFmt for WithoutOtel<V> {
+    fn writer(&mut self) -> &mut dyn std::fmt::Write {
+        self.0.writer()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log lines written into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("buffer").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pretty_lines_keep_the_span_fields_but_not_the_otel_ones() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let lines = fmt::layer()
+            .with_ansi(false)
+            .fmt_fields(LineFields)
+            .with_writer(move || writer.clone());
+        let subscriber = tracing_subscriber::registry().with(lines);
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "HTTP request",
+                otel.name = "POST /handle",
+                otel.kind = "server",
+                trace_id = tracing::field::Empty,
+                action = "log",
+            );
+            span.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+            span.in_scope(|| tracing::info!(transport = "grpc", "dispatched"));
+        });
+        let text = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
+        assert!(!text.contains("otel."), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
+        for part in [
+            "HTTP request{action=\"log\" trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"}",
+            "dispatched transport=\"grpc\"",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+    }
 }
