@@ -179,11 +179,13 @@ if ! command -v prometheus >/dev/null || ! command -v python3 >/dev/null; then
   fail "start_prometheus" "needs Debian's prometheus and python3 (stack.sh deploy-tools installs prometheus)"
 else
   # Every service but the front-end serves /metrics: Prometheus starts, scrapes
-  # each target within its 5 s interval, and wait_for_targets names the front-end.
+  # each target within its 5 s interval (its first scrapes are spread over the
+  # interval, and a loaded machine delays its start: 20 s leaves room), and
+  # wait_for_targets names the front-end.
   for port in "${SERVICE_PORTS[@]:0:5}"; do fake_metrics "$port"; done
-  MAX_SECONDS=25 check "start_prometheus, wait_for_targets: the front-end's /metrics is not served" \
-    "prometheus: targets not up within 10s: front-end (see http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets)" \
-    eval 'start_prometheus && wait_for_targets 10'
+  MAX_SECONDS=40 check "start_prometheus, wait_for_targets: the front-end's /metrics is not served" \
+    "prometheus: targets not up within 20s: front-end (see http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets)" \
+    eval 'start_prometheus && wait_for_targets 20'
   # Then it is, and every target is up, one per service port.
   fake_metrics "$FRONT_END_PORT"
   check_ok "wait_for_targets: every target up" wait_for_targets 20
