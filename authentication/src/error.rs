@@ -18,7 +18,12 @@ impl From<StoreError> for WorkerError {
 
 impl From<HashError> for WorkerError {
     fn from(e: HashError) -> Self {
-        failed(&e)
+        match e {
+            // Shed on purpose, counted in `flexi_auth_bcrypt_shed_total`: no log line
+            // per call (a burst would write one per login).
+            HashError::Busy => WorkerError::Busy(e.to_string()),
+            HashError::Failed(_) => failed(&e),
+        }
     }
 }
 

@@ -18,6 +18,8 @@ pub const ENV_PG_TIMEOUT_MS: &str = "PG_TIMEOUT_MS";
 pub const ENV_PG_MAX_CONNECTIONS: &str = "PG_MAX_CONNECTIONS";
 /// Env var: bcrypt cost of the seed user and the timing dummy.
 pub const ENV_BCRYPT_COST: &str = "BCRYPT_COST";
+/// Env var: password checks that may wait for a core; more are shed (503 busy).
+pub const ENV_BCRYPT_QUEUE: &str = "BCRYPT_QUEUE";
 /// Env var: e-mail of the seed user.
 pub const ENV_SEED_EMAIL: &str = "SEED_EMAIL";
 /// Env var: password of the seed user.
@@ -63,6 +65,12 @@ pub struct Settings {
     /// checked against (keep it equal to your users' cost). The original uses 12.
     #[arg(long, env = ENV_BCRYPT_COST, default_value_t = 12)]
     pub bcrypt_cost: u32,
+    /// Password checks that may wait for a CPU core (bcrypt runs one per core);
+    /// more are shed at once with 503 `Retry-After` instead of queueing until
+    /// their callers time out. At cost 12 (about 0.25 s a check) and 2 cores,
+    /// the default 8 means at most about 1 s of waiting.
+    #[arg(long, env = ENV_BCRYPT_QUEUE, default_value_t = 8)]
+    pub bcrypt_queue: usize,
     /// E-mail of the user seeded when absent.
     #[arg(long, env = ENV_SEED_EMAIL, default_value = "admin@example.com")]
     pub seed_email: String,

@@ -42,7 +42,7 @@ impl Service for Application {
             settings.pg_max_connections,
         )
         .context("invalid DSN")?;
-        let hasher = Hasher::new(settings.bcrypt_cost)
+        let hasher = Hasher::new(settings.bcrypt_cost, settings.bcrypt_queue)
             .await
             .context("invalid BCRYPT_COST")?;
         let auth = Authenticator {

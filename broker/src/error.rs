@@ -2,9 +2,14 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header::RETRY_AFTER},
+};
 use clients::CallError;
-use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
+use protocol::{
+    JsonResponse, RequestError, Timing, Transport, WorkerError, worker::BUSY_RETRY_AFTER_SECS,
+};
 use runtime::http::{BodyError, Failure};
 use runtime::timing::micros;
 
@@ -21,11 +26,18 @@ pub enum BrokerError {
     /// JSON extractor says (400 or 413).
     #[error(transparent)]
     Edge(#[from] Failure),
+    /// A comparison runs already (429, with `Retry-After`).
+    #[error("a comparison is already running on this broker; try again in {retry_after_secs} s")]
+    ComparisonRunning {
+        /// Seconds until the running comparison ends at the latest.
+        retry_after_secs: u64,
+    },
     /// The dispatch to a worker failed:
     /// the worker rejected the input → 400; bad credentials → 401;
     /// the worker failed or answered off-contract → 502;
     /// the worker, its dependency or RabbitMQ is unreachable, or its circuit is
-    /// open → 503; no answer in time → 504.
+    /// open → 503; the worker shed the call (busy) → 503 with `Retry-After`;
+    /// no answer in time → 504.
     #[error("{error}")]
     Call {
         /// The transport the call went over.
@@ -41,6 +53,7 @@ impl ResponseError for BrokerError {
     fn status_code(&self) -> StatusCode {
         match self {
             BrokerError::Edge(failure) => failure.status_code(),
+            BrokerError::ComparisonRunning { .. } => StatusCode::TOO_MANY_REQUESTS,
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
                 StatusCode::BAD_REQUEST
@@ -51,7 +64,7 @@ impl ResponseError for BrokerError {
                 CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => {
                     StatusCode::BAD_GATEWAY
                 }
-                CallError::Worker(WorkerError::Unavailable(_))
+                CallError::Worker(WorkerError::Unavailable(_) | WorkerError::Busy(_))
                 | CallError::Unreachable(_)
                 | CallError::CircuitOpen(_) => StatusCode::SERVICE_UNAVAILABLE,
                 CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -76,7 +89,20 @@ impl ResponseError for BrokerError {
         } else {
             tracing::info!(%status, error = %self, "rejected a request");
         }
-        HttpResponse::build(status).json(body)
+        let mut response = HttpResponse::build(status);
+        match self {
+            BrokerError::Call {
+                error: CallError::Worker(WorkerError::Busy(_)),
+                ..
+            } => {
+                response.insert_header((RETRY_AFTER, BUSY_RETRY_AFTER_SECS));
+            }
+            BrokerError::ComparisonRunning { retry_after_secs } => {
+                response.insert_header((RETRY_AFTER, *retry_after_secs));
+            }
+            _ => {}
+        }
+        response.json(body)
     }
 }
 
@@ -88,6 +114,7 @@ pub fn outcome(error: &CallError) -> &'static str {
         CallError::Worker(WorkerError::Unauthorized) => "unauthorized",
         CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => "failed",
         CallError::Worker(WorkerError::Unavailable(_)) | CallError::Unreachable(_) => "unavailable",
+        CallError::Worker(WorkerError::Busy(_)) => "busy",
         CallError::CircuitOpen(_) => "circuit_open",
         CallError::Timeout(_) => "timeout",
     }

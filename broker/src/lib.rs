@@ -11,6 +11,7 @@
 //! - [`settings`]: typed settings from environment variables.
 //! - [`compare`]: `POST /compare`: one call N times per transport, percentiles from
 //!   an HDR histogram.
+//! - [`comparisons`]: one comparison at a time, stopped when its client leaves.
 //! - [`cli`]: `broker compare`, the same comparison against a running broker.
 //! - [`dispatch`]: [`dispatch::Dispatcher`]: the route (the original's log event,
 //!   or a call over a transport), the breaker, `client.call`; under one
@@ -21,6 +22,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod comparisons;
 pub mod dispatch;
 pub mod error;
 pub mod routes;

@@ -1,6 +1,11 @@
 //! The broker's HTTP API.
 
-use actix_web::{HttpResponse, middleware::from_fn, web};
+use actix_web::{
+    HttpResponse,
+    http::header::ContentType,
+    middleware::from_fn,
+    web::{self, Bytes},
+};
 use protocol::{
     Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
@@ -8,6 +13,7 @@ use runtime::http::{Failure, Json, detach_headers, read_body, resource};
 use runtime::timing::micros;
 
 use crate::{
+    comparisons::{Comparisons, heartbeat_then},
     dispatch::{Dispatched, Dispatcher},
     error::{BrokerError, millis},
 };
@@ -21,6 +27,8 @@ pub struct BrokerState {
     pub max_body_bytes: usize,
     /// Longest a comparison runs per transport.
     pub compare_max_duration: std::time::Duration,
+    /// The one comparison that may run (shared by every worker's state).
+    pub comparisons: std::sync::Arc<Comparisons>,
 }
 
 /// Registers the routes.
@@ -76,7 +84,9 @@ async fn log_grpc(
 }
 
 /// `POST /compare`: runs one call N times per transport and reports latency
-/// percentiles and throughput (see [`protocol::compare`]).
+/// percentiles and throughput (see [`protocol::compare`]). One at a time (429
+/// otherwise); the answer's body is written while it runs, so a client that
+/// leaves stops it ([`crate::comparisons`]).
 #[tracing::instrument(name = "compare", skip_all)]
 async fn compare(
     state: web::Data<BrokerState>,
@@ -84,14 +94,28 @@ async fn compare(
 ) -> Result<HttpResponse, BrokerError> {
     let body = read_body(payload, state.max_body_bytes).await?;
     let comparison = Comparison::parse(&body)?;
-    let report =
-        crate::compare::run(&state.dispatcher, &comparison, state.compare_max_duration).await;
-    let message = format!(
-        "compared {} over {} transport(s)",
-        report.action,
-        report.results.len()
-    );
-    Ok(HttpResponse::Ok().json(JsonResponse::with_data(message, report)))
+    let longest = state.compare_max_duration * comparison.transports.len() as u32;
+    let slot = state
+        .comparisons
+        .try_start(longest)
+        .map_err(|retry_after_secs| BrokerError::ComparisonRunning { retry_after_secs })?;
+    let run = async move {
+        let _slot = slot;
+        let report =
+            crate::compare::run(&state.dispatcher, &comparison, state.compare_max_duration).await;
+        let message = format!(
+            "compared {} over {} transport(s)",
+            report.action,
+            report.results.len()
+        );
+        let answer = JsonResponse::with_data(message, report);
+        // Serializing plain data (strings, numbers, lists) does not fail.
+        Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
+    };
+    let run = tracing::Instrument::in_current_span(run);
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .streaming(heartbeat_then(run)))
 }
 
 /// Dispatches answered by `/handle` and `/log-gRPC`, by `action`, `transport`,

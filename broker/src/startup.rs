@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     Settings,
+    comparisons::Comparisons,
     dispatch::{Breakers, Dispatcher},
     routes::{self, BrokerState},
 };
@@ -30,6 +31,7 @@ impl Application {
         let dispatcher = dispatcher(&settings)?;
         let max_body_bytes = settings.max_body_bytes;
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
+        let comparisons = Arc::new(Comparisons::default());
         let routes = move |cfg: &mut web::ServiceConfig| {
             // Runs once per actix-web worker, on its thread: each worker gets
             // tarpc and gRPC connections of its own (RabbitMQ, HTTP and the
@@ -38,6 +40,7 @@ impl Application {
                 dispatcher: dispatcher.for_this_runtime(),
                 max_body_bytes,
                 compare_max_duration,
+                comparisons: Arc::clone(&comparisons),
             }))
             .app_data(BodyLimit(max_body_bytes))
             .service(web::scope("").wrap(cors()).configure(routes::routes));

@@ -6,7 +6,7 @@
 //! a refused connection or a timeout. After `cool_down` it lets one trial call
 //! through (*half-open*); a success closes it, a failure opens it again. Answers
 //! that prove the worker is up (a success, a 4xx, a failure of the call itself)
-//! reset the count.
+//! reset the count, and so does a call the worker shed because it is busy.
 //!
 //! Its state is the gauge `flexi_broker_circuit_open{worker,transport}`: 1 while
 //! open or half-open, 0 while closed.
@@ -100,7 +100,7 @@ impl Breaker {
     /// Records how an admitted call ended.
     pub fn record<T>(&self, result: &Result<T, CallError>) {
         let mut state = self.state();
-        let down = matches!(result, Err(e) if e.is_transient());
+        let down = matches!(result, Err(e) if e.is_outage());
         let was_closed = matches!(*state, State::Closed { .. });
         *state = match (*state, down) {
             (_, false) => {
@@ -153,6 +153,22 @@ mod tests {
         assert!(breaker.admit().is_err(), "only one trial at a time");
         breaker.record(&Ok::<(), CallError>(()));
         assert!(breaker.admit().is_ok());
+    }
+
+    #[test]
+    fn shed_rejected_and_unauthorized_calls_never_open_it() {
+        use protocol::WorkerError;
+        let breaker = Breaker::new("authentication", "grpc", 2, Duration::from_secs(60));
+        for error in [
+            WorkerError::Busy("busy".into()),
+            WorkerError::Invalid("bad".into()),
+            WorkerError::Unauthorized,
+        ] {
+            for _ in 0..3 {
+                breaker.record(&Err::<(), _>(CallError::Worker(error.clone())));
+            }
+            assert!(breaker.admit().is_ok(), "{error:?} proves the worker is up");
+        }
     }
 
     #[test]

@@ -91,6 +91,9 @@ impl HttpWorkers {
             .get(SERVER_TIMING)
             .and_then(|v| v.to_str().ok())
             .and_then(ServerTiming::parse_header);
+        let retry_after = response
+            .headers()
+            .contains_key(reqwest::header::RETRY_AFTER);
         let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
         let answer: JsonResponse<User> = serde_json::from_slice(&bytes).map_err(|e| {
             tracing::warn!(worker, %status, error = %e, "worker answered with a non-contract body");
@@ -103,7 +106,7 @@ impl HttpWorkers {
                 timing,
             })
         } else {
-            Err(WorkerError::from_http(status.as_u16(), answer.message).into())
+            Err(WorkerError::from_http(status.as_u16(), answer.message, retry_after).into())
         }
     }
 }

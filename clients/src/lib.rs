@@ -68,6 +68,16 @@ impl CallError {
             CallError::Protocol(_) => false,
         }
     }
+
+    /// Whether the call says the worker is down or unreachable: what opens a
+    /// circuit. A rejected, unauthorized or shed (busy) call proves it is up.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            CallError::Unreachable(_) | CallError::Timeout(_) | CallError::CircuitOpen(_) => true,
+            CallError::Worker(e) => e.is_outage(),
+            CallError::Protocol(_) => false,
+        }
+    }
 }
 
 impl From<CallError> for WorkerError {

@@ -25,7 +25,15 @@ pub enum WorkerError {
     /// gRPC `INTERNAL`).
     #[error("{0}")]
     Failed(String),
+    /// The worker is up but sheds the call: its queue for the work is full
+    /// (HTTP 503 with `Retry-After`, gRPC `RESOURCE_EXHAUSTED`). Not a sign of
+    /// an outage: it never opens a circuit.
+    #[error("{0}")]
+    Busy(String),
 }
+
+/// The seconds a shed call's `Retry-After` asks a caller to wait.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 impl WorkerError {
     /// The HTTP status a worker answers this error with.
@@ -33,14 +41,17 @@ impl WorkerError {
         match self {
             WorkerError::Invalid(_) => 400,
             WorkerError::Unauthorized => 401,
-            WorkerError::Unavailable(_) => 503,
+            WorkerError::Unavailable(_) | WorkerError::Busy(_) => 503,
             WorkerError::Failed(_) => 500,
         }
     }
 
-    /// Reads a worker's HTTP error answer back into a `WorkerError`.
-    pub fn from_http(status: u16, message: String) -> Self {
+    /// Reads a worker's HTTP error answer back into a `WorkerError`
+    /// (`retry_after`: the answer had a `Retry-After` header, which only a
+    /// shed call's 503 has).
+    pub fn from_http(status: u16, message: String, retry_after: bool) -> Self {
         match status {
+            503 if retry_after => WorkerError::Busy(message),
             401 | 403 => WorkerError::Unauthorized,
             400..=499 => WorkerError::Invalid(message),
             502..=504 => WorkerError::Unavailable(message),
@@ -51,6 +62,13 @@ impl WorkerError {
     /// Whether a caller may try the same call again later (for a queue consumer:
     /// keep the message rather than dead-letter it).
     pub fn is_transient(&self) -> bool {
+        matches!(self, WorkerError::Unavailable(_) | WorkerError::Busy(_))
+    }
+
+    /// Whether the worker could not do the work because it, or what it
+    /// depends on, is down (what a circuit breaker counts): not a rejected or
+    /// shed call.
+    pub fn is_outage(&self) -> bool {
         matches!(self, WorkerError::Unavailable(_))
     }
 }
@@ -63,6 +81,7 @@ impl From<WorkerError> for tonic::Status {
             WorkerError::Unauthorized => tonic::Status::unauthenticated("invalid credentials"),
             WorkerError::Unavailable(m) => tonic::Status::unavailable(m),
             WorkerError::Failed(m) => tonic::Status::internal(m),
+            WorkerError::Busy(m) => tonic::Status::resource_exhausted(m),
         }
     }
 }
@@ -83,9 +102,8 @@ impl WorkerError {
             tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
                 WorkerError::Unauthorized
             }
-            tonic::Code::Unavailable | tonic::Code::ResourceExhausted => {
-                WorkerError::Unavailable(message)
-            }
+            tonic::Code::Unavailable => WorkerError::Unavailable(message),
+            tonic::Code::ResourceExhausted => WorkerError::Busy(message),
             _ => WorkerError::Failed(message),
         }
     }
@@ -102,9 +120,11 @@ mod tests {
             WorkerError::Unauthorized,
             WorkerError::Unavailable("down".into()),
             WorkerError::Failed("boom".into()),
+            WorkerError::Busy("busy".into()),
         ];
         for e in all {
-            let via_http = WorkerError::from_http(e.http_status(), e.to_string());
+            let retry_after = matches!(e, WorkerError::Busy(_));
+            let via_http = WorkerError::from_http(e.http_status(), e.to_string(), retry_after);
             assert_eq!(via_http, e);
             let via_grpc = WorkerError::from_status(&tonic::Status::from(e.clone()));
             assert_eq!(via_grpc, e);

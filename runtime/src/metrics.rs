@@ -109,6 +109,7 @@ pub fn outcome<T>(result: &Result<T, WorkerError>) -> &'static str {
         Err(WorkerError::Unauthorized) => "unauthorized",
         Err(WorkerError::Unavailable(_)) => "unavailable",
         Err(WorkerError::Failed(_)) => "failed",
+        Err(WorkerError::Busy(_)) => "busy",
     }
 }
 

@@ -92,7 +92,14 @@ impl ResponseError for Failure {
     }
 
     fn error_response(&self) -> HttpResponse {
-        error_response(self.status_code(), self.to_string())
+        let mut response = error_response(self.status_code(), self.to_string());
+        if let Failure::Worker(WorkerError::Busy(_)) = self {
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                protocol::worker::BUSY_RETRY_AFTER_SECS.into(),
+            );
+        }
+        response
     }
 }
 
