@@ -84,7 +84,16 @@ impl ResponseError for BrokerError {
             body.elapsed_ms = Some(millis(*elapsed));
             body.timing = Some(Timing::of(micros(*elapsed), None));
         }
-        if status.is_server_error() {
+        // A shed call is the worker protecting itself, not a fault: no WARN
+        // line per call of a burst.
+        let shed = matches!(
+            self,
+            BrokerError::Call {
+                error: CallError::Worker(WorkerError::Busy(_)),
+                ..
+            }
+        );
+        if status.is_server_error() && !shed {
             tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");
         } else {
             tracing::info!(%status, error = %self, "rejected a request");

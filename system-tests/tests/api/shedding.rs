@@ -6,6 +6,8 @@
 use futures::future::join_all;
 use serde_json::{Value, json};
 
+use testkit::capture_logs;
+
 use crate::helpers::{Stack, TestApp, Tuning, over_every_transport};
 
 const ADMIN: &str = "admin@example.com";
@@ -18,6 +20,7 @@ over_every_transport! { a_burst_of_wrong_logins_is_shed_and_the_user_still_logs_
 }
 
 async fn a_burst_of_wrong_logins_is_shed_and_the_user_still_logs_in_over(transport: Option<&str>) {
+    let logs = capture_logs();
     let stack = Stack {
         listener: false,
         mail: false,
@@ -54,6 +57,14 @@ async fn a_burst_of_wrong_logins_is_shed_and_the_user_still_logs_in_over(transpo
         "a burst of {BURST} past a queue of 4 is shed in part"
     );
     assert!(shed < BURST, "what the queue admits is checked");
+    // Shedding is not a fault: no WARN line per shed call.
+    let warned = logs.lines_with("dispatch failed");
+    assert!(
+        warned.is_empty(),
+        "{} WARN lines, e.g. {}",
+        warned.len(),
+        warned[0]
+    );
 
     // Right after the burst the real user logs in: shed calls did not open
     // the circuit (that would be a 503 "circuit open" now).
