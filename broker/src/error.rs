@@ -7,9 +7,7 @@ use actix_web::{
     http::{StatusCode, header::RETRY_AFTER},
 };
 use clients::CallError;
-use protocol::{
-    JsonResponse, RequestError, Timing, Transport, WorkerError, worker::BUSY_RETRY_AFTER_SECS,
-};
+use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
 use runtime::http::{BodyError, Failure};
 use runtime::timing::micros;
 
@@ -84,34 +82,34 @@ impl ResponseError for BrokerError {
             body.elapsed_ms = Some(millis(*elapsed));
             body.timing = Some(Timing::of(micros(*elapsed), None));
         }
-        // A shed call is the worker protecting itself, not a fault: no WARN
-        // line per call of a burst.
-        let shed = matches!(
-            self,
-            BrokerError::Call {
-                error: CallError::Worker(WorkerError::Busy(_)),
-                ..
-            }
-        );
-        if status.is_server_error() && !shed {
+        let retry_after = self.retry_after_secs();
+        // A server error that asks to be retried later is a shed call, the
+        // worker protecting itself, not a fault: no WARN line per call of a burst.
+        if status.is_server_error() && retry_after.is_none() {
             tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");
         } else {
             tracing::info!(%status, error = %self, "rejected a request");
         }
         let mut response = HttpResponse::build(status);
-        match self {
-            BrokerError::Call {
-                error: CallError::Worker(WorkerError::Busy(_)),
-                ..
-            } => {
-                response.insert_header((RETRY_AFTER, BUSY_RETRY_AFTER_SECS));
-            }
-            BrokerError::ComparisonRunning { retry_after_secs } => {
-                response.insert_header((RETRY_AFTER, *retry_after_secs));
-            }
-            _ => {}
+        if let Some(seconds) = retry_after {
+            response.insert_header((RETRY_AFTER, seconds));
         }
         response.json(body)
+    }
+}
+
+impl BrokerError {
+    /// The seconds of the answer's `Retry-After`: a shed call's, or those until
+    /// the running comparison ends.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            BrokerError::Call {
+                error: CallError::Worker(error),
+                ..
+            } => error.retry_after_secs(),
+            BrokerError::ComparisonRunning { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 }
 

@@ -65,6 +65,12 @@ impl WorkerError {
         matches!(self, WorkerError::Unavailable(_) | WorkerError::Busy(_))
     }
 
+    /// The seconds a caller is asked to wait before trying again (the HTTP
+    /// `Retry-After`): only a shed call has them.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        matches!(self, WorkerError::Busy(_)).then_some(BUSY_RETRY_AFTER_SECS)
+    }
+
     /// Whether the worker could not do the work because it, or what it
     /// depends on, is down (what a circuit breaker counts): not a rejected or
     /// shed call.

@@ -93,11 +93,11 @@ impl ResponseError for Failure {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = error_response(self.status_code(), self.to_string());
-        if let Failure::Worker(WorkerError::Busy(_)) = self {
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                protocol::worker::BUSY_RETRY_AFTER_SECS.into(),
-            );
+        if let Failure::Worker(error) = self
+            && let Some(seconds) = error.retry_after_secs()
+        {
+            let headers = response.headers_mut();
+            headers.insert(actix_web::http::header::RETRY_AFTER, seconds.into());
         }
         response
     }
