@@ -7,8 +7,9 @@
 # the deployment files and of stack.sh's Prometheus need (Debian's caddy,
 # docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
 # own test (test-stack.sh), rustfmt, clippy with warnings as
-# errors, and the whole workspace's tests with cargo-nextest (installed when
-# missing), the browser test among them.
+# errors, the whole workspace's tests with cargo-nextest (installed when
+# missing), the browser test among them, and the six images built from
+# project/Dockerfile and run (containers.sh check).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -46,3 +47,8 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked --quiet
 fi
 cargo nextest run --workspace --no-fail-fast
+
+echo "== containers"
+# project/Dockerfile's six images built with podman and run against the same
+# infrastructure (the first run also makes the base images: see the README).
+"$ROOT/project/scripts/containers.sh" check

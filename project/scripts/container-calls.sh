@@ -1,0 +1,76 @@
+# shellcheck shell=bash disable=SC2154 # PORT_* and BROKER come from container-run.sh
+# Sourced by container-run.sh: the calls a user makes, through the containerized
+# broker and page (BROKER, PORT_* and RUN_ID are set there). Each answer is
+# checked, and so is its effect: the log entries read back from the
+# containerized logger, the mails from the SMTP catcher's API.
+
+# post PATH BODY: prints "STATUS BODY".
+post() {
+  curl -sS -m 15 -o "$STATE/answer" -w '%{http_code}' -XPOST "$BROKER$1" \
+    -H 'Content-Type: application/json' ${2:+-d "$2"} 2>&1 || true
+  printf ' %s' "$(head -c 300 "$STATE/answer" 2>/dev/null)"
+}
+
+# expect NAME "STATUS BODY" STATUS TEXT: the answer has the status and contains TEXT.
+expect() {
+  local name=$1 answer=$2 status=$3 text=$4
+  if [[ ${answer%% *} == "$status" && $answer == *"$text"* ]]; then
+    pass "$name: $status ${text}"
+  else
+    fail "$name" "expected $status with $text, got: $answer"
+  fi
+}
+
+# eventually NAME SECONDS COMMAND...: the command succeeds within the time.
+eventually() {
+  local name=$1 deadline=$((SECONDS + $2)); shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || { fail "$name" "not seen within $((deadline - SECONDS + $2)) s"; return 0; }
+    sleep 0.5
+  done
+  pass "$name"
+}
+
+logged() { # data
+  curl -sS -m 5 "http://127.0.0.1:$PORT_logger_80/logs?limit=1000" 2>/dev/null | grep -qF "\"data\":\"$1\""
+}
+mailed() { # subject
+  curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | grep -qF "\"subject\":\"$1\""
+}
+
+calls() {
+  local t answer
+  # The twelve action × transport paths.
+  for t in http amqp rpc grpc; do
+    answer="$(post /handle "{\"action\":\"log\",\"transport\":\"$t\",\"log\":{\"name\":\"containers\",\"data\":\"$RUN_ID log over $t\"}}")"
+    expect "log over $t" "$answer" 202 '"error":false'
+    eventually "log over $t: stored in MongoDB" 10 logged "$RUN_ID log over $t"
+    answer="$(post /handle "{\"action\":\"auth\",\"transport\":\"$t\",\"auth\":{\"email\":\"admin@example.com\",\"password\":\"verysecret\"}}")"
+    expect "auth over $t" "$answer" 202 '"message":"Authenticated"'
+    answer="$(post /handle "{\"action\":\"auth\",\"transport\":\"$t\",\"auth\":{\"email\":\"admin@example.com\",\"password\":\"wrong\"}}")"
+    expect "auth over $t, wrong password" "$answer" 401 '"error":true'
+    answer="$(post /handle "{\"action\":\"mail\",\"transport\":\"$t\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID mail over $t\",\"message\":\"Hello\"}}")"
+    expect "mail over $t" "$answer" 202 '"message":"Message sent to you@example.com"'
+    eventually "mail over $t: caught by the SMTP catcher" 10 mailed "$RUN_ID mail over $t"
+  done
+  # The original page's five buttons, as it sends them.
+  expect "button Test Broker: POST /" "$(post /)" 200 '"message":"Hit the broker"'
+  answer="$(post /handle '{"action":"auth","auth":{"email":"admin@example.com","password":"verysecret"}}')"
+  expect "button Test Auth" "$answer" 202 '"message":"Authenticated"'
+  answer="$(post /handle "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button log\"}}")"
+  expect "button Test Log" "$answer" 202 '"error":false'
+  eventually "button Test Log: stored (through RabbitMQ, the listener and the logger)" 15 logged "$RUN_ID button log"
+  answer="$(post /handle "{\"action\":\"mail\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID button mail\",\"message\":\"Hello\"}}")"
+  expect "button Test Mail" "$answer" 202 '"error":false'
+  eventually "button Test Mail: caught" 10 mailed "$RUN_ID button mail"
+  answer="$(post /log-gRPC "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button grpc\"}}")"
+  expect "button Test gRPC log: POST /log-gRPC" "$answer" 202 '"error":false'
+  eventually "button Test gRPC log: stored" 10 logged "$RUN_ID button grpc"
+  # The page, from the containerized front-end, pointing the browser at the broker.
+  local page="http://127.0.0.1:$PORT_front_end_80"
+  if curl -fsS -m 5 "$page/" | grep -qF "$BROKER" && curl -fsS -m 5 "$page/static/app.js" -o /dev/null; then
+    pass "the page: served by the front-end's container, with the broker's URL and its script"
+  else
+    fail "the page" "$page/ did not answer with the broker's URL $BROKER, or /static/app.js failed"
+  fi
+}
