@@ -23,9 +23,9 @@ expect() {
 
 # eventually NAME SECONDS COMMAND...: the command succeeds within the time.
 eventually() {
-  local name=$1 deadline=$((SECONDS + $2)); shift 2
+  local name=$1 seconds=$2 deadline=$((SECONDS + $2)); shift 2
   until "$@"; do
-    ((SECONDS < deadline)) || { fail "$name" "not seen within $((deadline - SECONDS + $2)) s"; return 0; }
+    ((SECONDS < deadline)) || { fail "$name" "not seen within $seconds s"; return 0; }
     sleep 0.5
   done
   pass "$name"

@@ -183,7 +183,7 @@ run_and_check() {
   if ((${#FAILED[@]})); then
     local service
     for service in "${SERVICES[@]}"; do podman logs --tail 20 "$RUN_ID-$service" >"$STATE/$service.log" 2>&1 || true; done
-    die "${#FAILED[@]} failed: ${FAILED[*]} (the containers' last lines: $STATE/<service>.log)"
+    die "${#FAILED[@]} failed: $(printf '%s; ' "${FAILED[@]}")the containers' last lines are in $STATE/<service>.log"
   fi
   log "every check passed"
 }
