@@ -24,6 +24,12 @@ pub enum BrokerError {
     /// JSON extractor says (400 or 413).
     #[error(transparent)]
     Edge(#[from] Failure),
+    /// The request comes from a page whose origin is not in `CORS_ORIGINS` (403).
+    #[error(
+        "requests from pages of the origin {} are not served here (CORS_ORIGINS)",
+        protocol::text::quote(.0)
+    )]
+    OriginNotAllowed(String),
     /// A comparison runs already (429, with `Retry-After`).
     #[error("a comparison is already running on this broker; try again in {retry_after_secs} s")]
     ComparisonRunning {
@@ -52,6 +58,7 @@ impl ResponseError for BrokerError {
         match self {
             BrokerError::Edge(failure) => failure.status_code(),
             BrokerError::ComparisonRunning { .. } => StatusCode::TOO_MANY_REQUESTS,
+            BrokerError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
                 StatusCode::BAD_REQUEST

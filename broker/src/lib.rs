@@ -25,6 +25,7 @@ pub mod compare;
 pub mod comparisons;
 pub mod dispatch;
 pub mod error;
+pub mod origins;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -35,6 +35,8 @@ pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
 pub const ENV_BREAKER_THRESHOLD: &str = "BREAKER_THRESHOLD";
 /// Env var: how long an open circuit fails fast before a trial call.
 pub const ENV_BREAKER_COOL_DOWN_MS: &str = "BREAKER_COOL_DOWN_MS";
+/// Env var: the origins of the pages that may call the broker from a browser.
+pub const ENV_CORS_ORIGINS: &str = "CORS_ORIGINS";
 /// Env var: AMQP channels used for publishing.
 pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
 
@@ -102,6 +104,11 @@ pub struct Settings {
     /// Largest accepted request body in bytes; larger bodies get a 413.
     #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Origins (`scheme://host[:port]`, comma-separated) of the pages that may
+    /// call the broker from a browser; requests from any other page get a 403.
+    /// Empty: any origin, as the original.
+    #[arg(long, env = ENV_CORS_ORIGINS, value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {

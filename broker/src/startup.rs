@@ -3,8 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix_cors::Cors;
-use actix_web::{dev::Server, http::header, web};
+use actix_web::{dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use protocol::PerWorker;
@@ -15,6 +14,7 @@ use crate::{
     Settings,
     comparisons::Comparisons,
     dispatch::{Breakers, Dispatcher},
+    origins::{Origins, refuse_other_origins},
     routes::{self, BrokerState},
 };
 
@@ -29,6 +29,7 @@ impl Application {
     /// use and reconnects by itself) and binds the HTTP port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let dispatcher = dispatcher(&settings)?;
+        let origins = Origins::parse(&settings.cors_origins)?;
         let max_body_bytes = settings.max_body_bytes;
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
         let comparisons = Arc::new(Comparisons::default());
@@ -43,7 +44,13 @@ impl Application {
                 comparisons: Arc::clone(&comparisons),
             }))
             .app_data(BodyLimit(max_body_bytes))
-            .service(web::scope("").wrap(cors()).configure(routes::routes));
+            .app_data(web::Data::new(origins.clone()))
+            .service(
+                web::scope("")
+                    .wrap(origins.cors())
+                    .wrap(from_fn(refuse_other_origins))
+                    .configure(routes::routes),
+            );
         };
         let (server, port) =
             runtime::http::bind_server(&settings.http_addr, settings.http_workers, routes)?;
@@ -62,21 +69,6 @@ impl Application {
         tracing::info!("broker stopped");
         Ok(())
     }
-}
-
-/// The original's CORS policy: any origin, the usual methods and headers.
-fn cors() -> Cors {
-    Cors::default()
-        .allow_any_origin()
-        .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::HeaderName::from_static("x-csrf-token"),
-        ])
-        .expose_headers([header::LINK])
-        .max_age(300)
 }
 
 /// Long-lived clients of every transport, as the settings describe them (none

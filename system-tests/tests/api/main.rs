@@ -20,6 +20,7 @@ mod log;
 mod mail;
 mod metrics;
 mod openapi;
+mod origins;
 mod ping;
 mod shedding;
 mod timing;
