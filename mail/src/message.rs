@@ -25,13 +25,29 @@ struct PlainBody<'a> {
     message: &'a str,
 }
 
-/// The default sender: the configured name and address.
+/// The sender of every mail: the configured name, address and rules.
 #[derive(Debug, Clone)]
 pub struct Sender {
     /// `FROM_NAME`.
     pub name: String,
     /// `FROM_ADDRESS`.
     pub address: lettre::Address,
+    /// `MAIL_ALLOWED_DOMAINS`, lower-case: the domains a caller's `from` may be
+    /// of. Empty: any, as the original.
+    pub allowed_domains: Vec<String>,
+}
+
+impl Sender {
+    /// Whether a caller may send as `from`: any address when no domain is
+    /// listed, otherwise only addresses of a listed domain (exactly: not its
+    /// subdomains).
+    pub fn may_send_as(&self, from: &lettre::Address) -> bool {
+        self.allowed_domains.is_empty()
+            || self
+                .allowed_domains
+                .iter()
+                .any(|domain| domain.eq_ignore_ascii_case(from.domain()))
+    }
 }
 
 /// Renders the mail (its addresses were checked when the payload was parsed).
@@ -44,9 +60,14 @@ pub fn build(mail: &MailPayload, sender: &Sender) -> Result<Message, MailError> 
             .map_err(|e| MailError::Invalid(format!("mail.{field}: {e}")))
     };
     let to = address(&mail.to, "to")?;
-    let from_address = match &mail.from {
-        None => sender.address.clone(),
-        Some(from) => address(from, "from")?,
+    // A `from` the rules do not allow is not the sender: the mail goes out from
+    // the configured address, and answers to it reach the caller's.
+    let (from_address, reply_to) = match &mail.from {
+        None => (sender.address.clone(), None),
+        Some(from) => match address(from, "from")? {
+            from if sender.may_send_as(&from) => (from, None),
+            from => (sender.address.clone(), Some(from)),
+        },
     };
 
     let html = HtmlBody {
@@ -62,8 +83,12 @@ pub fn build(mail: &MailPayload, sender: &Sender) -> Result<Message, MailError> 
     .render()
     .map_err(MailError::Render)?;
 
-    Message::builder()
-        .from(Mailbox::new(Some(sender.name.clone()), from_address))
+    let mut builder =
+        Message::builder().from(Mailbox::new(Some(sender.name.clone()), from_address));
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(Mailbox::new(None, reply_to));
+    }
+    builder
         .to(Mailbox::new(None, to))
         .subject(mail.subject.as_str())
         .multipart(MultiPart::alternative_plain_html(plain, html))
@@ -78,7 +103,53 @@ mod tests {
         Sender {
             name: "flexiconnect".into(),
             address: "noreply@example.com".parse().expect("valid"),
+            allowed_domains: Vec::new(),
         }
+    }
+
+    fn headers(mail: &MailPayload, sender: &Sender) -> String {
+        let message = build(mail, sender).expect("builds");
+        let raw = String::from_utf8(message.formatted()).expect("utf-8");
+        raw.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn without_allowed_domains_the_callers_from_is_the_sender_as_in_the_original() {
+        let headers = headers(&mail("you@example.com", "ceo@bank.example"), &sender());
+        assert!(
+            headers.contains("From: flexiconnect <ceo@bank.example>"),
+            "{headers}"
+        );
+        assert!(!headers.contains("Reply-To"), "{headers}");
+    }
+
+    #[test]
+    fn a_from_outside_the_allowed_domains_becomes_reply_to_only() {
+        let sender = Sender {
+            allowed_domains: vec!["example.com".into()],
+            ..sender()
+        };
+        for forged in [
+            "ceo@bank.example",
+            "me@mail.example.com",
+            "me@example.com.evil",
+        ] {
+            let headers = headers(&mail("you@example.com", forged), &sender);
+            assert!(
+                headers.contains("From: flexiconnect <noreply@example.com>"),
+                "{forged}: {headers}"
+            );
+            assert!(
+                headers.contains(&format!("Reply-To: {forged}")),
+                "{headers}"
+            );
+        }
+        let headers = headers(&mail("you@example.com", "Me@EXAMPLE.com"), &sender);
+        assert!(
+            headers.contains("From: flexiconnect <Me@EXAMPLE.com>"),
+            "{headers}"
+        );
+        assert!(!headers.contains("Reply-To"), "{headers}");
     }
 
     fn mail(to: &str, from: &str) -> MailPayload {

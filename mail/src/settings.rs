@@ -24,6 +24,8 @@ pub const ENV_MAIL_PASSWORD_FILE: &str = "MAIL_PASSWORD_FILE";
 pub const ENV_FROM_NAME: &str = "FROM_NAME";
 /// Env var: sender address.
 pub const ENV_FROM_ADDRESS: &str = "FROM_ADDRESS";
+/// Env var: the domains a caller's `from` may be of.
+pub const ENV_MAIL_ALLOWED_DOMAINS: &str = "MAIL_ALLOWED_DOMAINS";
 /// Env var: deadline of one SMTP exchange.
 pub const ENV_SMTP_TIMEOUT_MS: &str = "SMTP_TIMEOUT_MS";
 
@@ -83,9 +85,15 @@ pub struct Settings {
     /// Sender name on every mail.
     #[arg(long, env = ENV_FROM_NAME, default_value = "flexiconnect")]
     pub from_name: String,
-    /// Sender address when a request leaves `from` empty.
+    /// Sender address when a request leaves `from` empty, or names one the
+    /// allowed domains do not cover.
     #[arg(long, env = ENV_FROM_ADDRESS, default_value = "flexiconnect@example.com")]
     pub from_address: String,
+    /// Domains (comma-separated) a caller's `from` may be of; any other `from`
+    /// is replaced by `FROM_ADDRESS` and kept only as `Reply-To`. Empty: any
+    /// address is the sender, as the original.
+    #[arg(long, env = ENV_MAIL_ALLOWED_DOMAINS, value_delimiter = ',')]
+    pub mail_allowed_domains: Vec<String>,
     /// Deadline of one SMTP exchange, in milliseconds.
     #[arg(long, env = ENV_SMTP_TIMEOUT_MS, default_value_t = 5000)]
     pub smtp_timeout_ms: u64,

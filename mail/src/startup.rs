@@ -32,6 +32,12 @@ impl Service for Application {
                 .from_address
                 .parse()
                 .context("FROM_ADDRESS is not a valid address")?,
+            allowed_domains: settings
+                .mail_allowed_domains
+                .iter()
+                .map(|domain| domain.trim().to_ascii_lowercase())
+                .filter(|domain| !domain.is_empty())
+                .collect(),
         };
         let smtp = Smtp::new(&settings).context("invalid SMTP settings")?;
         let mailer = Mailer { sender, smtp };

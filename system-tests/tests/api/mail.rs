@@ -54,6 +54,43 @@ async fn sends_over(transport: Option<&str>) {
     app.teardown().await;
 }
 
+over_every_transport! { a_forged_from_is_only_reply_to_with_allowed_domains_over:
+    forged_from_over_http, forged_from_over_amqp, forged_from_over_rpc, forged_from_over_grpc,
+    forged_from_by_default
+}
+
+/// With the deployments' `MAIL_ALLOWED_DOMAINS`, a caller cannot send as someone
+/// else: the mail leaves from `FROM_ADDRESS`, with the caller's `from` only as
+/// `Reply-To` (before, it was the `From` header, whatever it said).
+async fn a_forged_from_is_only_reply_to_with_allowed_domains_over(transport: Option<&str>) {
+    let tuning =
+        Tuning::default().mail(|mail| mail.mail_allowed_domains = vec!["example.com".into()]);
+    let app = TestApp::spawn_tuned(Stack::ALL, tuning).await;
+    let catcher = MailCatcher::new();
+    for (from, sender) in [
+        ("ceo@bank.example", "flexiconnect@example.com"),
+        ("me@example.com", "me@example.com"),
+    ] {
+        let to = format!("{}@example.com", unique_name("to"));
+        let mail = json!({"from": from, "to": to, "subject": "s", "message": "m"});
+        let (status, body) = app.mail(transport, mail).await;
+        assert_eq!(status, 202, "{body}");
+        let mail = catcher
+            .wait_for(&to, Duration::from_secs(5))
+            .await
+            .expect("caught");
+        assert_eq!(mail.from[0].address, sender, "{from}");
+        let source = catcher.source(&mail).await;
+        let headers = source.split("\r\n\r\n").next().unwrap_or_default();
+        assert_eq!(
+            headers.contains(&format!("Reply-To: {from}")),
+            from != sender,
+            "{from}: {headers}"
+        );
+    }
+    app.teardown().await;
+}
+
 #[tokio::test]
 async fn an_empty_from_uses_the_configured_sender() {
     let app = TestApp::spawn().await;

@@ -84,6 +84,14 @@ const INFRASTRUCTURE: [(&str, u16); 4] = [
     ("mailhog", 1025),
 ];
 
+/// Settings open by default, as the original (the local stack), that every
+/// deployment narrows: the pages that may call the broker, the senders a mail
+/// may have.
+const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 2] = [
+    ("broker-service", broker::settings::ENV_CORS_ORIGINS),
+    ("mailer-service", mail::settings::ENV_MAIL_ALLOWED_DOMAINS),
+];
+
 /// Settings whose default names a loopback address: a container must set them
 /// (or their `_FILE` twin).
 fn required_in_containers(command: &clap::Command) -> Vec<String> {
@@ -158,9 +166,15 @@ fn check_environments(file: &str, envs: &BTreeMap<String, BTreeMap<String, Strin
                 spec.name
             );
         }
+        for (service, var) in NARROWED_IN_DEPLOYMENTS {
+            assert!(
+                spec.name != service || env.get(var).is_some_and(|v| !v.trim().is_empty()),
+                "{file}: {service} does not set {var} (open to anyone by default)"
+            );
+        }
         for (var, value) in env {
-            if var == "BROKER_URL" {
-                continue; // the browser's view of the broker, from outside the network
+            if var == "BROKER_URL" || var == "CORS_ORIGINS" {
+                continue; // the browser's view (of the broker, of the page), from outside the network
             }
             assert!(
                 !value.contains("127.0.0.1") && !value.contains("localhost:"),
