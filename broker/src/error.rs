@@ -30,6 +30,12 @@ pub enum BrokerError {
         protocol::text::quote(.0)
     )]
     OriginNotAllowed(String),
+    /// The client sent more than its rate limit allows (429, with `Retry-After`).
+    #[error("too many requests from this address; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the client's quota admits a request again.
+        retry_after_secs: u64,
+    },
     /// A comparison runs already (429, with `Retry-After`).
     #[error("a comparison is already running on this broker; try again in {retry_after_secs} s")]
     ComparisonRunning {
@@ -57,7 +63,9 @@ impl ResponseError for BrokerError {
     fn status_code(&self) -> StatusCode {
         match self {
             BrokerError::Edge(failure) => failure.status_code(),
-            BrokerError::ComparisonRunning { .. } => StatusCode::TOO_MANY_REQUESTS,
+            BrokerError::ComparisonRunning { .. } | BrokerError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             BrokerError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
@@ -94,6 +102,9 @@ impl ResponseError for BrokerError {
         // worker protecting itself, not a fault: no WARN line per call of a burst.
         if status.is_server_error() && retry_after.is_none() {
             tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");
+        } else if matches!(self, BrokerError::RateLimited { .. }) {
+            // A flood must not become a flood of log lines.
+            tracing::debug!(%status, error = %self, "rejected a request");
         } else {
             tracing::info!(%status, error = %self, "rejected a request");
         }
@@ -114,7 +125,8 @@ impl BrokerError {
                 error: CallError::Worker(error),
                 ..
             } => error.retry_after_secs(),
-            BrokerError::ComparisonRunning { retry_after_secs } => Some(*retry_after_secs),
+            BrokerError::ComparisonRunning { retry_after_secs }
+            | BrokerError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }

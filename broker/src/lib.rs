@@ -26,6 +26,7 @@ pub mod comparisons;
 pub mod dispatch;
 pub mod error;
 pub mod origins;
+pub mod rate_limit;
 pub mod routes;
 pub mod settings;
 pub mod startup;

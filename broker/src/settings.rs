@@ -37,6 +37,12 @@ pub const ENV_BREAKER_THRESHOLD: &str = "BREAKER_THRESHOLD";
 pub const ENV_BREAKER_COOL_DOWN_MS: &str = "BREAKER_COOL_DOWN_MS";
 /// Env var: the origins of the pages that may call the broker from a browser.
 pub const ENV_CORS_ORIGINS: &str = "CORS_ORIGINS";
+/// Env var: requests a second per client address (0: no limit).
+pub const ENV_RATE_LIMIT_PER_SECOND: &str = "RATE_LIMIT_PER_SECOND";
+/// Env var: the largest burst of requests per client address.
+pub const ENV_RATE_LIMIT_BURST: &str = "RATE_LIMIT_BURST";
+/// Env var: the proxies whose `X-Forwarded-For` names the client.
+pub const ENV_TRUSTED_PROXIES: &str = "TRUSTED_PROXIES";
 /// Env var: AMQP channels used for publishing.
 pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
 
@@ -109,6 +115,18 @@ pub struct Settings {
     /// Empty: any origin, as the original.
     #[arg(long, env = ENV_CORS_ORIGINS, value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Requests a second each client address may send on average; past it, 429
+    /// with `Retry-After`. 0: no limit, as the original.
+    #[arg(long, env = ENV_RATE_LIMIT_PER_SECOND, default_value_t = 0)]
+    pub rate_limit_per_second: u32,
+    /// Requests a client may send at once before the average applies (at least
+    /// `RATE_LIMIT_PER_SECOND`).
+    #[arg(long, env = ENV_RATE_LIMIT_BURST, default_value_t = 0)]
+    pub rate_limit_burst: u32,
+    /// Addresses or networks (comma-separated) of the reverse proxies in front of
+    /// the broker: from them, `X-Forwarded-For` names the client.
+    #[arg(long, env = ENV_TRUSTED_PROXIES, value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Settings {

@@ -15,6 +15,7 @@ use crate::{
     comparisons::Comparisons,
     dispatch::{Breakers, Dispatcher},
     origins::{Origins, refuse_other_origins},
+    rate_limit::{RateLimit, limit_each_client},
     routes::{self, BrokerState},
 };
 
@@ -30,6 +31,12 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let dispatcher = dispatcher(&settings)?;
         let origins = Origins::parse(&settings.cors_origins)?;
+        // One limiter for every actix-web worker: a client's quota is the broker's.
+        let rate_limit = RateLimit::new(
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+            &settings.trusted_proxies,
+        )?;
         let max_body_bytes = settings.max_body_bytes;
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
         let comparisons = Arc::new(Comparisons::default());
@@ -45,10 +52,12 @@ impl Application {
             }))
             .app_data(BodyLimit(max_body_bytes))
             .app_data(web::Data::new(origins.clone()))
+            .app_data(web::Data::new(rate_limit.clone()))
             .service(
                 web::scope("")
                     .wrap(origins.cors())
                     .wrap(from_fn(refuse_other_origins))
+                    .wrap(from_fn(limit_each_client))
                     .configure(routes::routes),
             );
         };

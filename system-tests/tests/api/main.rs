@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod origins;
 mod ping;
+mod rate_limit;
 mod shedding;
 mod timing;
 mod traces;

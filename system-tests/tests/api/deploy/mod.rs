@@ -85,10 +85,14 @@ const INFRASTRUCTURE: [(&str, u16); 4] = [
 ];
 
 /// Settings open by default, as the original (the local stack), that every
-/// deployment narrows: the pages that may call the broker, the senders a mail
-/// may have.
-const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 2] = [
+/// deployment narrows: the pages that may call the broker, the rate a client
+/// may call it at, the senders a mail may have.
+const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 3] = [
     ("broker-service", broker::settings::ENV_CORS_ORIGINS),
+    (
+        "broker-service",
+        broker::settings::ENV_RATE_LIMIT_PER_SECOND,
+    ),
     ("mailer-service", mail::settings::ENV_MAIL_ALLOWED_DOMAINS),
 ];
 
@@ -168,7 +172,10 @@ fn check_environments(file: &str, envs: &BTreeMap<String, BTreeMap<String, Strin
         }
         for (service, var) in NARROWED_IN_DEPLOYMENTS {
             assert!(
-                spec.name != service || env.get(var).is_some_and(|v| !v.trim().is_empty()),
+                spec.name != service
+                    || env
+                        .get(var)
+                        .is_some_and(|v| !v.trim().is_empty() && v.trim() != "0"),
                 "{file}: {service} does not set {var} (open to anyone by default)"
             );
         }
