@@ -38,8 +38,8 @@ impl Origins {
                 .strip_prefix("http://")
                 .or_else(|| entry.strip_prefix("https://"));
             let valid = rest.is_some_and(|host| {
-                !host.is_empty() && !host.contains(['/', '?', '#', '*', ' ', '@'])
-            });
+                !host.is_empty() && !host.contains(['/', '?', '#', '*', ' ', '@', '%'])
+            }) && entry.parse::<actix_web::http::Uri>().is_ok();
             anyhow::ensure!(
                 valid,
                 "CORS_ORIGINS: {entry:?} is not an origin (scheme://host[:port], without a path)"
@@ -75,7 +75,7 @@ impl Origins {
                 header::CONTENT_TYPE,
                 header::HeaderName::from_static("x-csrf-token"),
             ])
-            .expose_headers([header::LINK])
+            .expose_headers([header::LINK, header::RETRY_AFTER])
             .max_age(300)
     }
 }
@@ -137,6 +137,8 @@ mod tests {
     #[test]
     fn entries_that_are_not_origins_are_refused_at_start() {
         for bad in [
+            "http://a%20b",
+            "http://a b",
             "localhost:8081",
             "http://page.example/",
             "*",

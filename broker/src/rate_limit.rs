@@ -125,11 +125,15 @@ pub async fn limit_each_client<B: MessageBody>(
         request.peer_addr(),
     ) {
         (Some(limiter), Some(peer)) => {
+            // Every X-Forwarded-For line, in order: a proxy that adds a line of
+            // its own must not leave the client's forged one as the only one read.
             let forwarded = request
                 .headers()
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok());
-            limiter.check(limiter.client(peer.ip(), forwarded))
+                .get_all("x-forwarded-for")
+                .filter_map(|value| value.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",");
+            limiter.check(limiter.client(peer.ip(), Some(&forwarded)))
         }
         _ => None,
     };

@@ -54,10 +54,12 @@ impl Application {
             .app_data(web::Data::new(origins.clone()))
             .app_data(web::Data::new(rate_limit.clone()))
             .service(
+                // Outermost first: another page's request is refused; the
+                // listed page's answers, a 429 included, carry CORS headers.
                 web::scope("")
+                    .wrap(from_fn(limit_each_client))
                     .wrap(origins.cors())
                     .wrap(from_fn(refuse_other_origins))
-                    .wrap(from_fn(limit_each_client))
                     .configure(routes::routes),
             );
         };

@@ -1,8 +1,10 @@
 # shellcheck shell=bash disable=SC2154 # PORT_<service>_<port> are set by start (printf -v)
 # Sourced by containers.sh (after `configure` and `build`): runs the six images
 # against the host's infrastructure and checks them; see containers.sh's header.
-# Every container, the podman API service and the database it made are removed
-# when it returns, after a failure too.
+# Every container, the podman API service and the Postgres database it made are
+# removed when it returns, after a failure too. Its MongoDB database and AMQP
+# namespace (both named "containers") stay and are reused by the next run; two
+# runs at once on one machine would share them, and are not supported.
 
 # The infrastructure's addresses, as test.sh exports them (these defaults are
 # stack.sh's own ports).
@@ -116,7 +118,7 @@ inspect_images() {
     fi
     # Sources, toolchains, .env files, private keys (the public CA certificates
     # under /etc/ssl are expected).
-    found="$(podman run --rm --network none --entrypoint sh "$image" -c 'find / -xdev \( -name "*.rs" \
+    found="$(podman run --rm --network none --user 0 --entrypoint sh "$image" -c 'find / -xdev \( -name "*.rs" \
       -o -name Cargo.toml -o -name Cargo.lock -o -name .env -o -name ".git" -o -name "*.key" -o -name "id_rsa*" \
       -o -path /src -o -path /usr/local/cargo -o -path /usr/local/rustup \) -print 2>/dev/null | head -5
       grep -rlsE "BEGIN ([A-Z]+ )?PRIVATE KEY" /etc /usr/local /opt /srv /root /home /tmp /var | head -5' \
@@ -152,8 +154,8 @@ compose_names_built_images() {
     fail "docker-compose" "cannot talk to podman at $DOCKER_HOST: $(tail -2 "$STATE/compose-ps.log" | tr '\n' ' ')"
     return 0
   fi
-  images="$(compose config 2>&1 | sed -n 's/^ *image: *\(flexiconnect\/.*\)$/\1/p' | sort -u)"
-  [[ -n $images ]] || { fail "docker-compose config" "no flexiconnect image in the rendered file"; return 0; }
+  images="$(compose config 2>"$STATE/compose-config.log" | sed -n 's/^ *image: *\(flexiconnect\/.*\)$/\1/p' | sort -u)" || true
+  [[ -n $images ]] || { fail "docker-compose config" "no flexiconnect image in the rendered file: $(tail -3 "$STATE/compose-config.log" | tr '\n' ' ')"; return 0; }
   for image in $images; do
     docker image inspect "$image" >/dev/null 2>&1 || missing+=("$image")
   done

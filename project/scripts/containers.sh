@@ -51,7 +51,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 tools() {
   local missing=()
-  for tool in podman buildah debootstrap runc slirp4netns docker-compose; do
+  for tool in podman buildah debootstrap runc slirp4netns docker-compose docker; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   if ((${#missing[@]})); then
@@ -60,7 +60,7 @@ tools() {
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc \
       fuse-overlayfs uidmap slirp4netns netavark aardvark-dns containernetworking-plugins iptables \
-      docker-compose >/dev/null
+      docker-compose docker.io >/dev/null
   fi
 }
 
@@ -204,7 +204,12 @@ main() {
     bases) tools; configure; bases ;;
     build) tools; configure; bases; build ;;
     check) tools; configure; bases; build; source "$HERE/container-run.sh"; run_and_check ;;
-    clean) configure; podman system reset -f >/dev/null 2>&1 || true; as_root rm -rf "$STATE" ;;
+    clean)
+      configure
+      [[ $STATE == */containers && $STATE != "$HOME" ]] || die "refusing to remove $STATE (not a containers state directory)"
+      podman rmi -a -f >/dev/null 2>&1 || true
+      as_root rm -rf "$STATE"
+      ;;
     *) die "unknown command $command (check, bases, build, clean)" ;;
   esac
 }

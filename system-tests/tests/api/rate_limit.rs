@@ -112,3 +112,40 @@ async fn without_a_limit_nobody_is_refused_as_by_the_original() {
     assert_eq!(passed, 2 * BURST, "{refused:?}");
     app.teardown().await;
 }
+
+/// The listed page can read its 429 (CORS headers, `Retry-After` exposed), so it
+/// shows the JSON message rather than a network error.
+#[tokio::test]
+async fn the_listed_page_reads_its_429() {
+    const PAGE: &str = "http://page.example:8081";
+    let tuning = Tuning::default().broker(|s| {
+        s.rate_limit_per_second = 1;
+        s.rate_limit_burst = 1;
+        s.cors_origins = vec![PAGE.into()];
+    });
+    let app = TestApp::spawn_tuned(Stack::NONE, tuning).await;
+    let mut last = None;
+    for _ in 0..3 {
+        let response = app
+            .client
+            .post(format!("{}/", app.address))
+            .header("origin", PAGE)
+            .send()
+            .await
+            .expect("the broker answers");
+        last = Some(response);
+    }
+    let response = last.expect("answered");
+    assert_eq!(response.status().as_u16(), 429);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(header("access-control-allow-origin"), PAGE);
+    assert!(header("access-control-expose-headers").contains("retry-after"));
+    app.teardown().await;
+}
