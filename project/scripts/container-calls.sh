@@ -4,10 +4,10 @@
 # checked, and so is its effect: the log entries read back from the
 # containerized logger, the mails from the SMTP catcher's API.
 
-# post PATH BODY: prints "STATUS BODY".
+# post PATH BODY [ORIGIN]: prints "STATUS BODY".
 post() {
   curl -sS -m 15 -o "$STATE/answer" -w '%{http_code}' -XPOST "$BROKER$1" \
-    -H 'Content-Type: application/json' ${2:+-d "$2"} 2>&1 || true
+    -H 'Content-Type: application/json' ${3:+-H "Origin: $3"} ${2:+-d "$2"} 2>&1 || true
   printf ' %s' "$(head -c 300 "$STATE/answer" 2>/dev/null)"
 }
 
@@ -36,6 +36,12 @@ logged() { # data
 }
 mailed() { # subject
   curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | grep -qF "\"subject\":\"$1\""
+}
+mailed_from() { # subject sender: the mail with that subject has that From address
+  curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | python3 -c '
+import json, sys
+mails = [m for m in json.load(sys.stdin) if m.get("subject") == sys.argv[1]]
+sys.exit(0 if any(a.get("address") == sys.argv[2] for m in mails for a in m.get("from", [])) else 1)' "$1" "$2"
 }
 
 calls() {
@@ -66,6 +72,11 @@ calls() {
   answer="$(post /log-gRPC "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button grpc\"}}")"
   expect "button Test gRPC log: POST /log-gRPC" "$answer" 202 '"error":false'
   eventually "button Test gRPC log: stored" 10 logged "$RUN_ID button grpc"
+  # The deployment's narrowing: another page cannot send mail; the page can.
+  local mail="{\"action\":\"mail\",\"mail\":{\"from\":\"ceo@bank.example\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID from a page\",\"message\":\"Hello\"}}"
+  expect "another page's mail (CORS_ORIGINS)" "$(post /handle "$mail" https://other.example)" 403 '"error":true'
+  expect "the page's mail (CORS_ORIGINS)" "$(post /handle "$mail" http://localhost:8081)" 202 '"error":false'
+  eventually "the page's mail: caught, from FROM_ADDRESS (MAIL_ALLOWED_DOMAINS)" 10 mailed_from "$RUN_ID from a page" flexiconnect@example.com
   # The page, from the containerized front-end, pointing the browser at the broker.
   local page="http://127.0.0.1:$PORT_front_end_80"
   if curl -fsS -m 5 "$page/" | grep -qF "$BROKER" && curl -fsS -m 5 "$page/static/app.js" -o /dev/null; then

@@ -90,14 +90,18 @@ start_services() {
   start logger 80 5001 50001 -- "${common[@]}" "MONGO_URL=$mongo" "MONGO_DATABASE=$DATABASE"
   local logger="http://$host:$PORT_logger_80"
   start authentication 80 5002 50002 -- "${common[@]}" "DSN=$dsn" "LOGGER_URL=$logger"
-  start mail 80 5003 50003 -- "${common[@]}" "MAIL_HOST=$smtp_host" "MAIL_PORT=$smtp_port"
+  # What project/docker-compose.yml narrows, as it does: the senders, the pages
+  # that may call the broker, the rate per client.
+  start mail 80 5003 50003 -- "${common[@]}" "MAIL_HOST=$smtp_host" "MAIL_PORT=$smtp_port" \
+    MAIL_ALLOWED_DOMAINS=example.com
   start listener 80 -- "${common[@]}" "LOGGER_URL=$logger"
   start broker 80 -- "${common[@]}" "LOGGER_URL=$logger" \
     "LOGGER_RPC_ADDR=$host:$PORT_logger_5001" "LOGGER_GRPC_URL=http://$host:$PORT_logger_50001" \
     "AUTH_URL=http://$host:$PORT_authentication_80" "AUTH_RPC_ADDR=$host:$PORT_authentication_5002" \
     "AUTH_GRPC_URL=http://$host:$PORT_authentication_50002" \
     "MAIL_URL=http://$host:$PORT_mail_80" "MAIL_RPC_ADDR=$host:$PORT_mail_5003" \
-    "MAIL_GRPC_URL=http://$host:$PORT_mail_50003"
+    "MAIL_GRPC_URL=http://$host:$PORT_mail_50003" \
+    CORS_ORIGINS=http://localhost:8081,http://127.0.0.1:8081 RATE_LIMIT_PER_SECOND=50 RATE_LIMIT_BURST=100
   BROKER="http://127.0.0.1:$PORT_broker_80"
   start front-end 80 -- "BROKER_URL=$BROKER"
   log "started the six containers; the broker is at $BROKER, the page at http://127.0.0.1:$PORT_front_end_80"
