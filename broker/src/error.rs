@@ -1,6 +1,6 @@
 //! The broker's one error type, and the one place it becomes an HTTP answer.
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use actix_web::{
     HttpResponse, ResponseError,
@@ -9,7 +9,13 @@ use actix_web::{
 use clients::CallError;
 use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
 use runtime::http::{BodyError, Failure};
+use runtime::log_throttle::LogThrottle;
 use runtime::timing::micros;
+
+/// The broker's failure lines: one per kind a second (`repeated`: how many
+/// like it were not logged since the last one).
+static LOG_THROTTLE: LazyLock<LogThrottle> =
+    LazyLock::new(|| LogThrottle::new(Duration::from_secs(1)));
 
 /// Everything that can make a broker call fail.
 #[derive(Debug, thiserror::Error)]
@@ -98,15 +104,32 @@ impl ResponseError for BrokerError {
             body.timing = Some(Timing::of(micros(*elapsed), None));
         }
         let retry_after = self.retry_after_secs();
-        // A server error that asks to be retried later is a shed call, the
-        // worker protecting itself, not a fault: no WARN line per call of a burst.
-        if status.is_server_error() && retry_after.is_none() {
-            tracing::warn!(%status, error = %self, cause = ?self, "dispatch failed");
-        } else if matches!(self, BrokerError::RateLimited { .. }) {
-            // A flood must not become a flood of log lines.
+        // A flood must not become a flood of log lines. A refused client's
+        // requests are not logged. Server-side failures (an outage, shedding)
+        // repeat for every call while they last: each kind (status, transport,
+        // outcome) is logged at most once a second, with how many like it were
+        // not. A client's own errors (4xx) are logged each, with their trace,
+        // since the rate limit already bounds them per client.
+        if matches!(self, BrokerError::RateLimited { .. }) {
             tracing::debug!(%status, error = %self, "rejected a request");
-        } else {
+        } else if !status.is_server_error() {
             tracing::info!(%status, error = %self, "rejected a request");
+        } else {
+            let kind = match self {
+                BrokerError::Call {
+                    transport, error, ..
+                } => format!("{status} {transport} {}", outcome(error)),
+                _ => status.as_str().to_owned(),
+            };
+            if let Some(repeated) = LOG_THROTTLE.admit(&kind) {
+                // A server error that asks to be retried later is a shed call,
+                // the worker protecting itself, not a fault: no WARN for it.
+                if retry_after.is_none() {
+                    tracing::warn!(%status, error = %self, cause = ?self, repeated, "dispatch failed");
+                } else {
+                    tracing::info!(%status, error = %self, repeated, "rejected a request");
+                }
+            }
         }
         let mut response = HttpResponse::build(status);
         if let Some(seconds) = retry_after {

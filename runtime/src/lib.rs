@@ -31,6 +31,7 @@
 #[cfg(feature = "amqp")]
 pub mod amqp;
 pub mod http;
+pub mod log_throttle;
 pub mod metrics;
 pub mod retry;
 #[cfg(feature = "worker")]

@@ -154,3 +154,41 @@ async fn repeated_failures_open_the_circuit_which_closes_once_the_worker_is_back
     }
     app.teardown().await;
 }
+
+/// An outage does not become a flood of log lines: 200 calls to a worker that
+/// is down write one WARN line per kind of failure and second (before: one
+/// each, 200), and the next line says how many were held back.
+#[tokio::test]
+async fn an_outage_is_logged_once_a_second_with_a_count_not_once_per_call() {
+    let logs = testkit::capture_logs();
+    // The circuit stays closed: every call fails the same way (refused).
+    let tuning = Tuning::default().broker(|s| s.breaker_threshold = 1_000_000);
+    let app = TestApp::spawn_tuned(Stack::NO_LOGGER, tuning).await;
+    let calls = 200;
+    let started = std::time::Instant::now();
+    for i in 0..calls {
+        let (status, _) = app.log(Some("http"), "down", &i.to_string()).await;
+        assert_eq!(status, 503);
+    }
+    let took = started.elapsed();
+    let warned = logs.lines_with("dispatch failed").len();
+    let most = took.as_secs() as usize + 1;
+    assert!(
+        warned >= 1 && warned <= most,
+        "{warned} lines in {took:?} for {calls} calls"
+    );
+    // A second later, the next failure's line carries the count held back.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.log(Some("http"), "down", "last").await.0, 503);
+    let lines = logs.lines_with("dispatch failed");
+    let repeated: u64 = lines
+        .iter()
+        .filter_map(|line| line["fields"]["repeated"].as_u64())
+        .sum();
+    assert_eq!(
+        repeated as usize + lines.len(),
+        calls + 1,
+        "every failure is counted: {lines:#?}"
+    );
+    app.teardown().await;
+}
