@@ -3,8 +3,11 @@
 use std::{sync::LazyLock, time::Duration};
 
 use actix_web::{
-    HttpResponse, ResponseError,
+    Error, HttpResponse, ResponseError,
+    body::{EitherBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
     http::{StatusCode, header::RETRY_AFTER},
+    middleware::Next,
 };
 use clients::CallError;
 use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
@@ -152,6 +155,24 @@ impl BrokerError {
             | BrokerError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
+    }
+}
+
+/// The end of a middleware that may refuse a request before it is read: the
+/// refusal's JSON answer, or the request passed on.
+pub async fn refuse_or_pass<B: MessageBody>(
+    refusal: Option<BrokerError>,
+    request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    match refusal {
+        Some(error) => Ok(request
+            .into_response(error.error_response())
+            .map_into_right_body()),
+        None => next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::{
-    Error, ResponseError,
+    Error,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderValue},
@@ -22,7 +22,7 @@ use actix_web::{
     web,
 };
 
-use crate::error::BrokerError;
+use crate::error::{BrokerError, refuse_or_pass};
 
 /// The origins allowed to call the broker from a page: any, or a list.
 #[derive(Debug, Clone, Default)]
@@ -86,25 +86,16 @@ pub async fn refuse_other_origins<B: MessageBody>(
     request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let refused = match (
+    let refusal = match (
         request.headers().get(header::ORIGIN),
         request.app_data::<web::Data<Origins>>(),
     ) {
-        (Some(origin), Some(origins)) if !origins.allows(origin) => {
-            Some(String::from_utf8_lossy(origin.as_bytes()).into_owned())
-        }
+        (Some(origin), Some(origins)) if !origins.allows(origin) => Some(
+            BrokerError::OriginNotAllowed(String::from_utf8_lossy(origin.as_bytes()).into_owned()),
+        ),
         _ => None,
     };
-    match refused {
-        Some(origin) => {
-            let response = BrokerError::OriginNotAllowed(origin).error_response();
-            Ok(request.into_response(response).map_into_right_body())
-        }
-        None => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-    }
+    refuse_or_pass(refusal, request, next).await
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::{
 };
 
 use actix_web::{
-    Error, ResponseError,
+    Error,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
@@ -30,7 +30,7 @@ use actix_web::{
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use ipnet::IpNet;
 
-use crate::error::BrokerError;
+use crate::error::{BrokerError, refuse_or_pass};
 
 /// Checks between two sweeps of the addresses whose quota is full again.
 const SWEEP_EVERY: u64 = 4096;
@@ -107,8 +107,8 @@ impl Limiter {
             self.by_client.retain_recent();
         }
         let refused = self.by_client.check_key(&client).err()?;
-        let wait = refused.wait_time_from(governor::clock::DefaultClock::default().now());
-        Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map(|secs| secs.max(1))
+        let wait = refused.wait_time_from(self.by_client.clock().now());
+        Some((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
     }
 }
 
@@ -137,16 +137,8 @@ pub async fn limit_each_client<B: MessageBody>(
         }
         _ => None,
     };
-    match wait {
-        Some(retry_after_secs) => {
-            let response = BrokerError::RateLimited { retry_after_secs }.error_response();
-            Ok(request.into_response(response).map_into_right_body())
-        }
-        None => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-    }
+    let refusal = wait.map(|retry_after_secs| BrokerError::RateLimited { retry_after_secs });
+    refuse_or_pass(refusal, request, next).await
 }
 
 #[cfg(test)]
