@@ -5,10 +5,11 @@ use protocol::grpc::auth::{
     auth_service_server::{AuthService, AuthServiceServer},
 };
 use protocol::{Transport, Worker};
+use runtime::grpc::GrpcListener;
 use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Response, Status, transport::server::TcpIncoming};
+use tonic::{Request, Response, Status};
 
 use crate::service::Authenticator;
 
@@ -27,15 +28,15 @@ impl AuthService for GrpcServer {
     }
 }
 
-/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
-/// in-flight calls finish.
+/// Serves gRPC on `listener`'s connections until `shutdown`, letting in-flight
+/// calls finish.
 pub async fn serve(
-    incoming: TcpIncoming,
+    listener: GrpcListener,
     auth: Authenticator,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    runtime::worker::grpc_server()
-        .add_service(AuthServiceServer::new(GrpcServer(auth)))
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await
+    let service =
+        AuthServiceServer::new(GrpcServer(auth)).max_decoding_message_size(listener.max_message());
+    let router = listener.server().add_service(service);
+    listener.serve(router, shutdown).await
 }

@@ -77,6 +77,8 @@ impl ResponseError for BrokerError {
             }
             BrokerError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            BrokerError::Body(BodyError::TimedOut(_)) => StatusCode::REQUEST_TIMEOUT,
+            BrokerError::Body(BodyError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
             BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -153,6 +155,7 @@ impl BrokerError {
             } => error.retry_after_secs(),
             BrokerError::ComparisonRunning { retry_after_secs }
             | BrokerError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            BrokerError::Body(BodyError::Busy) => Some(1),
             _ => None,
         }
     }

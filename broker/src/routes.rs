@@ -9,7 +9,7 @@ use actix_web::{
 use protocol::{
     Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
-use runtime::http::{Failure, Json, detach_headers, read_body, resource};
+use runtime::http::{Failure, Json, detach_headers, edge_of, receive, resource};
 use runtime::timing::micros;
 
 use crate::{
@@ -22,9 +22,6 @@ use crate::{
 pub struct BrokerState {
     /// Clients of every transport.
     pub dispatcher: Dispatcher,
-    /// Largest accepted body of `/compare` (`/handle` and `/log-gRPC` read theirs
-    /// through [`Json`], up to the same [`runtime::http::BodyLimit`]).
-    pub max_body_bytes: usize,
     /// Longest a comparison runs per transport.
     pub compare_max_duration: std::time::Duration,
     /// The one comparison that may run (shared by every worker's state).
@@ -90,9 +87,10 @@ async fn log_grpc(
 #[tracing::instrument(name = "compare", skip_all)]
 async fn compare(
     state: web::Data<BrokerState>,
+    request: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, BrokerError> {
-    let body = read_body(payload, state.max_body_bytes).await?;
+    let (body, _held) = receive(&edge_of(&request), payload.into_inner()).await?;
     let comparison = Comparison::parse(&body)?;
     let longest = state.compare_max_duration * comparison.transports.len() as u32;
     let slot = state

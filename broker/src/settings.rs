@@ -28,7 +28,7 @@ pub const ENV_MAIL_GRPC_URL: &str = "MAIL_GRPC_URL";
 /// Env var: deadline of one dispatch.
 pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
 /// Env var: largest accepted request body.
-pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+pub use runtime::limits::ENV_MAX_BODY_BYTES;
 /// Env var: longest a comparison runs per transport.
 pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
 /// Env var: consecutive failures that open a worker's circuit.
@@ -107,9 +107,10 @@ pub struct Settings {
     /// issued and the report covers what finished.
     #[arg(long, env = ENV_COMPARE_MAX_SECONDS, default_value_t = 60)]
     pub compare_max_seconds: u64,
-    /// Largest accepted request body in bytes; larger bodies get a 413.
-    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = runtime::http::DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
+    /// What one client may hold of the broker (body size, receive deadline,
+    /// idle time, connections, receive budget).
+    #[command(flatten)]
+    pub limits: runtime::limits::Limits,
     /// Origins (`scheme://host[:port]`, comma-separated) of the pages that may
     /// call the broker from a browser; requests from any other page get a 403.
     /// Empty: any origin, as the original.

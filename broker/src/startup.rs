@@ -7,7 +7,6 @@ use actix_web::{dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
 use protocol::PerWorker;
-use runtime::http::BodyLimit;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -37,7 +36,7 @@ impl Application {
             settings.rate_limit_burst,
             &settings.trusted_proxies,
         )?;
-        let max_body_bytes = settings.max_body_bytes;
+        let edge = runtime::limits::Edge::new(&settings.limits);
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
         let comparisons = Arc::new(Comparisons::default());
         let routes = move |cfg: &mut web::ServiceConfig| {
@@ -46,11 +45,9 @@ impl Application {
             // circuit breakers stay shared).
             cfg.app_data(web::Data::new(BrokerState {
                 dispatcher: dispatcher.for_this_runtime(),
-                max_body_bytes,
                 compare_max_duration,
                 comparisons: Arc::clone(&comparisons),
             }))
-            .app_data(BodyLimit(max_body_bytes))
             .app_data(web::Data::new(origins.clone()))
             .app_data(web::Data::new(rate_limit.clone()))
             .service(
@@ -64,7 +61,7 @@ impl Application {
             );
         };
         let (server, port) =
-            runtime::http::bind_server(&settings.http_addr, settings.http_workers, routes)?;
+            runtime::http::bind_server(&settings.http_addr, settings.http_workers, &edge, routes)?;
         tracing::info!(port, "broker bound");
         Ok(Self { server, port })
     }

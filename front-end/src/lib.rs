@@ -32,6 +32,9 @@ pub struct Settings {
     /// Address the page is served on (`GET /`, `/static/*`, `/ping`).
     #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8081")]
     pub http_addr: String,
+    /// What one client may hold of the HTTP server.
+    #[command(flatten)]
+    pub limits: runtime::limits::Limits,
     /// The broker's URL as the *browser* reaches it (the original's `BROKER_URL`).
     #[arg(long, env = ENV_BROKER_URL, default_value = "http://127.0.0.1:8080")]
     pub broker_url: String,
@@ -83,14 +86,19 @@ impl runtime::service::Service for Application {
         }
         .render()?;
         let page = web::Data::new(page);
-        let (server, port) =
-            runtime::http::bind_server(&settings.http_addr, settings.http_workers, move |cfg| {
+        let edge = runtime::limits::Edge::new(&settings.limits);
+        let (server, port) = runtime::http::bind_server(
+            &settings.http_addr,
+            settings.http_workers,
+            &edge,
+            move |cfg| {
                 cfg.app_data(page.clone())
                     .route("/", web::get().to(index))
                     .route("/ping", web::get().to(runtime::http::ping))
                     .route("/static/app.js", web::get().to(app_js))
                     .route("/static/app.css", web::get().to(app_css));
-            })?;
+            },
+        )?;
         tracing::info!(port, broker = %settings.broker_url, "front-end bound");
         Ok(Self { server, port })
     }

@@ -24,6 +24,9 @@ pub struct Settings {
     /// Address of the health endpoint (`GET /ping`, `GET /health`).
     #[arg(long, env = ENV_HTTP_ADDR, default_value = "127.0.0.1:8085")]
     pub http_addr: String,
+    /// What one client may hold of the HTTP server.
+    #[command(flatten)]
+    pub limits: runtime::limits::Limits,
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,

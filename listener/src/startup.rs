@@ -48,8 +48,9 @@ impl Service for Application {
         let connected = Arc::new(AtomicBool::new(false));
 
         let health_state = web::Data::new(connected.clone());
+        let edge = runtime::limits::Edge::new(&settings.limits);
         let (health_server, http_port) =
-            runtime::http::bind_server(&settings.http_addr, 1, move |cfg| {
+            runtime::http::bind_server(&settings.http_addr, 1, &edge, move |cfg| {
                 cfg.app_data(health_state.clone())
                     .route("/ping", web::get().to(runtime::http::ping))
                     .route("/health", web::get().to(health));

@@ -12,10 +12,11 @@ use protocol::grpc::{
     },
 };
 use protocol::{Transport, Worker};
+use runtime::grpc::GrpcListener;
 use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Response, Status, transport::server::TcpIncoming};
+use tonic::{Request, Response, Status};
 
 use crate::service::Logger;
 
@@ -49,16 +50,19 @@ impl PingService for GrpcServer {
     }
 }
 
-/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
-/// in-flight calls finish.
+/// Serves gRPC on `listener`'s connections until `shutdown`, letting in-flight
+/// calls finish.
 pub async fn serve(
-    incoming: TcpIncoming,
+    listener: GrpcListener,
     logger: Logger,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    runtime::worker::grpc_server()
-        .add_service(LogServiceServer::new(GrpcServer(logger.clone())))
-        .add_service(PingServiceServer::new(GrpcServer(logger)))
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await
+    let max = listener.max_message();
+    let router = listener
+        .server()
+        .add_service(
+            LogServiceServer::new(GrpcServer(logger.clone())).max_decoding_message_size(max),
+        )
+        .add_service(PingServiceServer::new(GrpcServer(logger)).max_decoding_message_size(max));
+    listener.serve(router, shutdown).await
 }

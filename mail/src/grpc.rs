@@ -5,10 +5,11 @@ use protocol::grpc::mail::{
     mail_service_server::{MailService, MailServiceServer},
 };
 use protocol::{Transport, Worker};
+use runtime::grpc::GrpcListener;
 use runtime::metrics::worker_call;
 use runtime::worker::{decode, grpc_response};
 use tokio_util::sync::CancellationToken;
-use tonic::{Request, Response, Status, transport::server::TcpIncoming};
+use tonic::{Request, Response, Status};
 
 use crate::service::Mailer;
 
@@ -28,15 +29,15 @@ impl MailService for GrpcServer {
     }
 }
 
-/// Serves gRPC on the connections of `incoming` until `shutdown`, letting
-/// in-flight calls finish.
+/// Serves gRPC on `listener`'s connections until `shutdown`, letting in-flight
+/// calls finish.
 pub async fn serve(
-    incoming: TcpIncoming,
+    listener: GrpcListener,
     mailer: Mailer,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    runtime::worker::grpc_server()
-        .add_service(MailServiceServer::new(GrpcServer(mailer)))
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await
+    let service = MailServiceServer::new(GrpcServer(mailer))
+        .max_decoding_message_size(listener.max_message());
+    let router = listener.server().add_service(service);
+    listener.serve(router, shutdown).await
 }

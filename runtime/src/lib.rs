@@ -12,6 +12,9 @@
 //! - [`retry`]: wait for a dependency with exponential backoff, until cancelled.
 //! - [`http`]: actix-web helpers: serve until cancelled, read a size-limited body,
 //!   answer with the contract's JSON error body.
+//! - [`limits`]: what one client may hold of a service, the same on every
+//!   transport (body size, receive deadline, idle time, connections, streams,
+//!   the process's receive budget).
 //! - [`service`]: the [`service::Service`] trait every `Application` implements,
 //!   and [`service::run`], the whole of a binary's `main`.
 //! - [`metrics`]: the process's Prometheus recorder, `GET /metrics` on every
@@ -21,6 +24,8 @@
 //! - `amqp` (feature `amqp`): connect to RabbitMQ, keep a session up, declare the
 //!   contract's exchanges and queues; `amqp::server`, a worker's request/reply
 //!   consumer.
+//! - `guard`, `grpc` (feature `worker`): tarpc's and gRPC's connections and
+//!   requests held to the limits.
 //! - `worker`, `rpc`, `serve` (feature `worker`): what the three workers share:
 //!   their server settings, the `Handler` every transport calls, binding and
 //!   serving HTTP, tarpc, gRPC and AMQP together.
@@ -30,7 +35,12 @@
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
+#[cfg(feature = "worker")]
+pub mod grpc;
+#[cfg(feature = "worker")]
+pub mod guard;
 pub mod http;
+pub mod limits;
 pub mod log_throttle;
 pub mod metrics;
 pub mod retry;

@@ -40,6 +40,16 @@ pub const WORKER_CALLS: &str = "flexi_worker_calls_total";
 /// Worker call durations in seconds, same labels as [`WORKER_CALLS`].
 pub const WORKER_CALL_DURATION: &str = "flexi_worker_call_duration_seconds";
 
+/// Requests and connections a server refused or cut to hold its limits
+/// ([`crate::limits`]), by `reason`: `budget`, `connections`, `receive_deadline`,
+/// `idle`.
+pub const EDGE_REFUSED: &str = "flexi_edge_refused_total";
+
+/// Counts one refusal of [`EDGE_REFUSED`].
+pub fn edge_refused(reason: &'static str) {
+    metrics::counter!(EDGE_REFUSED, "reason" => reason).increment(1);
+}
+
 /// Env var: `true` turns metrics off (nothing is recorded, `/metrics` is
 /// empty); what the benchmark measures their cost against.
 pub const ENV_METRICS_DISABLED: &str = "METRICS_DISABLED";

@@ -29,8 +29,8 @@ pub async fn together(
 }
 
 /// Serves a bound tarpc listener ([`crate::rpc::bind`]) until a shutdown token
-/// is cancelled: one task per call, at most [`crate::rpc::MAX_CONNECTIONS`]
-/// connections served at once. On shutdown it stops accepting connections and
+/// is cancelled: one task per call, every connection the listener lets in
+/// (it caps them, see [`crate::guard`]) served at once. On shutdown it stops accepting connections and
 /// reading requests, then waits for the calls in flight to finish.
 ///
 /// A macro rather than a generic function: tarpc's `Serve::serve` is an `async
@@ -49,21 +49,13 @@ macro_rules! serve_tarpc {
         let in_flight = $crate::__private::tokio_util::task::TaskTracker::new();
         let tracker = &in_flight;
         let serving = $listener
-            .filter_map(|conn| $crate::__private::futures::future::ready(conn.ok()))
-            .map(|transport| {
-                // Small answers go out at once (see `worker::Listeners::serve`).
-                let _ = transport.get_ref().set_nodelay(true);
-                transport
-            })
             .map($crate::__private::tarpc::server::BaseChannel::with_defaults)
-            .map(|channel| {
+            .for_each_concurrent(None, |channel| {
                 channel.execute(serve.clone()).for_each(move |call| {
                     tracker.spawn(call);
                     async {}
                 })
-            })
-            .buffer_unordered($crate::rpc::MAX_CONNECTIONS)
-            .for_each(|()| async {});
+            });
         ::tokio::select! {
             () = serving => {}
             () = $shutdown.cancelled() => {}

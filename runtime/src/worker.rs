@@ -9,7 +9,7 @@ use anyhow::Context;
 use protocol::{Answer, Call, Worker, WorkerError};
 use tokio_util::sync::CancellationToken;
 
-use crate::{amqp::AmqpSettings, serve::together};
+use crate::{amqp::AmqpSettings, grpc::GrpcListener, limits::Edge, serve::together};
 
 /// Env var: address of the HTTP API.
 pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
@@ -19,8 +19,7 @@ pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
 pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
 /// Env var: actix-web worker threads.
 pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
-/// Env var: largest accepted request body or message.
-pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+pub use crate::limits::ENV_MAX_BODY_BYTES;
 /// Env var: AMQP requests a worker handles at once.
 pub const ENV_AMQP_PREFETCH: &str = "AMQP_PREFETCH";
 
@@ -50,9 +49,9 @@ pub struct ServerSettings<D: DefaultAddrs> {
     /// actix-web worker threads; 0 means one per CPU core.
     #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
     pub http_workers: usize,
-    /// Largest accepted request body in bytes; larger bodies get a 413.
-    #[arg(long, env = ENV_MAX_BODY_BYTES, default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
+    /// What one client may hold of the worker, on every transport.
+    #[command(flatten)]
+    pub limits: crate::limits::Limits,
     /// RabbitMQ, where the worker serves its AMQP request queue.
     #[command(flatten)]
     pub amqp: AmqpSettings,
@@ -122,12 +121,6 @@ pub fn grpc_response<T>(message: T, answer: &Answer) -> tonic::Response<T> {
     response
 }
 
-/// The gRPC server every worker serves its services on: each call in a span
-/// of the caller's trace ([`crate::trace::grpc_request`]).
-pub fn grpc_server() -> tonic::transport::Server {
-    tonic::transport::Server::builder().trace_fn(crate::trace::grpc_request)
-}
-
 /// The answer to a call sent to a worker that does not serve its action.
 pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
     WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))
@@ -149,7 +142,7 @@ pub struct Listeners<H, Req, Resp> {
     handler: H,
     http: actix_web::dev::Server,
     rpc: crate::rpc::RpcListener<Req, Resp>,
-    grpc: tokio::net::TcpListener,
+    grpc: GrpcListener,
     amqp: AmqpSettings,
     prefetch: u16,
     ports: Ports,
@@ -158,35 +151,36 @@ pub struct Listeners<H, Req, Resp> {
 impl<H, Req, Resp> Listeners<H, Req, Resp>
 where
     H: Handler,
-    Req: for<'de> serde::Deserialize<'de> + Send,
-    Resp: serde::Serialize + Send,
+    Req: for<'de> serde::Deserialize<'de> + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
 {
     /// Binds, at the settings' addresses, the HTTP server (`routes`, with the
-    /// service `handler` and the body limit as app data), the tarpc listener and
-    /// the gRPC listener.
+    /// service `handler` as app data), the tarpc listener and the gRPC listener,
+    /// all three held to the settings' [`crate::limits::Limits`] with one receive
+    /// budget.
     pub async fn bind<D: DefaultAddrs>(
         settings: &ServerSettings<D>,
         handler: H,
         routes: fn(&mut actix_web::web::ServiceConfig),
     ) -> anyhow::Result<Self> {
+        let edge = Edge::new(&settings.limits);
         let state = actix_web::web::Data::new(handler.clone());
-        let limit = crate::http::BodyLimit(settings.max_body_bytes);
         let configure = move |cfg: &mut actix_web::web::ServiceConfig| {
-            cfg.app_data(state.clone()).app_data(limit);
+            cfg.app_data(state.clone());
             routes(cfg);
         };
         let (http, http_port) =
-            crate::http::bind_server(&settings.http_addr, settings.http_workers, configure)?;
-        let rpc = crate::rpc::bind(&settings.rpc_addr, settings.max_body_bytes)
+            crate::http::bind_server(&settings.http_addr, settings.http_workers, &edge, configure)?;
+        let rpc = crate::rpc::bind(&settings.rpc_addr, &edge)
             .await
             .with_context(|| format!("cannot bind tarpc on {}", settings.rpc_addr))?;
-        let grpc = tokio::net::TcpListener::bind(&settings.grpc_addr)
+        let grpc = GrpcListener::bind(&settings.grpc_addr, &edge)
             .await
             .with_context(|| format!("cannot bind gRPC on {}", settings.grpc_addr))?;
         let ports = Ports {
             http: http_port,
-            rpc: rpc.local_addr().port(),
-            grpc: grpc.local_addr()?.port(),
+            rpc: rpc.port(),
+            grpc: grpc.port()?,
         };
         Ok(Self {
             handler,
@@ -211,7 +205,7 @@ where
         self,
         shutdown: &CancellationToken,
         rpc: impl FnOnce(crate::rpc::RpcListener<Req, Resp>, H, CancellationToken) -> R + Send,
-        grpc: impl FnOnce(tonic::transport::server::TcpIncoming, H, CancellationToken) -> G + Send,
+        grpc: impl FnOnce(GrpcListener, H, CancellationToken) -> G + Send,
     ) -> anyhow::Result<()>
     where
         R: Future<Output = ()> + Send,
@@ -227,11 +221,6 @@ where
             prefetch,
             ..
         } = self;
-        // Without TCP_NODELAY an answer written in several small pieces (an HTTP/2
-        // handshake, headers then data then trailers) waits for the peer's delayed
-        // ACK: ~40 ms now and then.
-        let grpc_listener =
-            tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let stop = || shutdown.clone();
         let (http_stop, rpc_stop, grpc_stop, amqp_stop) = (stop(), stop(), stop(), stop());
         let (rpc_handler, grpc_handler) = (handler.clone(), handler.clone());

@@ -47,7 +47,7 @@ pub use mongo::{ENV_TEST_MONGO_URL, TestMongo, filter, log_filter, mongo_url};
 pub use names::{closed_port, unique_name};
 pub use otlp::{Collector, ExportedSpan};
 pub use postgres::{ENV_TEST_DATABASE_URL, TestPostgres, database_url};
-pub use process::{assert_exits_0_on_sigterm, binary, start_and_terminate};
+pub use process::{Binary, assert_exits_0_on_sigterm, binary, start_and_terminate};
 pub use proxy::TcpProxy;
 pub use service::{Running, http_url, local, wait_until_healthy};
 pub use smtp::{

@@ -99,3 +99,79 @@ pub fn binary(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// A worker's binary running as a child process on ports of its own, so a test
+/// can hold connections open against it and read its memory.
+pub struct Binary {
+    child: tokio::process::Child,
+    amqp: TestAmqp,
+    /// Its HTTP port.
+    pub http: u16,
+    /// Its tarpc port.
+    pub rpc: u16,
+    /// Its gRPC port.
+    pub grpc: u16,
+}
+
+impl Binary {
+    /// Starts `binary` with `env` (its log lines dropped) and waits until
+    /// `ready_path` answers.
+    ///
+    /// # Panics
+    ///
+    /// If it does not become ready within [`HEALTH_TIMEOUT`].
+    pub async fn start(binary: &str, env: &[(&str, String)], ready_path: &str) -> Self {
+        let amqp = TestAmqp::new();
+        let settings = amqp.settings();
+        let (http, rpc, grpc) = (closed_port(), closed_port(), closed_port());
+        let child = tokio::process::Command::new(binary)
+            .env("HTTP_ADDR", local(http))
+            .env("HTTP_WORKERS", "1")
+            .env(ENV_RPC_ADDR, local(rpc))
+            .env(ENV_GRPC_ADDR, local(grpc))
+            .env(ENV_AMQP_URL, settings.amqp_url)
+            .env(ENV_AMQP_NAMESPACE, settings.amqp_namespace)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let url = format!("{}{ready_path}", http_url(http));
+        assert!(
+            healthy_within(&url, HEALTH_TIMEOUT).await,
+            "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
+        );
+        Self {
+            child,
+            amqp,
+            http,
+            rpc,
+            grpc,
+        }
+    }
+
+    /// Its resident memory (`VmRSS`), in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a VmRSS line");
+        kib * 1024
+    }
+
+    /// Stops it (SIGTERM, then kill) and deletes its AMQP namespace.
+    pub async fn stop(mut self) {
+        terminate(&self.child).await;
+        if tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+        self.amqp.delete().await;
+    }
+}

@@ -8,9 +8,13 @@
 //! - [`transports`]: tarpc and gRPC, and invalid entries on every transport.
 //! - [`amqp`]: request/reply on the logger's own queue (moved from the listener).
 //! - [`lifecycle`]: the binary and SIGTERM.
+//! - [`limits`], [`limits_grpc`]: requests held open by hostile clients, on
+//!   the binary (its memory is measured).
 
 mod amqp;
 mod helpers;
 mod http;
 mod lifecycle;
+mod limits;
+mod limits_grpc;
 mod transports;

@@ -61,7 +61,7 @@ mod tests {
     /// Sends one request with two long header values to a route, with or
     /// without [`detach_headers`], and returns how far apart the handler saw them.
     async fn distance_seen(detach: bool) -> isize {
-        let (server, port) = bind_server("127.0.0.1:0", 1, move |cfg| {
+        let (server, port) = bind_server("127.0.0.1:0", 1, &Default::default(), move |cfg| {
             let resource = web::resource("/").route(web::get().to(distance));
             if detach {
                 cfg.service(resource.wrap(from_fn(detach_headers)));

@@ -1,27 +1,39 @@
 //! The HTTP edge shared by every actix-web service.
 
 mod detach;
+mod wire;
 
 pub use detach::detach_headers;
+pub use wire::JsonErrors;
 
 use std::io;
 
+use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _};
 use actix_web::ResponseError;
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::StatusCode, web};
+use actix_web::{App, HttpResponse, dev::Server, http::StatusCode, web};
 use anyhow::Context;
 use protocol::{Answer, JsonResponse, WorkerError};
 use tokio_util::sync::CancellationToken;
 
-/// Default largest request body, in bytes (1 MiB). Larger bodies get a 413.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_BODY_BYTES;
+use crate::limits::{Edge, Held};
 
 /// Binds `addr` and builds a server whose app is configured by `configure`
 /// (routes and app data), plus `GET /metrics` (see [`crate::metrics`]), every
-/// request in a span of its trace ([`crate::trace::http_request`]). Returns the
+/// request in a span of its trace ([`crate::trace::http_request`]), held to
+/// `edge`'s limits: the head within the receive deadline (408), the connection
+/// closed when idle, at most `max_connections` served at once, and every error
+/// answer actix writes itself given the JSON error body ([`JsonErrors`]). The
+/// [`Json`] extractor and [`receive`] find `edge` as app data. Returns the
 /// server, not yet running, and the bound port.
 /// `workers == 0` means one worker per CPU core. Signals are left to the caller's
 /// shutdown token (see [`serve_until`]).
-pub fn bind_server<F>(addr: &str, workers: usize, configure: F) -> anyhow::Result<(Server, u16)>
+pub fn bind_server<F>(
+    addr: &str,
+    workers: usize,
+    edge: &Edge,
+    configure: F,
+) -> anyhow::Result<(Server, u16)>
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
@@ -29,21 +41,54 @@ where
         std::net::TcpListener::bind(addr).with_context(|| format!("cannot bind HTTP on {addr}"))?;
     let port = listener.local_addr()?.port();
     crate::metrics::install();
-    let mut server = HttpServer::new(move || {
+    let workers = if workers > 0 {
+        workers
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    };
+    let limits = edge.limits().clone();
+    let edge = edge.clone();
+    let app = move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(crate::trace::http_request))
             .app_data(query_config())
+            .app_data(edge.clone())
             .route("/metrics", web::get().to(crate::metrics::serve))
             .configure(configure.clone())
             .default_service(web::to(not_found))
-    })
-    .disable_signals()
-    .shutdown_timeout(10)
-    .listen(listener)?;
-    if workers > 0 {
-        server = server.workers(workers);
-    }
-    Ok((server.run(), port))
+    };
+    let builder = actix_web::dev::Server::build();
+    // Idle keep-alive connections close at once when the server stops.
+    let stopping = builder.graceful_shutdown_signal();
+    let server = builder
+        .workers(workers)
+        .max_concurrent_connections(limits.max_connections.div_ceil(workers))
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen("http", listener, move || {
+            let app = app().into_factory();
+            let stopping = stopping.clone();
+            let http = actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .keep_alive(limits.idle_timeout())
+                .client_request_timeout(limits.receive_timeout())
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .finish(actix_service::map_config(app, |()| {
+                    actix_web::dev::AppConfig::default()
+                }));
+            actix_service::fn_service(|io: tokio::net::TcpStream| async move {
+                let _ = io.set_nodelay(true);
+                let peer = io.peer_addr().ok();
+                let connection = (JsonErrors::new(io), actix_http::Protocol::Http1, peer);
+                Ok::<_, actix_http::error::DispatchError>(connection)
+            })
+            .and_then(http)
+        })?
+        .run();
+    Ok((server, port))
 }
 
 /// Runs an actix-web server until `shutdown` is cancelled, then stops it
@@ -67,6 +112,13 @@ pub enum BodyError {
     /// The connection failed while the body was being read (400).
     #[error("could not read the request body")]
     Incomplete(#[source] actix_web::Error),
+    /// The body did not arrive within the receive deadline (408).
+    #[error("the request body was not received within {0:?}")]
+    TimedOut(std::time::Duration),
+    /// The process holds as many bytes of requests being received as its
+    /// budget allows (503 `busy`, `Retry-After: 1`).
+    #[error("the server is busy receiving other requests")]
+    Busy,
 }
 
 /// Why an HTTP call of a worker failed: its body, or the worker's own answer.
@@ -86,6 +138,8 @@ impl ResponseError for Failure {
         let code = match self {
             Failure::Body(BodyError::TooLarge(_)) => 413,
             Failure::Body(BodyError::Incomplete(_)) => 400,
+            Failure::Body(BodyError::TimedOut(_)) => 408,
+            Failure::Body(BodyError::Busy) => 503,
             Failure::Worker(e) => e.http_status(),
         };
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -93,9 +147,12 @@ impl ResponseError for Failure {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = error_response(self.status_code(), self.to_string());
-        if let Failure::Worker(error) = self
-            && let Some(seconds) = error.retry_after_secs()
-        {
+        let retry_after = match self {
+            Failure::Worker(error) => error.retry_after_secs(),
+            Failure::Body(BodyError::Busy) => Some(1),
+            Failure::Body(_) => None,
+        };
+        if let Some(seconds) = retry_after {
             let headers = response.headers_mut();
             headers.insert(actix_web::http::header::RETRY_AFTER, seconds.into());
         }
@@ -115,14 +172,10 @@ pub fn accepted(answer: Answer) -> HttpResponse {
     response.json(body)
 }
 
-/// The largest body a service's [`Json`] extractor reads (app data; the
-/// default is [`DEFAULT_MAX_BODY_BYTES`]).
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
-
-/// A JSON body read up to the app's [`BodyLimit`] and deserialized into `T`
-/// (through `T`'s own checks): a body that is too large is a 413, one that is not
-/// a valid `T` a 400 quoting at most the start of serde's message.
+/// A JSON body received within the app's [`Edge`] limits ([`receive`]) and
+/// deserialized into `T` (through `T`'s own checks): a body that is too large is
+/// a 413, one that is late a 408, one that is not a valid `T` a 400 quoting at
+/// most the start of serde's message.
 pub struct Json<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
@@ -133,20 +186,10 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
         request: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let limit = request
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_MAX_BODY_BYTES, |l| l.0);
-        let mut payload = payload.take();
+        let edge = edge_of(request);
+        let payload = payload.take();
         Box::pin(async move {
-            use futures::StreamExt;
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| BodyError::Incomplete(e.into()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(BodyError::TooLarge(limit).into());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let (body, _held) = receive(&edge, payload).await?;
             serde_json::from_slice(&body).map(Json).map_err(|e| {
                 let error = protocol::RequestError::malformed(&e);
                 Failure::Worker(WorkerError::Invalid(error.to_string()))
@@ -155,12 +198,51 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes.
-pub async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(BodyError::Incomplete(e)),
-        Err(_) => Err(BodyError::TooLarge(limit)),
+/// The [`Edge`] a server was bound with ([`bind_server`] adds it as app data).
+pub fn edge_of(request: &actix_web::HttpRequest) -> Edge {
+    request.app_data::<Edge>().cloned().unwrap_or_default()
+}
+
+/// Reads the whole body within `edge`'s limits: at most `max_body_bytes`
+/// (413), all of it within the receive deadline (408), each chunk taken from the
+/// process's receive budget (503 `busy` when it is spent). The budget is held
+/// until the returned [`Held`] is dropped: keep it while the body is parsed.
+pub async fn receive(
+    edge: &Edge,
+    mut payload: actix_web::dev::Payload,
+) -> Result<(web::BytesMut, Held), BodyError> {
+    use futures::StreamExt;
+    let limits = edge.limits();
+    let (limit, deadline) = (limits.max_body_bytes, limits.receive_timeout());
+    let mut held = Held::default();
+    let reading = async {
+        // Chunks are kept as they came and joined once: growing one buffer
+        // would copy it at each doubling and leave the old copies to the
+        // allocator, about as much memory again as the body.
+        let (mut chunks, mut len) = (Vec::new(), 0);
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| BodyError::Incomplete(e.into()))?;
+            len += chunk.len();
+            if len > limit {
+                return Err(BodyError::TooLarge(limit));
+            }
+            if !edge.take(&mut held, chunk.len()) {
+                return Err(BodyError::Busy);
+            }
+            chunks.push(chunk);
+        }
+        let mut body = web::BytesMut::with_capacity(len);
+        chunks
+            .iter()
+            .for_each(|chunk| body.extend_from_slice(chunk));
+        Ok(body)
+    };
+    match tokio::time::timeout(deadline, reading).await {
+        Ok(body) => Ok((body?, held)),
+        Err(_) => {
+            crate::metrics::edge_refused("receive_deadline");
+            Err(BodyError::TimedOut(deadline))
+        }
     }
 }
 
