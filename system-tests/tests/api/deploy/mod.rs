@@ -8,6 +8,8 @@
 //! - [`dockerfile`]: the images' health checks, served by the services.
 //! - [`observability`]: Prometheus and Jaeger in compose, swarm and k8s.
 //! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
+//! - [`rabbitmq`]: RabbitMQ's users (one per service, no guest), their
+//!   permissions and the dead-letter queue's bound.
 
 mod compose;
 mod dockerfile;
@@ -15,6 +17,7 @@ mod grafana;
 mod k8s;
 mod observability;
 mod promql;
+pub mod rabbitmq;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -182,6 +185,9 @@ fn check_environments(file: &str, envs: &BTreeMap<String, BTreeMap<String, Strin
         for (var, value) in env {
             if var == "BROKER_URL" || var == "CORS_ORIGINS" {
                 continue; // the browser's view (of the broker, of the page), from outside the network
+            }
+            if value == "<secret>" {
+                continue; // from a Kubernetes Secret (AMQP_URL: see rabbitmq.rs)
             }
             assert!(
                 !value.contains("127.0.0.1") && !value.contains("localhost:"),
