@@ -53,3 +53,14 @@ else
     create "${user}_amqp_url" "$("$users" url "$user")"
   done
 fi
+
+# MailHog's UI, behind Caddy's basic auth: the bcrypt hash of MAILHOG_PASSWORD (a
+# random one, printed once, when unset), made by Caddy's own image.
+if exists mailhog_password_hash; then
+  echo "secret mailhog_password_hash: exists, kept"
+else
+  password="${MAILHOG_PASSWORD:-$(random)}"
+  create mailhog_password_hash "$(docker run --rm caddy:2-alpine caddy hash-password --plaintext "$password")"
+  [[ -n "${MAILHOG_PASSWORD:-}" ]] ||
+    echo "caught mail: http://mail.localhost, user mailhog, password $password (shown once)"
+fi

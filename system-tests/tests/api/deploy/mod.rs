@@ -10,11 +10,13 @@
 //! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
 //! - [`rabbitmq`]: RabbitMQ's users (one per service, no guest), their
 //!   permissions and the dead-letter queue's bound.
+//! - [`mailhog`]: Swarm's caught-mail UI, only through Caddy with a password.
 
 mod compose;
 mod dockerfile;
 mod grafana;
 mod k8s;
+mod mailhog;
 mod observability;
 mod promql;
 pub mod rabbitmq;
