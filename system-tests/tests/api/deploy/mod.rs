@@ -8,8 +8,8 @@
 //! - [`dockerfile`]: the images' health checks, served by the services.
 //! - [`observability`]: Prometheus and Jaeger in compose, swarm and k8s.
 //! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
-//! - [`rabbitmq`]: RabbitMQ's users (one per service, no guest), their
-//!   permissions and the dead-letter queue's bound.
+//! - [`rabbitmq`]: RabbitMQ's users (one per service), their permissions and
+//!   the dead-letter queue's bound; [`no_guest`]: the deployments use them.
 //! - [`mailhog`]: Swarm's caught-mail UI, only through Caddy with a password.
 
 mod compose;
@@ -17,6 +17,7 @@ mod dockerfile;
 mod grafana;
 mod k8s;
 mod mailhog;
+mod no_guest;
 mod observability;
 mod promql;
 pub mod rabbitmq;
