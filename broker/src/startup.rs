@@ -104,7 +104,7 @@ pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
         rpc: Arc::new(RpcWorkers::new(&rpc, timeout)),
         grpc: GrpcWorkers::new(&grpc, timeout).context("invalid gRPC URL")?,
         amqp: Arc::new(AmqpClient::new(
-            settings.amqp.amqp_url.clone(),
+            settings.amqp.clone().resolve_url_file()?.amqp_url,
             settings.amqp.names(),
             "broker",
             settings.amqp_channels,

@@ -38,7 +38,8 @@ impl Service for Application {
 
     /// Builds the logger's client and binds the health endpoint. RabbitMQ is not
     /// contacted yet: [`Application::run_until_stopped`] waits for it with backoff.
-    async fn build(settings: Settings) -> anyhow::Result<Self> {
+    async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.amqp = settings.amqp.resolve_url_file()?;
         let timeout = Duration::from_millis(settings.call_timeout_ms);
         let urls = PerWorker {
             logger: settings.logger_url.clone(),

@@ -153,7 +153,11 @@ compose_names_built_images() {
   for ((i = 0; i < 50; i++)); do [[ -S $SOCKET ]] && break; sleep 0.2; done
   export DOCKER_HOST="unix://$SOCKET"
   # The passwords `make up` writes into project/.env: any value renders.
-  compose() { MONGO_PASSWORD=x POSTGRES_PASSWORD=x docker-compose -p "$RUN_ID" -f "$ROOT/project/docker-compose.yml" "$@"; }
+  compose() {
+    MONGO_PASSWORD=x POSTGRES_PASSWORD=x RABBITMQ_BROKER_PASSWORD=x RABBITMQ_LISTENER_PASSWORD=x \
+      RABBITMQ_LOGGER_PASSWORD=x RABBITMQ_AUTHENTICATION_PASSWORD=x RABBITMQ_MAIL_PASSWORD=x \
+      docker-compose -p "$RUN_ID" -f "$ROOT/project/docker-compose.yml" "$@"
+  }
   if ! compose ps >"$STATE/compose-ps.log" 2>&1; then
     fail "docker-compose" "cannot talk to podman at $DOCKER_HOST: $(tail -2 "$STATE/compose-ps.log" | tr '\n' ' ')"
     return 0

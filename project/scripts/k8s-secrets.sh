@@ -1,21 +1,45 @@
 #!/usr/bin/env bash
 # Creates the Secret flexi-secrets the Kubernetes manifests read, once, with
-# random passwords. An existing Secret is kept.
+# random passwords. An existing Secret is kept; one made before RabbitMQ had a
+# user per service gets those users added (its other passwords are kept).
 set -euo pipefail
 
 NAMESPACE="${NAMESPACE:-flexiconnect}"
+USERS_SCRIPT="$(dirname "$0")/rabbitmq-users.sh"
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
 
+# RabbitMQ: one user per service (rabbitmq-users.sh), random passwords; the
+# definitions (their hashes) and each service's AMQP URL are made together.
+rabbitmq_literals() {
+  local user
+  for user in broker listener logger authentication mail; do
+    export "RABBITMQ_${user^^}_PASSWORD=$(random)"
+  done
+  RABBITMQ=(--from-literal=rabbitmq-definitions="$("$USERS_SCRIPT" definitions)")
+  for user in broker listener logger authentication mail; do
+    RABBITMQ+=(--from-literal="$user-amqp-url=$("$USERS_SCRIPT" url "$user")")
+  done
+}
+
 if kubectl -n "$NAMESPACE" get secret flexi-secrets >/dev/null 2>&1; then
-  echo "secret flexi-secrets: exists, kept"
+  if [[ -n "$(kubectl -n "$NAMESPACE" get secret flexi-secrets -o jsonpath='{.data.rabbitmq-definitions}')" ]]; then
+    echo "secret flexi-secrets: exists, kept"
+    exit 0
+  fi
+  rabbitmq_literals
+  data="$(kubectl create secret generic flexi-secrets --dry-run=client -o jsonpath='{.data}' "${RABBITMQ[@]}")"
+  kubectl -n "$NAMESPACE" patch secret flexi-secrets --type merge -p "{\"data\":$data}"
+  echo "secret flexi-secrets: RabbitMQ's users added"
   exit 0
 fi
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 password="$(random)"
+rabbitmq_literals
 kubectl -n "$NAMESPACE" create secret generic flexi-secrets \
   --from-literal=postgres-password="$password" \
   --from-literal=auth-dsn="postgres://postgres:${password}@postgres:5432/users" \
   --from-literal=mongo-password="$(random)" \
   --from-literal=seed-password="${SEED_PASSWORD:-verysecret}" \
-  --from-literal=mail-password="${MAIL_PASSWORD:-}"
+  --from-literal=mail-password="${MAIL_PASSWORD:-}" \
+  "${RABBITMQ[@]}"
 echo "secret flexi-secrets: created"

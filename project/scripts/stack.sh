@@ -329,7 +329,10 @@ caddy_up() {
   deploy_tools
   mkdir -p "$PIDS" "$LOGS"
   log "caddy: page on http://localhost:$CADDY_PORT, the broker on Host backend:$CADDY_PORT"
+  # The caught-mail site (MailDev's UI here) needs MAILHOG_PASSWORD_HASH; unset,
+  # nobody gets in (MailDev is on :$MAILDEV_PORT anyway).
   PAGE_SITE="http://localhost:$CADDY_PORT" API_SITE="http://backend:$CADDY_PORT" \
+    MAIL_SITE="http://mail.localhost:$CADDY_PORT" MAILHOG="127.0.0.1:$MAILDEV_PORT" \
     FRONT_END="127.0.0.1:$FRONT_END_PORT" BROKER="127.0.0.1:$BROKER_PORT" \
     nohup caddy run --adapter caddyfile --config "$ROOT/Caddyfile" >"$LOGS/caddy.log" 2>&1 &
   echo $! >"$PIDS/caddy.pid"

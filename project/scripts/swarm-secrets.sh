@@ -30,3 +30,37 @@ fi
 create mongo_password "$(random)"
 create seed_password "${SEED_PASSWORD:-verysecret}"
 create mail_password "${MAIL_PASSWORD:-}"
+
+# RabbitMQ: one user per service (rabbitmq-users.sh). The definitions (their
+# password hashes) and each service's AMQP URL must agree: they are made
+# together, or all kept.
+rabbitmq_secrets=(rabbitmq_definitions broker_amqp_url listener_amqp_url logger_amqp_url
+  authentication_amqp_url mail_amqp_url)
+existing=0
+for secret in "${rabbitmq_secrets[@]}"; do exists "$secret" && existing=$((existing + 1)); done
+if ((existing == ${#rabbitmq_secrets[@]})); then
+  echo "secrets ${rabbitmq_secrets[*]}: exist, kept"
+elif ((existing > 0)); then
+  echo "only some of ${rabbitmq_secrets[*]} exist; remove them (docker secret rm) and rerun" >&2
+  exit 1
+else
+  users="$(dirname "$0")/rabbitmq-users.sh"
+  for user in broker listener logger authentication mail; do
+    export "RABBITMQ_${user^^}_PASSWORD=$(random)"
+  done
+  create rabbitmq_definitions "$("$users" definitions)"
+  for user in broker listener logger authentication mail; do
+    create "${user}_amqp_url" "$("$users" url "$user")"
+  done
+fi
+
+# MailHog's UI, behind Caddy's basic auth: the bcrypt hash of MAILHOG_PASSWORD (a
+# random one, printed once, when unset), made by Caddy's own image.
+if exists mailhog_password_hash; then
+  echo "secret mailhog_password_hash: exists, kept"
+else
+  password="${MAILHOG_PASSWORD:-$(random)}"
+  create mailhog_password_hash "$(docker run --rm caddy:2-alpine caddy hash-password --plaintext "$password")"
+  [[ -n "${MAILHOG_PASSWORD:-}" ]] ||
+    echo "caught mail: http://mail.localhost, user mailhog, password $password (shown once)"
+fi

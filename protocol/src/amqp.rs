@@ -29,6 +29,11 @@ pub const DEAD_LETTER_EXCHANGE: &str = "logs_topic.dead";
 pub const DEAD_LETTER_QUEUE: &str = "logs_listener.dead";
 /// The suffix of each worker's request/reply queue (`logger_requests`, …).
 pub const REQUEST_QUEUE_SUFFIX: &str = "_requests";
+/// How RabbitMQ names a queue declared without a name (`amq.gen-…`): the broker's
+/// reply queues are such queues. No client can declare a queue whose name starts
+/// with `amq.`, so a `reply_to` with this prefix names a server-named queue, never
+/// a service's own (a worker's requests, the listener's events).
+pub const REPLY_QUEUE_PREFIX: &str = "amq.gen-";
 /// The routing key the broker publishes log events with (the original's `log.INFO`).
 pub const DEFAULT_ROUTING_KEY: &str = "log.INFO";
 /// The routing keys the listener's queue is bound to (the original's severities).
@@ -93,6 +98,15 @@ impl Default for AmqpNames {
     }
 }
 
+/// Whether `reply_to` names a reply queue of the broker's naming
+/// ([`REPLY_QUEUE_PREFIX`]): the only queues a worker answers to, so that a
+/// request cannot make a worker publish into another service's queue.
+pub fn is_reply_queue(reply_to: &str) -> bool {
+    reply_to
+        .strip_prefix(REPLY_QUEUE_PREFIX)
+        .is_some_and(|rest| !rest.is_empty())
+}
+
 /// A worker's reply to a [`Call`]: its answer or its failure, serialized as
 /// `{"Ok": {...}}` or `{"Err": {...}}`.
 pub type AmqpReply = Result<Answer, WorkerError>;
@@ -106,6 +120,17 @@ mod tests {
         let names = AmqpNames::default();
         assert_eq!(names.logs_exchange, "logs_topic");
         assert_eq!(AmqpNames::new("t1").logs_queue, "logs_listener.t1");
+    }
+
+    #[test]
+    fn only_server_named_queues_are_reply_queues() {
+        assert!(is_reply_queue("amq.gen-JzTY20BRgKO-HjmUJj0wLg"));
+        let names = AmqpNames::new("t1");
+        for queue in [&names.logs_queue, &names.request_queues.mail] {
+            assert!(!is_reply_queue(queue), "{queue}");
+        }
+        assert!(!is_reply_queue("amq.gen-"));
+        assert!(!is_reply_queue("amq.rabbitmq.reply-to"));
     }
 
     #[test]

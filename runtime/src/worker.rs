@@ -187,7 +187,7 @@ where
             http,
             rpc,
             grpc,
-            amqp: settings.amqp.clone(),
+            amqp: settings.amqp.clone().resolve_url_file()?,
             prefetch: settings.amqp_prefetch,
             ports,
         })

@@ -39,6 +39,7 @@ impl TestAmqp {
     pub fn settings(&self) -> AmqpSettings {
         AmqpSettings {
             amqp_url: amqp_url(),
+            amqp_url_file: None,
             amqp_namespace: self.namespace.clone(),
         }
     }

@@ -56,3 +56,34 @@ async fn the_amqp_client_stores_the_entry_and_gets_a_pong() {
     assert_eq!(pong.map(|a| a.message), Ok(protocol::PONG.to_owned()));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_whose_reply_to_names_another_queue_is_not_answered() {
+    let app = TestLogger::spawn().await;
+    let mut caller = app.raw_amqp().await;
+    // Queues a worker's answer must never land in: another worker's requests,
+    // the listener's events. Before, the logger published its reply to either.
+    let names = &app.worker.amqp.names;
+    let others = [names.request_queues.mail.clone(), names.logs_queue.clone()];
+    let name = unique_name("foreign");
+    for queue in &others {
+        caller.declare(queue).await;
+        let body = serde_json::to_vec(&log_call(&name, queue)).expect("json");
+        caller.send(&body, queue).await;
+    }
+    // A request with the broker's kind of reply queue, sent after them, is answered.
+    let ping = serde_json::to_vec(&Call::Ping).expect("json");
+    let (_, _, answer) = caller.request(&ping).await;
+    assert_eq!(answer.map(|a| a.message), Ok(protocol::PONG.to_owned()));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for queue in &others {
+        let published = caller.ready_messages(queue).await;
+        assert_eq!(published, 0, "the logger published a reply to {queue}");
+    }
+    // Nobody could read its answer, so the call is not done either.
+    for queue in &others {
+        let stored = app.mongo.find_logs(log_filter(&name, queue)).await;
+        assert!(stored.is_empty(), "a request replying to {queue} was done");
+    }
+    app.stop().await;
+}

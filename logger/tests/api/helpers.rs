@@ -165,19 +165,8 @@ impl RawAmqpCaller {
     /// Publishes `body` with a fresh `correlation_id` and returns the reply's
     /// correlation id with the reply.
     pub async fn request(&mut self, body: &[u8]) -> (String, Option<String>, AmqpReply) {
-        let id = uuid::Uuid::new_v4().to_string();
-        self.channel
-            .basic_publish(
-                "".into(),
-                self.queue.as_str().into(),
-                BasicPublishOptions::default(),
-                body,
-                BasicProperties::default()
-                    .with_correlation_id(id.as_str().into())
-                    .with_reply_to(self.reply_queue.clone()),
-            )
-            .await
-            .expect("publish");
+        let reply_queue = self.reply_queue.clone();
+        let id = self.send(body, reply_queue.as_str()).await;
         let reply = tokio::time::timeout(Duration::from_secs(5), self.replies.next())
             .await
             .expect("a reply in time")
@@ -190,5 +179,48 @@ impl RawAmqpCaller {
             .map(|s| s.as_str().to_owned());
         let answer: AmqpReply = serde_json::from_slice(&reply.data).expect("reply body");
         (id, correlation, answer)
+    }
+
+    /// Publishes `body` to the worker's queue with `reply_to` as given (any
+    /// queue), without waiting for anything; returns its `correlation_id`.
+    pub async fn send(&self, body: &[u8], reply_to: &str) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.channel
+            .basic_publish(
+                "".into(),
+                self.queue.as_str().into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default()
+                    .with_correlation_id(id.as_str().into())
+                    .with_reply_to(reply_to.into()),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("published");
+        id
+    }
+
+    /// Declares a plain queue named `queue` (another service's, in a test).
+    pub async fn declare(&self, queue: &str) {
+        let options = QueueDeclareOptions::default();
+        self.channel
+            .queue_declare(queue.into(), options, FieldTable::default())
+            .await
+            .expect("declare");
+    }
+
+    /// The number of ready messages in `queue` (which must exist).
+    pub async fn ready_messages(&self, queue: &str) -> u32 {
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        self.channel
+            .queue_declare(queue.into(), passive, FieldTable::default())
+            .await
+            .expect("the queue exists")
+            .message_count()
     }
 }

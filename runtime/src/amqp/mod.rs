@@ -6,6 +6,9 @@
 
 #[cfg(feature = "worker")]
 pub mod server;
+mod settings;
+
+pub use settings::{AmqpSettings, ENV_AMQP_NAMESPACE, ENV_AMQP_URL, ENV_AMQP_URL_FILE};
 
 use std::{future::Future, io, sync::Arc};
 
@@ -235,37 +238,6 @@ pub async fn declare_request_queue(channel: &Channel, queue: &str) -> lapin::Res
     Ok(())
 }
 
-/// Env var: RabbitMQ URL.
-pub const ENV_AMQP_URL: &str = "AMQP_URL";
-/// Env var: suffix appended to every exchange and queue name.
-pub const ENV_AMQP_NAMESPACE: &str = "AMQP_NAMESPACE";
-
-/// RabbitMQ settings of every service that uses it (flattened into theirs).
-#[derive(Debug, Clone, clap::Args)]
-pub struct AmqpSettings {
-    /// RabbitMQ URL (the original's is `amqp://guest:guest@rabbitmq`).
-    /// `?frame_max=` overrides [`DEFAULT_FRAME_MAX`]. Checked at startup.
-    #[arg(long, env = ENV_AMQP_URL, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true, value_parser = valid_url)]
-    pub amqp_url: String,
-    /// Suffix for every exchange and queue name (`logs_topic.<ns>`); empty means the
-    /// original names. Lets two stacks, or parallel tests, share one RabbitMQ.
-    #[arg(long, env = ENV_AMQP_NAMESPACE, default_value = "")]
-    pub amqp_namespace: String,
-}
-
-impl AmqpSettings {
-    /// The exchange and queue names these settings select.
-    pub fn names(&self) -> AmqpNames {
-        AmqpNames::new(&self.amqp_namespace)
-    }
-}
-
-/// clap's check of `AMQP_URL`: a URL lapin cannot parse stops the service at
-/// startup instead of failing every reconnect.
-fn valid_url(url: &str) -> Result<String, String> {
-    parse_url(url).map(|_| url.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,15 +248,5 @@ mod tests {
         assert_eq!(uri.query.frame_max, Some(DEFAULT_FRAME_MAX));
         let uri = parse_url("amqp://127.0.0.1:5672/%2f?frame_max=131072").expect("valid");
         assert_eq!(uri.query.frame_max, Some(131_072));
-    }
-
-    #[test]
-    fn an_invalid_url_is_refused_at_startup() {
-        let error = valid_url("http://not-amqp").expect_err("not an AMQP URL");
-        assert!(!error.is_empty());
-        assert_eq!(
-            valid_url("amqp://rabbitmq").as_deref(),
-            Ok("amqp://rabbitmq")
-        );
     }
 }

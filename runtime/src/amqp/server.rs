@@ -5,25 +5,40 @@
 //! handles it and publishes the [`AmqpReply`] to the message's `reply_to` with its
 //! `correlation_id`, then acks. A request is never redelivered: its caller has
 //! its answer, or has given up on it.
+//!
+//! A worker answers only to reply queues of the broker's naming
+//! ([`protocol::amqp::is_reply_queue`]): publishing through the default exchange
+//! reaches any queue by name, and RabbitMQ's permissions cannot narrow that, so
+//! a request whose `reply_to` names another service's queue (a worker's
+//! requests, the listener's events) would have its worker write into it. Such a
+//! request is neither done nor answered: it is rejected without requeue.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::{LazyLock, atomic::AtomicBool};
 
 use lapin::types::AMQPValue;
 use lapin::{
     BasicProperties, Channel, Connection,
     message::Delivery,
-    options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions},
-    types::FieldTable,
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+        BasicRejectOptions,
+    },
+    types::{FieldTable, ShortString},
 };
 use protocol::{
     Call, Transport, WorkerError,
-    amqp::AmqpReply,
+    amqp::{AmqpReply, is_reply_queue},
     timing::{SENT_AT_HEADER, SERVER_TIMING},
 };
 use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
-use crate::worker::Handler;
+use crate::{log_throttle::LogThrottle, worker::Handler};
+
+/// Refused requests are logged once a second at most (`repeated`: how many
+/// were held back), so that a flood of them cannot flood the log.
+static REFUSALS: LazyLock<LogThrottle> =
+    LazyLock::new(|| LogThrottle::new(std::time::Duration::from_secs(1)));
 
 /// Consumes the worker's request queue until `shutdown`, reconnecting whenever
 /// RabbitMQ goes away; returns once the requests in flight are answered.
@@ -78,6 +93,10 @@ async fn session<H: Handler>(
 /// Handles one request and publishes the reply, its timing (with how long the
 /// request waited in RabbitMQ) in the reply's `server-timing` header.
 async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
+    let reply_to = delivery.properties.reply_to().clone();
+    let Some(reply_to) = reply_to.filter(|queue| is_reply_queue(queue.as_str())) else {
+        return refuse(&delivery).await;
+    };
     let queued = queued_for(&delivery);
     let mut reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
         Ok(call) => {
@@ -94,32 +113,54 @@ async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
         let value = AMQPValue::LongString(timing.to_header().into());
         headers.insert(SERVER_TIMING.into(), value);
     }
-    match (serde_json::to_vec(&reply), delivery.properties.reply_to()) {
-        (Ok(body), Some(reply_to)) => {
-            let mut properties = BasicProperties::default()
-                .with_content_type("application/json".into())
-                .with_headers(headers);
-            if let Some(id) = delivery.properties.correlation_id() {
-                properties = properties.with_correlation_id(id.clone());
-            }
-            let published = channel
-                .basic_publish(
-                    "".into(),
-                    reply_to.clone(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    properties,
-                )
-                .await;
-            if let Err(error) = published {
-                tracing::warn!(%error, "could not publish a reply");
-            }
-        }
-        (Ok(_), None) => tracing::warn!("request without reply_to; dropping its answer"),
-        (Err(error), _) => tracing::error!(%error, "could not serialize a reply"),
+    match serde_json::to_vec(&reply) {
+        Ok(body) => publish(&channel, &delivery, reply_to, &body, headers).await,
+        Err(error) => tracing::error!(%error, "could not serialize a reply"),
     }
     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
         tracing::warn!(%error, "ack of a request failed");
+    }
+}
+
+/// Publishes a reply to `reply_to` with the request's `correlation_id`.
+async fn publish(
+    channel: &Channel,
+    delivery: &Delivery,
+    reply_to: ShortString,
+    body: &[u8],
+    headers: FieldTable,
+) {
+    let mut properties = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_headers(headers);
+    if let Some(id) = delivery.properties.correlation_id() {
+        properties = properties.with_correlation_id(id.clone());
+    }
+    let options = BasicPublishOptions::default();
+    let published = channel
+        .basic_publish("".into(), reply_to, options, body, properties)
+        .await;
+    if let Err(error) = published {
+        tracing::warn!(%error, "could not publish a reply");
+    }
+}
+
+/// A request without a reply queue of the broker's naming: not done, not
+/// answered, rejected without requeue (the request queue has no dead-letter
+/// exchange: it is dropped).
+async fn refuse(delivery: &Delivery) {
+    if let Some(repeated) = REFUSALS.admit("reply_to") {
+        let reply_to = delivery.properties.reply_to().as_ref();
+        let reply_to = reply_to.map_or("", |queue| queue.as_str());
+        tracing::warn!(
+            reply_to,
+            repeated,
+            "refused a request: its reply_to is not a reply queue of the broker's"
+        );
+    }
+    let options = BasicRejectOptions { requeue: false };
+    if let Err(error) = delivery.reject(options).await {
+        tracing::warn!(%error, "reject of a request failed");
     }
 }
 

@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod origins;
 mod ping;
+mod rabbitmq_users;
 mod rate_limit;
 mod shedding;
 mod timing;

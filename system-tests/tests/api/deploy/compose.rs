@@ -21,7 +21,7 @@ pub(super) fn load_yaml(path: &Path) -> Value {
 }
 
 /// Each service's environment in a compose or swarm file.
-fn compose_like(path: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+pub(super) fn compose_like(path: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let file = load_yaml(path);
     let services = file
         .get("services")
@@ -77,6 +77,10 @@ async fn docker_caddy_and_promtool_validate_the_files() {
         // What `make up` writes to project/.env (random there).
         .env("POSTGRES_PASSWORD", "checked")
         .env("MONGO_PASSWORD", "checked");
+    for (_, user) in super::rabbitmq::USERS {
+        let password = format!("RABBITMQ_{}_PASSWORD", user.to_uppercase());
+        compose.env(password, "checked");
+    }
     let installs = "docker-compose is installed (make -C project test installs it)";
     run_to_success(&mut compose, installs).await;
 

@@ -8,13 +8,19 @@
 //! - [`dockerfile`]: the images' health checks, served by the services.
 //! - [`observability`]: Prometheus and Jaeger in compose, swarm and k8s.
 //! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
+//! - [`rabbitmq`]: RabbitMQ's users (one per service), their permissions and
+//!   the dead-letter queue's bound; [`no_guest`]: the deployments use them.
+//! - [`mailhog`]: Swarm's caught-mail UI, only through Caddy with a password.
 
 mod compose;
 mod dockerfile;
 mod grafana;
 mod k8s;
+mod mailhog;
+mod no_guest;
 mod observability;
 mod promql;
+pub mod rabbitmq;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -182,6 +188,9 @@ fn check_environments(file: &str, envs: &BTreeMap<String, BTreeMap<String, Strin
         for (var, value) in env {
             if var == "BROKER_URL" || var == "CORS_ORIGINS" {
                 continue; // the browser's view (of the broker, of the page), from outside the network
+            }
+            if value == "<secret>" {
+                continue; // from a Kubernetes Secret (AMQP_URL: see rabbitmq.rs)
             }
             assert!(
                 !value.contains("127.0.0.1") && !value.contains("localhost:"),

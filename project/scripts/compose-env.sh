@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# What project/docker-compose.yml reads and nothing commits:
+# - project/.env: a random password for Postgres, MongoDB and the RabbitMQ user
+#   of each service, each added when missing and then kept (mode 600);
+# - project/.rabbitmq-definitions.json: RabbitMQ's users with those passwords'
+#   salted hashes and their permissions (rabbitmq-users.sh), written again on
+#   every run (mode 644: RabbitMQ in its container reads it; it holds no password).
+set -euo pipefail
+
+PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ENV_FILE="$PROJECT/.env"
+DEFINITIONS="$PROJECT/.rabbitmq-definitions.json"
+random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
+(umask 077 && touch "$ENV_FILE")
+for var in POSTGRES_PASSWORD MONGO_PASSWORD RABBITMQ_BROKER_PASSWORD RABBITMQ_LISTENER_PASSWORD \
+  RABBITMQ_LOGGER_PASSWORD RABBITMQ_AUTHENTICATION_PASSWORD RABBITMQ_MAIL_PASSWORD; do
+  if ! grep -q "^$var=" "$ENV_FILE"; then
+    echo "$var=$(random)" >>"$ENV_FILE"
+    echo "$ENV_FILE: added a random $var (not committed)"
+  fi
+done
+
+set -a
+# shellcheck disable=SC1090
+. "$ENV_FILE"
+set +a
+(umask 022 && "$PROJECT/scripts/rabbitmq-users.sh" definitions >"$DEFINITIONS.tmp")
+mv "$DEFINITIONS.tmp" "$DEFINITIONS"
