@@ -11,6 +11,8 @@ use crate::service::Authenticator;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(runtime::http::ping))
         .route("/health", web::get().to(health))
+        .route("/jwks.json", web::get().to(jwks))
+        .route("/.well-known/jwks.json", web::get().to(jwks))
         .service(
             resource("/authenticate", "POST", web::post().to(authenticate))
                 .wrap(from_fn(detach_headers)),
@@ -26,6 +28,14 @@ async fn authenticate(
     Ok(accepted(
         worker_call(Worker::Authentication, "auth", Transport::Http, call).await?,
     ))
+}
+
+/// `GET /jwks.json` (and `/.well-known/jwks.json`): the key that verifies the
+/// tokens, as a JSON Web Key Set (RFC 7517).
+async fn jwks(auth: web::Data<Authenticator>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "max-age=300"))
+        .json(auth.issuer.jwks())
 }
 
 /// `GET /health`: 200 when Postgres answers and migrations ran, 503 otherwise.

@@ -32,6 +32,7 @@ pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod store;
+pub mod tokens;
 
 pub use settings::Settings;
 pub use startup::Application;

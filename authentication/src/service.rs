@@ -7,7 +7,7 @@ use runtime::{
     worker::{Handler, not_served},
 };
 
-use crate::{error::invalid_credentials, password::Hasher, store::UserStore};
+use crate::{error::invalid_credentials, password::Hasher, store::UserStore, tokens::Issuer};
 
 /// The log entry name of a login (the original's).
 pub const LOGIN_LOG_NAME: &str = "authentication";
@@ -21,6 +21,8 @@ pub struct Authenticator {
     pub hasher: Hasher,
     /// The logger, over HTTP.
     pub logger: HttpWorkers,
+    /// Signs a login's token.
+    pub issuer: Issuer,
 }
 
 impl Authenticator {
@@ -48,6 +50,7 @@ impl Authenticator {
                     let user = row.into_user();
                     self.report_login(&user.email);
                     let mut answer = Answer::message(format!("Logged in user {}", user.email));
+                    answer.token = Some(self.issuer.issue(&user)?);
                     answer.data = Some(user);
                     Ok(answer)
                 }

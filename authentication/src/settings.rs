@@ -26,6 +26,12 @@ pub const ENV_SEED_EMAIL: &str = "SEED_EMAIL";
 pub const ENV_SEED_PASSWORD: &str = "SEED_PASSWORD";
 /// Env var: the logger's HTTP base URL.
 pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
+/// Env var: the key tokens are signed with (Ed25519, PKCS#8 PEM).
+pub const ENV_JWT_PRIVATE_KEY: &str = "JWT_PRIVATE_KEY";
+/// Env var: file holding that key (a Docker/Swarm secret).
+pub const ENV_JWT_PRIVATE_KEY_FILE: &str = "JWT_PRIVATE_KEY_FILE";
+/// Env var: how long a token is valid, in seconds.
+pub const ENV_TOKEN_LIFETIME_SECS: &str = "TOKEN_LIFETIME_SECS";
 
 /// The authentication's default addresses on the local stack.
 #[derive(Debug, Clone)]
@@ -84,6 +90,16 @@ pub struct Settings {
     /// The logger's HTTP base URL, for the `authentication` log entry of a login.
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
+    /// The Ed25519 private key (PKCS#8 PEM) a login's token is signed with;
+    /// empty: a key made at start-up (tokens end with the process).
+    #[arg(long, env = ENV_JWT_PRIVATE_KEY, default_value = "", hide_env_values = true)]
+    pub jwt_private_key: Secret,
+    /// File holding that key; wins over `JWT_PRIVATE_KEY`.
+    #[arg(long, env = ENV_JWT_PRIVATE_KEY_FILE)]
+    pub jwt_private_key_file: Option<std::path::PathBuf>,
+    /// How long a token is valid, in seconds.
+    #[arg(long, env = ENV_TOKEN_LIFETIME_SECS, default_value_t = 900)]
+    pub token_lifetime_secs: u64,
 }
 
 impl Settings {
@@ -92,6 +108,8 @@ impl Settings {
         self.dsn = runtime::secret::resolve(&self.dsn, self.dsn_file.as_deref())?;
         self.seed_password =
             runtime::secret::resolve(&self.seed_password, self.seed_password_file.as_deref())?;
+        self.jwt_private_key =
+            runtime::secret::resolve(&self.jwt_private_key, self.jwt_private_key_file.as_deref())?;
         Ok(self)
     }
 

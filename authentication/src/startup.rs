@@ -1,6 +1,7 @@
 //! [`Application`]: binds every port in `build`; prepares the database in the
 //! background (with backoff), so the service starts before Postgres does.
 
+use crate::tokens::Issuer;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -45,9 +46,14 @@ impl Service for Application {
         let hasher = Hasher::new(settings.bcrypt_cost, settings.bcrypt_queue)
             .await
             .context("invalid BCRYPT_COST")?;
+        let issuer = Issuer::new(
+            settings.jwt_private_key.expose(),
+            Duration::from_secs(settings.token_lifetime_secs),
+        )?;
         let auth = Authenticator {
             store,
             hasher,
+            issuer,
             logger: Authenticator::logger_client(&settings.logger_url)?,
         };
 

@@ -30,6 +30,8 @@ pub struct Accepted {
     pub data: Option<User>,
     /// The worker's account of its time, when it gave one.
     pub timing: Option<ServerTiming>,
+    /// A login's token.
+    pub token: Option<String>,
 }
 
 /// The result of one dispatch, with the transport it used and how long it took.
@@ -132,6 +134,7 @@ impl Dispatcher {
                         message: LOGGED_VIA_RABBITMQ.to_owned(),
                         data: None,
                         timing: None,
+                        token: None,
                     })
                 });
                 (Transport::Amqp, published.await)
@@ -144,6 +147,7 @@ impl Dispatcher {
                         message: call.accepted(),
                         data: answer.data,
                         timing: answer.timing,
+                        token: answer.token,
                     })
                 });
                 (transport, answered.await)

@@ -6,7 +6,10 @@ use actix_web::{
     Error, HttpResponse, ResponseError,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    http::{StatusCode, header::RETRY_AFTER},
+    http::{
+        StatusCode,
+        header::{RETRY_AFTER, WWW_AUTHENTICATE},
+    },
     middleware::Next,
 };
 use clients::CallError;
@@ -14,6 +17,8 @@ use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
 use runtime::http::{BodyError, Failure};
 use runtime::log_throttle::LogThrottle;
 use runtime::timing::micros;
+
+use crate::tokens::TokenError;
 
 /// The broker's failure lines: one per kind a second (`repeated`: how many
 /// like it were not logged since the last one).
@@ -33,6 +38,10 @@ pub enum BrokerError {
     /// JSON extractor says (400 or 413).
     #[error(transparent)]
     Edge(#[from] Failure),
+    /// The call needs a token and has none, or an invalid one (401, with
+    /// `WWW-Authenticate: Bearer`); or the keys cannot be fetched (503).
+    #[error(transparent)]
+    Token(#[from] crate::tokens::TokenError),
     /// The request comes from a page whose origin is not in `CORS_ORIGINS` (403).
     #[error(
         "requests from pages of the origin {} are not served here (CORS_ORIGINS)",
@@ -76,6 +85,8 @@ impl ResponseError for BrokerError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             BrokerError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            BrokerError::Token(TokenError::KeysUnreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            BrokerError::Token(_) => StatusCode::UNAUTHORIZED,
             BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             BrokerError::Body(BodyError::TimedOut(_)) => StatusCode::REQUEST_TIMEOUT,
             BrokerError::Body(BodyError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
@@ -139,6 +150,17 @@ impl ResponseError for BrokerError {
         let mut response = HttpResponse::build(status);
         if let Some(seconds) = retry_after {
             response.insert_header((RETRY_AFTER, seconds));
+        }
+        // RFC 6750: what a 401 for a token asks for.
+        match self {
+            BrokerError::Token(TokenError::Missing(_)) => {
+                response.insert_header((WWW_AUTHENTICATE, r#"Bearer realm="flexiconnect""#));
+            }
+            BrokerError::Token(TokenError::Invalid(_)) => {
+                let challenge = r#"Bearer realm="flexiconnect", error="invalid_token""#;
+                response.insert_header((WWW_AUTHENTICATE, challenge));
+            }
+            _ => {}
         }
         response.json(body)
     }

@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod tokens;
 
 pub use settings::Settings;
 pub use startup::Application;

@@ -75,7 +75,7 @@ impl Origins {
                 header::CONTENT_TYPE,
                 header::HeaderName::from_static("x-csrf-token"),
             ])
-            .expose_headers([header::LINK, header::RETRY_AFTER])
+            .expose_headers([header::LINK, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
             .max_age(300)
     }
 }

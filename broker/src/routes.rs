@@ -1,7 +1,7 @@
 //! The broker's HTTP API.
 
 use actix_web::{
-    HttpResponse,
+    HttpRequest, HttpResponse,
     http::header::ContentType,
     middleware::from_fn,
     web::{self, Bytes},
@@ -16,6 +16,7 @@ use crate::{
     comparisons::{Comparisons, heartbeat_then},
     dispatch::{Dispatched, Dispatcher},
     error::{BrokerError, millis},
+    tokens::Tokens,
 };
 
 /// Shared state of the handlers.
@@ -26,6 +27,8 @@ pub struct BrokerState {
     pub compare_max_duration: std::time::Duration,
     /// The one comparison that may run (shared by every worker's state).
     pub comparisons: std::sync::Arc<Comparisons>,
+    /// What needs a token, and the keys to check it (shared).
+    pub tokens: std::sync::Arc<Tokens>,
 }
 
 /// Registers the routes.
@@ -56,23 +59,27 @@ async fn hit() -> HttpResponse {
 /// `POST /handle`: dispatches the action over the transport it names.
 async fn handle(
     state: web::Data<BrokerState>,
+    request: HttpRequest,
     dispatch: Result<Json<Dispatch>, Failure>,
 ) -> Result<HttpResponse, BrokerError> {
     // An invalid body is the broker's answer too (with the call's trace id).
     let Json(dispatch) = dispatch?;
     let action = dispatch.call.action();
+    state.tokens.check(&request, action).await?;
     answer(action, state.dispatcher.dispatch(&dispatch).await)
 }
 
 /// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
 async fn log_grpc(
     state: web::Data<BrokerState>,
+    request: HttpRequest,
     dispatch: Result<Json<Dispatch>, Failure>,
 ) -> Result<HttpResponse, BrokerError> {
     let Json(mut dispatch) = dispatch?;
     if !matches!(dispatch.call, Call::Log { .. }) {
         return Err(RequestError::WrongAction(dispatch.call.action()).into());
     }
+    state.tokens.check(&request, dispatch.call.action()).await?;
     dispatch.transport = Some(Transport::Grpc);
     answer(
         dispatch.call.action(),
@@ -87,9 +94,10 @@ async fn log_grpc(
 #[tracing::instrument(name = "compare", skip_all)]
 async fn compare(
     state: web::Data<BrokerState>,
-    request: actix_web::HttpRequest,
+    request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, BrokerError> {
+    state.tokens.check(&request, crate::tokens::COMPARE).await?;
     let (body, _held) = receive(&edge_of(&request), payload.into_inner()).await?;
     let comparison = Comparison::parse(&body)?;
     let longest = state.compare_max_duration * comparison.transports.len() as u32;
@@ -144,6 +152,7 @@ fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, 
         Ok(accepted) => {
             let mut body = JsonResponse::ok(accepted.message);
             body.data = accepted.data;
+            body.token = accepted.token;
             body.timing = Some(Timing::of(micros(dispatched.elapsed), accepted.timing));
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));

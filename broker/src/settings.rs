@@ -29,6 +29,12 @@ pub const ENV_MAIL_GRPC_URL: &str = "MAIL_GRPC_URL";
 pub const ENV_DISPATCH_TIMEOUT_MS: &str = "DISPATCH_TIMEOUT_MS";
 /// Env var: largest accepted request body.
 pub use runtime::limits::ENV_MAX_BODY_BYTES;
+/// Env var: what needs a token.
+pub const ENV_TOKEN_REQUIRED_FOR: &str = "TOKEN_REQUIRED_FOR";
+/// Env var: the key set tokens are checked against.
+pub const ENV_JWKS_URL: &str = "JWKS_URL";
+/// Env var: clock skew allowed on a token's expiry.
+pub const ENV_TOKEN_LEEWAY_SECS: &str = "TOKEN_LEEWAY_SECS";
 /// Env var: longest a comparison runs per transport.
 pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
 /// Env var: consecutive failures that open a worker's circuit.
@@ -128,6 +134,18 @@ pub struct Settings {
     /// the broker: from them, `X-Forwarded-For` names the client.
     #[arg(long, env = ENV_TRUSTED_PROXIES, value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+    /// What needs `Authorization: Bearer <token>` (a login's token): any of the
+    /// actions `auth`, `log`, `mail`, `ping` and the endpoint `compare`,
+    /// comma-separated. Empty: nothing, as the original.
+    #[arg(long, env = ENV_TOKEN_REQUIRED_FOR, value_delimiter = ',')]
+    pub token_required_for: Vec<String>,
+    /// The key set tokens are checked against (authentication's JWKS); empty:
+    /// `AUTH_URL` + `/jwks.json`.
+    #[arg(long, env = ENV_JWKS_URL, default_value = "")]
+    pub jwks_url: String,
+    /// Clock skew allowed when checking a token's expiry, in seconds.
+    #[arg(long, env = ENV_TOKEN_LEEWAY_SECS, default_value_t = 30)]
+    pub token_leeway_secs: u64,
 }
 
 impl Settings {

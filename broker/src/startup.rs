@@ -16,6 +16,7 @@ use crate::{
     origins::{Origins, refuse_other_origins},
     rate_limit::{RateLimit, limit_each_client},
     routes::{self, BrokerState},
+    tokens::Tokens,
 };
 
 /// The broker, bound and ready to serve.
@@ -37,6 +38,15 @@ impl Application {
             &settings.trusted_proxies,
         )?;
         let edge = runtime::limits::Edge::new(&settings.limits);
+        let jwks_url = match settings.jwks_url.as_str() {
+            "" => format!("{}/jwks.json", settings.auth_url.trim_end_matches('/')),
+            url => url.to_owned(),
+        };
+        let tokens = Arc::new(Tokens::new(
+            &settings.token_required_for,
+            &jwks_url,
+            settings.token_leeway_secs,
+        )?);
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
         let comparisons = Arc::new(Comparisons::default());
         let routes = move |cfg: &mut web::ServiceConfig| {
@@ -47,6 +57,7 @@ impl Application {
                 dispatcher: dispatcher.for_this_runtime(),
                 compare_max_duration,
                 comparisons: Arc::clone(&comparisons),
+                tokens: Arc::clone(&tokens),
             }))
             .app_data(web::Data::new(origins.clone()))
             .app_data(web::Data::new(rate_limit.clone()))

@@ -104,6 +104,7 @@ impl HttpWorkers {
                 message: answer.message,
                 data: answer.data,
                 timing,
+                token: answer.token,
             })
         } else {
             Err(WorkerError::from_http(status.as_u16(), answer.message, retry_after).into())

@@ -39,15 +39,41 @@ function say(html) {
   output.innerHTML += `<br>${html}`;
 }
 
+// The token of the last login (any auth answer carries one). Sent with every
+// call; where the broker asks for one it is not yet held (401 with a Bearer
+// challenge: a deployment's TOKEN_REQUIRED_FOR), the page logs in with the
+// sample credentials and tries once more.
+let token = null;
+
+async function brokerFetch(path, body) {
+  const send = () => fetch(broker + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  let response = await send();
+  if (response.status === 401 && (response.headers.get("WWW-Authenticate") ?? "").startsWith("Bearer")) {
+    const login = await fetch(`${broker}/handle`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(SAMPLES.auth),
+    });
+    const answer = await login.json();
+    if (answer.token) {
+      token = answer.token;
+      say(`<span class="muted">Logged in as ${escapeHtml(SAMPLES.auth.auth.email)} for a token</span>`);
+      response = await send();
+    }
+  }
+  return response;
+}
+
 async function post(path, body) {
   sent.textContent = body === undefined ? "empty post request" : JSON.stringify(body, null, 4);
   try {
-    const response = await fetch(broker + path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: body === undefined ? "" : JSON.stringify(body),
-    });
+    const response = await brokerFetch(path, body === undefined ? "" : JSON.stringify(body));
     const data = await response.json();
+    if (data.token) token = data.token;
     received.textContent = JSON.stringify(data, null, 4);
     if (data.error) {
       say(`<strong>Error (${response.status})</strong>: ${escapeHtml(data.message)}`);
@@ -132,11 +158,7 @@ form.addEventListener("submit", async (event) => {
       statusLine.textContent = `Running ${transport} (${i + 1} of ${TRANSPORTS.length})…`;
       const body = { ...sample(action), requests, concurrency, transports: [transport] };
       sent.textContent = JSON.stringify(body, null, 4);
-      const response = await fetch(`${broker}/compare`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
+      const response = await brokerFetch("/compare", JSON.stringify(body));
       const data = await response.json();
       received.textContent = JSON.stringify(data, null, 4);
       if (data.error) {

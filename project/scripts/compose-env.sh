@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What project/docker-compose.yml reads and nothing commits:
 # - project/.env: a random password for Postgres, MongoDB and the RabbitMQ user
-#   of each service, each added when missing and then kept (mode 600);
+#   of each service, and the key tokens are signed with, each added when missing
+#   and then kept (mode 600);
 # - project/.rabbitmq-definitions.json: RabbitMQ's users with those passwords'
 #   salted hashes and their permissions (rabbitmq-users.sh), written again on
 #   every run (mode 644: RabbitMQ in its container reads it; it holds no password).
@@ -11,6 +12,12 @@ PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENV_FILE="$PROJECT/.env"
 DEFINITIONS="$PROJECT/.rabbitmq-definitions.json"
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+# An Ed25519 private key, PKCS#8 DER in base64 on one line (RFC 8410's prefix,
+# then a random 32-byte seed): what authentication's JWT_PRIVATE_KEY takes.
+jwt_key() {
+  { printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } |
+    base64 -w0
+}
 
 (umask 077 && touch "$ENV_FILE")
 for var in POSTGRES_PASSWORD MONGO_PASSWORD RABBITMQ_BROKER_PASSWORD RABBITMQ_LISTENER_PASSWORD \
@@ -20,6 +27,11 @@ for var in POSTGRES_PASSWORD MONGO_PASSWORD RABBITMQ_BROKER_PASSWORD RABBITMQ_LI
     echo "$ENV_FILE: added a random $var (not committed)"
   fi
 done
+
+if ! grep -q "^JWT_PRIVATE_KEY=" "$ENV_FILE"; then
+  echo "JWT_PRIVATE_KEY=$(jwt_key)" >>"$ENV_FILE"
+  echo "$ENV_FILE: added a JWT_PRIVATE_KEY (not committed)"
+fi
 
 set -a
 # shellcheck disable=SC1090

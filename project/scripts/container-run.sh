@@ -155,7 +155,7 @@ compose_names_built_images() {
   # The passwords `make up` writes into project/.env: any value renders.
   compose() {
     MONGO_PASSWORD=x POSTGRES_PASSWORD=x RABBITMQ_BROKER_PASSWORD=x RABBITMQ_LISTENER_PASSWORD=x \
-      RABBITMQ_LOGGER_PASSWORD=x RABBITMQ_AUTHENTICATION_PASSWORD=x RABBITMQ_MAIL_PASSWORD=x \
+      RABBITMQ_LOGGER_PASSWORD=x RABBITMQ_AUTHENTICATION_PASSWORD=x RABBITMQ_MAIL_PASSWORD=x JWT_PRIVATE_KEY=x \
       docker-compose -p "$RUN_ID" -f "$ROOT/project/docker-compose.yml" "$@"
   }
   if ! compose ps >"$STATE/compose-ps.log" 2>&1; then

@@ -145,6 +145,9 @@ pub struct Answer {
     /// clients put it back here.
     #[serde(default)]
     pub timing: Option<crate::ServerTiming>,
+    /// A login's signed token (a JWT), when the worker issued one.
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 impl Answer {
@@ -154,6 +157,7 @@ impl Answer {
             message: message.into(),
             data: None,
             timing: None,
+            token: None,
         }
     }
 }

@@ -130,6 +130,7 @@ impl From<Answer> for auth::AuthResponse {
         auth::AuthResponse {
             user: answer.data.map(Into::into),
             message: answer.message,
+            token: answer.token.unwrap_or_default(),
         }
     }
 }
@@ -140,6 +141,7 @@ impl From<auth::AuthResponse> for Answer {
             message: response.message,
             data: response.user.map(Into::into),
             timing: None,
+            token: Some(response.token).filter(|t| !t.is_empty()),
         }
     }
 }

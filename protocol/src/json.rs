@@ -31,6 +31,10 @@ pub struct JsonResponse<T = ()> {
     /// The id of the call's trace (32 hex digits), when it is traced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// A successful `auth`'s token: a signed, expiring JWT to send as
+    /// `Authorization: Bearer <token>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 fn none<T>() -> Option<T> {
@@ -48,6 +52,7 @@ impl<T> JsonResponse<T> {
             timing: None,
             data: None,
             trace_id: None,
+            token: None,
         }
     }
 

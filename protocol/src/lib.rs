@@ -36,6 +36,8 @@ pub mod request;
 pub mod rpc;
 pub mod text;
 pub mod timing;
+#[cfg(feature = "tokens")]
+pub mod tokens;
 pub mod transport;
 pub mod worker;
 

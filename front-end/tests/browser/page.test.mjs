@@ -10,6 +10,11 @@ import { chromium } from "playwright-core";
 const url = process.env.PAGE_URL ?? "http://127.0.0.1:8081";
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const screenshot = process.env.SCREENSHOT;
+// Set when the broker needs a token for mail and comparisons (a deployment's
+// TOKEN_REQUIRED_FOR): then only the login test runs.
+const tokensRequired = process.env.TOKENS_REQUIRED === "1";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const EXPECTED = {
   auth: "Authenticated",
@@ -27,12 +32,8 @@ async function clickAndRead(page, selector) {
   return JSON.parse(await page.$eval("#received", (pane) => pane.textContent));
 }
 
-test("every button gets the broker's answer and the comparison draws its chart", async () => {
-  const browser = await chromium.launch({
-    executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+test("every button gets the broker's answer and the comparison draws its chart", { skip: tokensRequired }, async () => {
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const failedAssets = [];
@@ -108,6 +109,29 @@ test("every button gets the broker's answer and the comparison draws its chart",
 
     assert.deepEqual(failedAssets, [], "every asset loads from the front-end itself");
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test("where the broker asks for a token, the page logs in and sends it", { skip: !tokensRequired }, async () => {
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(url, { waitUntil: "load" });
+    // No login yet: the mail's 401 makes the page log in, then send again.
+    const mail = await clickAndRead(page, "#btn-mail-grpc");
+    assert.equal(mail.error, false, JSON.stringify(mail));
+    assert.equal(mail.message, EXPECTED.mail);
+    assert.match(await page.$eval("#output", (o) => o.textContent), /Logged in as admin@example\.com/);
+    // The comparison needs one too: the page sends the token it holds.
+    await page.selectOption("#cmpAction", "ping");
+    await page.fill("#cmpRequests", "5");
+    await page.fill("#cmpConcurrency", "1");
+    await page.click("#compareBtn");
+    await page.waitForFunction(() => document.querySelector("#compareStatus").textContent.startsWith("Done"), null, {
+      timeout: 60_000,
+    });
   } finally {
     await browser.close();
   }

@@ -169,6 +169,7 @@ pub fn accepted(answer: Answer) -> HttpResponse {
     }
     let mut body = JsonResponse::ok(answer.message);
     body.data = answer.data;
+    body.token = answer.token;
     response.json(body)
 }
 

@@ -8,13 +8,12 @@ use std::path::Path;
 use testkit::http_url;
 use tokio::process::Command;
 
-use crate::helpers::{TestApp, run_to_success, spawn_page};
+use crate::helpers::{Stack, TestApp, Tuning, run_to_success, spawn_page};
 
-#[tokio::test]
-async fn every_button_and_the_comparison_work_in_chromium() {
-    let app = TestApp::spawn().await;
+/// Runs `page.test.mjs` against the page of `app` (`TOKENS_REQUIRED` set to
+/// `tokens`) and returns the path of its screenshot, if it took one.
+async fn run_page_test(app: &TestApp, tokens: bool) -> std::path::PathBuf {
     let (port, page) = spawn_page(|s| s.broker_url = app.address.clone()).await;
-
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../front-end/tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -27,14 +26,34 @@ async fn every_button_and_the_comparison_work_in_chromium() {
         .current_dir(&dir)
         .args(["--test", "page.test.mjs"])
         .env("PAGE_URL", http_url(port))
+        .env("TOKENS_REQUIRED", if tokens { "1" } else { "0" })
         .env("SCREENSHOT", &screenshot);
     run_to_success(&mut browser_test, "node runs (install Node.js)").await;
+    page.stop().await;
+    screenshot
+}
+
+#[tokio::test]
+async fn every_button_and_the_comparison_work_in_chromium() {
+    let app = TestApp::spawn().await;
+    let screenshot = run_page_test(&app, false).await;
     assert!(screenshot.exists(), "the page was captured");
     if let Ok(keep) = std::env::var("KEEP_SCREENSHOT") {
         let _ = std::fs::copy(&screenshot, keep);
     }
     let _ = std::fs::remove_file(screenshot);
+    app.teardown().await;
+}
 
-    page.stop().await;
+#[tokio::test]
+async fn where_a_token_is_required_the_page_logs_in_and_sends_it() {
+    let stack = Stack {
+        listener: false,
+        ..Stack::ALL
+    };
+    let tuning =
+        Tuning::default().broker(|s| s.token_required_for = vec!["mail".into(), "compare".into()]);
+    let app = TestApp::spawn_tuned(stack, tuning).await;
+    run_page_test(&app, true).await;
     app.teardown().await;
 }

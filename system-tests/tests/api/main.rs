@@ -26,4 +26,5 @@ mod rabbitmq_users;
 mod rate_limit;
 mod shedding;
 mod timing;
+mod tokens;
 mod traces;

@@ -76,7 +76,8 @@ async fn docker_caddy_and_promtool_validate_the_files() {
         .current_dir(root())
         // What `make up` writes to project/.env (random there).
         .env("POSTGRES_PASSWORD", "checked")
-        .env("MONGO_PASSWORD", "checked");
+        .env("MONGO_PASSWORD", "checked")
+        .env("JWT_PRIVATE_KEY", "checked");
     for (_, user) in super::rabbitmq::USERS {
         let password = format!("RABBITMQ_{}_PASSWORD", user.to_uppercase());
         compose.env(password, "checked");

@@ -93,7 +93,8 @@ const INFRASTRUCTURE: [(&str, u16); 4] = [
 /// Settings open by default, as the original (the local stack), that every
 /// deployment narrows: the pages that may call the broker, the rate a client
 /// may call it at, the senders a mail may have.
-const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 3] = [
+const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 4] = [
+    ("broker-service", broker::settings::ENV_TOKEN_REQUIRED_FOR),
     ("broker-service", broker::settings::ENV_CORS_ORIGINS),
     (
         "broker-service",
@@ -183,6 +184,22 @@ fn check_environments(file: &str, envs: &BTreeMap<String, BTreeMap<String, Strin
                         .get(var)
                         .is_some_and(|v| !v.trim().is_empty() && v.trim() != "0"),
                 "{file}: {service} does not set {var} (open to anyone by default)"
+            );
+        }
+        if spec.name == "broker-service" {
+            let required = &env[broker::settings::ENV_TOKEN_REQUIRED_FOR];
+            for what in ["mail", "compare"] {
+                assert!(
+                    required.split(',').any(|w| w.trim() == what),
+                    "{file}: the broker's TOKEN_REQUIRED_FOR ({required}) leaves {what} open"
+                );
+            }
+        }
+        if spec.name == "authentication-service" {
+            use authentication::settings::{ENV_JWT_PRIVATE_KEY, ENV_JWT_PRIVATE_KEY_FILE};
+            assert!(
+                env.contains_key(ENV_JWT_PRIVATE_KEY) || env.contains_key(ENV_JWT_PRIVATE_KEY_FILE),
+                "{file}: authentication has no JWT_PRIVATE_KEY: each replica would sign with its own"
             );
         }
         for (var, value) in env {
