@@ -35,6 +35,9 @@ pub struct Sender {
     /// `MAIL_ALLOWED_DOMAINS`, lower-case: the domains a caller's `from` may be
     /// of. Empty: any, as the original.
     pub allowed_domains: Vec<String>,
+    /// `MAIL_RECIPIENT_DOMAINS`, lower-case: the domains mail may be sent to.
+    /// Empty: any, as the original.
+    pub recipient_domains: Vec<String>,
 }
 
 impl Sender {
@@ -42,12 +45,22 @@ impl Sender {
     /// listed, otherwise only addresses of a listed domain (exactly: not its
     /// subdomains).
     pub fn may_send_as(&self, from: &lettre::Address) -> bool {
-        self.allowed_domains.is_empty()
-            || self
-                .allowed_domains
-                .iter()
-                .any(|domain| domain.eq_ignore_ascii_case(from.domain()))
+        listed(&self.allowed_domains, from)
     }
+
+    /// Whether mail may go to `to`: as [`Sender::may_send_as`], with
+    /// `recipient_domains`.
+    pub fn may_send_to(&self, to: &lettre::Address) -> bool {
+        listed(&self.recipient_domains, to)
+    }
+}
+
+/// Whether `address` is of one of `domains` (exactly), or `domains` is empty.
+fn listed(domains: &[String], address: &lettre::Address) -> bool {
+    domains.is_empty()
+        || domains
+            .iter()
+            .any(|domain| domain.eq_ignore_ascii_case(address.domain()))
 }
 
 /// Renders the mail (its addresses were checked when the payload was parsed).
@@ -60,6 +73,12 @@ pub fn build(mail: &MailPayload, sender: &Sender) -> Result<Message, MailError> 
             .map_err(|e| MailError::Invalid(format!("mail.{field}: {e}")))
     };
     let to = address(&mail.to, "to")?;
+    if !sender.may_send_to(&to) {
+        return Err(MailError::Invalid(format!(
+            "mail.to: mail to {} is not sent from here (MAIL_RECIPIENT_DOMAINS)",
+            protocol::text::quote(to.domain())
+        )));
+    }
     // A `from` the rules do not allow is not the sender: the mail goes out from
     // the configured address, and answers to it reach the caller's.
     let (from_address, reply_to) = match &mail.from {
@@ -104,6 +123,7 @@ mod tests {
             name: "flexiconnect".into(),
             address: "noreply@example.com".parse().expect("valid"),
             allowed_domains: Vec::new(),
+            recipient_domains: Vec::new(),
         }
     }
 
@@ -159,6 +179,25 @@ mod tests {
             subject: "Hello".parse().expect("valid subject"),
             message: "<b>hi</b> & bye".into(),
         }
+    }
+
+    #[test]
+    fn a_recipient_outside_the_recipient_domains_is_refused() {
+        let sender = Sender {
+            recipient_domains: vec!["example.com".into()],
+            ..sender()
+        };
+        let refused = build(&mail("victim@elsewhere.example", "me@example.com"), &sender);
+        let error = refused.expect_err("refused").to_string();
+        assert!(error.contains("MAIL_RECIPIENT_DOMAINS"), "{error}");
+        assert!(build(&mail("you@EXAMPLE.com", "me@example.com"), &sender).is_ok());
+        assert!(
+            build(
+                &mail("victim@elsewhere.example", "me@example.com"),
+                &self::sender()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

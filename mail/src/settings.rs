@@ -26,6 +26,8 @@ pub const ENV_FROM_NAME: &str = "FROM_NAME";
 pub const ENV_FROM_ADDRESS: &str = "FROM_ADDRESS";
 /// Env var: the domains a caller's `from` may be of.
 pub const ENV_MAIL_ALLOWED_DOMAINS: &str = "MAIL_ALLOWED_DOMAINS";
+/// Env var: the domains mail may be sent to.
+pub const ENV_MAIL_RECIPIENT_DOMAINS: &str = "MAIL_RECIPIENT_DOMAINS";
 /// Env var: deadline of one SMTP exchange.
 pub const ENV_SMTP_TIMEOUT_MS: &str = "SMTP_TIMEOUT_MS";
 
@@ -94,6 +96,10 @@ pub struct Settings {
     /// address is the sender, as the original.
     #[arg(long, env = ENV_MAIL_ALLOWED_DOMAINS, value_delimiter = ',')]
     pub mail_allowed_domains: Vec<String>,
+    /// Domains (comma-separated) mail may be sent to; a `to` of any other is
+    /// refused (400) and nothing is sent. Empty: any, as the original.
+    #[arg(long, env = ENV_MAIL_RECIPIENT_DOMAINS, value_delimiter = ',')]
+    pub mail_recipient_domains: Vec<String>,
     /// Deadline of one SMTP exchange, in milliseconds.
     #[arg(long, env = ENV_SMTP_TIMEOUT_MS, default_value_t = 5000)]
     pub smtp_timeout_ms: u64,

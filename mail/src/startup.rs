@@ -15,6 +15,15 @@ pub struct Application {
     listeners: Listeners<Mailer, MailerRequest, MailerResponse>,
 }
 
+/// A list of domains from a setting: trimmed, lower-case, no empty ones.
+fn domains(setting: &[String]) -> Vec<String> {
+    setting
+        .iter()
+        .map(|domain| domain.trim().to_ascii_lowercase())
+        .filter(|domain| !domain.is_empty())
+        .collect()
+}
+
 impl Service for Application {
     type Settings = Settings;
     type Ports = Ports;
@@ -32,12 +41,8 @@ impl Service for Application {
                 .from_address
                 .parse()
                 .context("FROM_ADDRESS is not a valid address")?,
-            allowed_domains: settings
-                .mail_allowed_domains
-                .iter()
-                .map(|domain| domain.trim().to_ascii_lowercase())
-                .filter(|domain| !domain.is_empty())
-                .collect(),
+            allowed_domains: domains(&settings.mail_allowed_domains),
+            recipient_domains: domains(&settings.mail_recipient_domains),
         };
         let smtp = Smtp::new(&settings).context("invalid SMTP settings")?;
         let mailer = Mailer { sender, smtp };

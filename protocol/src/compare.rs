@@ -4,7 +4,8 @@
 //! {"action": "log", "log": {"name": "bench", "data": "x"},
 //!  "requests": 500, "concurrency": 16, "transports": ["http", "grpc"]}
 //! ```
-//! `transports` defaults to all four; `requests` to 100; `concurrency` to 10.
+//! `transports` defaults to all four; `requests` to 100 (20 for `auth` and
+//! `mail`, their most: [`MAX_COSTLY_REQUESTS`]); `concurrency` to 10.
 //! The answer's `data` is a [`CompareReport`].
 
 use serde::{Deserialize, Serialize};
@@ -15,19 +16,19 @@ use crate::{Call, RequestError, Transport};
 pub const MAX_REQUESTS: u64 = 10_000;
 /// Most requests in flight at once per transport.
 pub const MAX_CONCURRENCY: u64 = 256;
+/// Most requests per transport of a call that costs (`auth`: a bcrypt check,
+/// about 0.25 CPU-seconds) or sends (`mail`: a mail each): one comparison of
+/// either is at most 80 logins or mails over the four transports.
+pub const MAX_COSTLY_REQUESTS: u64 = 20;
 
 #[derive(Deserialize)]
 struct RawCompare {
-    #[serde(default = "default_requests")]
-    requests: u64,
+    #[serde(default)]
+    requests: Option<u64>,
     #[serde(default = "default_concurrency")]
     concurrency: u64,
     #[serde(default)]
     transports: Option<Vec<Transport>>,
-}
-
-fn default_requests() -> u64 {
-    100
 }
 
 fn default_concurrency() -> u64 {
@@ -55,9 +56,26 @@ impl Comparison {
         // The call is the same body read as a `/handle` one: its `transport` is
         // ignored (`transports` says where to run) but must be a transport.
         let call = crate::Dispatch::parse(body)?;
-        if !(1..=MAX_REQUESTS).contains(&raw.requests) {
+        let costly = match call.call {
+            Call::Auth { .. } => Some("each runs a bcrypt check"),
+            Call::Mail { .. } => Some("each sends a mail"),
+            Call::Log { .. } | Call::Ping => None,
+        };
+        let requests = raw.requests.unwrap_or(match costly {
+            Some(_) => MAX_COSTLY_REQUESTS,
+            None => 100,
+        });
+        if !(1..=MAX_REQUESTS).contains(&requests) {
             return Err(RequestError::Invalid(format!(
                 "requests must be between 1 and {MAX_REQUESTS}"
+            )));
+        }
+        if let Some(why) = costly
+            && requests > MAX_COSTLY_REQUESTS
+        {
+            return Err(RequestError::Invalid(format!(
+                "a comparison of {} runs at most {MAX_COSTLY_REQUESTS} requests per transport ({why})",
+                call.call.action()
             )));
         }
         if !(1..=MAX_CONCURRENCY).contains(&raw.concurrency) {
@@ -81,8 +99,8 @@ impl Comparison {
         }
         Ok(Comparison {
             call: call.call,
-            requests: raw.requests as u32,
-            concurrency: raw.concurrency.min(raw.requests) as u32,
+            requests: requests as u32,
+            concurrency: raw.concurrency.min(requests) as u32,
             transports,
         })
     }
@@ -187,6 +205,29 @@ mod tests {
         ] {
             assert!(parse(body).is_err(), "{body} accepted");
         }
+    }
+
+    #[test]
+    fn a_comparison_of_logins_or_mails_is_bounded_to_a_few_calls() {
+        let mail =
+            r#""mail":{"from":"a@example.com","to":"b@example.com","subject":"s","message":"m"}"#;
+        let auth = r#""auth":{"email":"a@example.com","password":"p"}"#;
+        for (action, payload) in [("mail", mail), ("auth", auth)] {
+            let body = |requests: &str| format!(r#"{{"action":"{action}",{payload}{requests}}}"#);
+            let error = parse(&body(r#","requests":21"#)).expect_err("21 is over the bound");
+            assert!(error.to_string().contains("at most 20"), "{error}");
+            assert_eq!(
+                parse(&body(r#","requests":20"#)).expect("valid").requests,
+                20
+            );
+            assert_eq!(parse(&body("")).expect("valid").requests, 20, "the default");
+        }
+        assert_eq!(
+            parse(r#"{"action":"ping","requests":10000}"#)
+                .expect("valid")
+                .requests,
+            10_000
+        );
     }
 
     #[test]

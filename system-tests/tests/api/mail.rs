@@ -135,3 +135,31 @@ async fn an_unreachable_smtp_server_is_503_within_the_timeout() {
     assert_fast_503s(|transport| app.mail(Some(transport), mail.clone())).await;
     app.teardown().await;
 }
+
+over_every_transport! { a_recipient_outside_the_recipient_domains_is_refused_over:
+    foreign_recipient_over_http, foreign_recipient_over_amqp, foreign_recipient_over_rpc,
+    foreign_recipient_over_grpc, foreign_recipient_by_default
+}
+
+/// With `MAIL_RECIPIENT_DOMAINS`, mail goes only to those domains: another `to`
+/// is a 400 and nothing is sent (before, any address was mailed).
+async fn a_recipient_outside_the_recipient_domains_is_refused_over(transport: Option<&str>) {
+    let tuning =
+        Tuning::default().mail(|mail| mail.mail_recipient_domains = vec!["example.com".into()]);
+    let app = TestApp::spawn_tuned(Stack::ALL, tuning).await;
+    let catcher = MailCatcher::new();
+    let foreign = format!("{}@elsewhere.example", unique_name("to"));
+    let listed = format!("{}@example.com", unique_name("to"));
+    let mail =
+        |to: &str| json!({"from": "me@example.com", "to": to, "subject": "s", "message": "m"});
+    let (status, body) = app.mail(transport, mail(&foreign)).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = app.mail(transport, mail(&listed)).await;
+    assert_eq!(status, 202, "{body}");
+    let caught = catcher.wait_for(&listed, Duration::from_secs(5)).await;
+    caught.expect("the listed recipient's mail is caught");
+    // It was sent after the refused one: had that gone out, it would be here.
+    let foreign_caught = catcher.wait_for(&foreign, Duration::ZERO).await;
+    assert!(foreign_caught.is_none(), "nothing went to the other domain");
+    app.teardown().await;
+}

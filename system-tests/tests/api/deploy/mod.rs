@@ -93,7 +93,8 @@ const INFRASTRUCTURE: [(&str, u16); 4] = [
 /// Settings open by default, as the original (the local stack), that every
 /// deployment narrows: the pages that may call the broker, the rate a client
 /// may call it at, the senders a mail may have.
-const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 4] = [
+const NARROWED_IN_DEPLOYMENTS: [(&str, &str); 5] = [
+    ("mailer-service", mail::settings::ENV_MAIL_RECIPIENT_DOMAINS),
     ("broker-service", broker::settings::ENV_TOKEN_REQUIRED_FOR),
     ("broker-service", broker::settings::ENV_CORS_ORIGINS),
     (
