@@ -181,7 +181,8 @@ impl<C: Client + Clone> Reconnecting<C> {
         match error {
             RpcError::DeadlineExceeded => CallError::Timeout(worker.into()),
             RpcError::Server(e) => {
-                tracing::warn!(worker, error = %e, "tarpc server aborted the call");
+                let kind = "tarpc server aborted the call";
+                runtime::throttled!(warn, kind, worker, error = %e, "{kind}");
                 CallError::Protocol(worker.into())
             }
             RpcError::Shutdown | RpcError::Send(_) | RpcError::Channel(_) => {

@@ -112,11 +112,12 @@ impl Consumer {
                     return dead_letter(&delivery, &reason).await;
                 }
                 Err(error) if error.is_transient() => {
-                    tracing::warn!(%error, "logger unavailable; holding the event and retrying");
+                    let kind = "logger unavailable; holding the event and retrying";
+                    runtime::throttled!(warn, kind, %error, "{kind}");
                 }
                 Err(error) => {
                     failures += 1;
-                    tracing::warn!(%error, failures, "storing an event failed");
+                    runtime::throttled!(warn, "storing an event failed", %error, failures, "storing an event failed");
                     if failures >= self.settings.max_failed_attempts {
                         return dead_letter(&delivery, &error.to_string()).await;
                     }

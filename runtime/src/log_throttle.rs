@@ -9,6 +9,29 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// The process's throttle for warnings and errors that repeat with every call
+/// while a dependency is down: one line per kind a second ([`throttled!`]).
+pub fn global() -> &'static LogThrottle {
+    static GLOBAL: std::sync::OnceLock<LogThrottle> = std::sync::OnceLock::new();
+    GLOBAL.get_or_init(|| LogThrottle::new(Duration::from_secs(1)))
+}
+
+/// Logs at `$level` (`warn`, `error`) through the [`global`] throttle: the
+/// first line of `$kind` at once, then at most one a second, each with
+/// `repeated`, the count of lines of the kind held back since the last one.
+///
+/// ```ignore
+/// runtime::throttled!(warn, "HTTP call failed", worker, error = %e, "HTTP call failed");
+/// ```
+#[macro_export]
+macro_rules! throttled {
+    ($level:ident, $kind:expr, $($rest:tt)+) => {
+        if let Some(repeated) = $crate::log_throttle::global().admit($kind) {
+            ::tracing::$level!(repeated, $($rest)+);
+        }
+    };
+}
+
 /// Admits the first occurrence of each kind of event, then at most one per
 /// `interval`; what it holds back is counted and reported with the next one.
 #[derive(Debug)]

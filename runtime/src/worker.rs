@@ -87,17 +87,17 @@ pub trait Handler: Clone + Send + Sync + 'static {
 }
 
 /// A dependency of the worker (MongoDB, Postgres, SMTP) could not be reached:
-/// logs the cause chain, answers [`WorkerError::Unavailable`] with the error's
+/// logs the cause chain (at most once a second, with the count held back), answers [`WorkerError::Unavailable`] with the error's
 /// own message (never its causes: they may name hosts or users).
 pub fn unavailable(error: &dyn std::error::Error) -> WorkerError {
-    tracing::error!(%error, cause = ?error, "a dependency is unavailable");
+    crate::throttled!(error, "unavailable", %error, cause = ?error, "a dependency is unavailable");
     WorkerError::Unavailable(error.to_string())
 }
 
 /// The worker tried and failed: logs the cause chain, answers
 /// [`WorkerError::Failed`] with the error's own message.
 pub fn failed(error: &dyn std::error::Error) -> WorkerError {
-    tracing::error!(%error, cause = ?error, "the call failed");
+    crate::throttled!(error, "failed", %error, cause = ?error, "the call failed");
     WorkerError::Failed(error.to_string())
 }
 

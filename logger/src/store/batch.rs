@@ -47,7 +47,8 @@ pub(super) async fn write_batches(
         match &result {
             Ok(()) => tracing::debug!(count, "stored log entries"),
             Err(error) => {
-                tracing::error!(count, error = %error, cause = ?error, "storing log entries failed")
+                let kind = "storing log entries failed";
+                runtime::throttled!(error, kind, count, error = %error, cause = ?error, "{kind}")
             }
         }
         for waiter in waiters {

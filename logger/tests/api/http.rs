@@ -172,3 +172,35 @@ async fn a_method_log_does_not_serve_is_a_json_405_naming_post() {
     assert_eq!(body["error"], true);
     app.stop().await;
 }
+
+/// While MongoDB is down every call fails the same way: the logger writes one
+/// line of each kind a second, with the count held back, not a line per call
+/// (before: an ERROR line per call and per batch, cause chain included).
+#[tokio::test]
+async fn an_outage_is_logged_once_a_second_with_a_count_not_once_per_call() {
+    let logs = testkit::capture_logs();
+    let app = TestLogger::spawn_with(|s| {
+        s.mongo_url = format!(
+            "mongodb://127.0.0.1:{}/?directConnection=true",
+            closed_port()
+        );
+        s.mongo_timeout_ms = 100;
+    })
+    .await;
+    let calls = 40;
+    let started = std::time::Instant::now();
+    let posts = (0..calls)
+        .map(|i| app.post_log(json!({"name": "down", "data": i.to_string()}).to_string()));
+    for (status, body) in futures::future::join_all(posts).await {
+        assert_eq!(status, 503, "{body}");
+    }
+    let seconds = started.elapsed().as_secs() as usize + 1;
+    for kind in ["a dependency is unavailable", "storing log entries failed"] {
+        let lines = logs.lines_with(kind).len();
+        assert!(
+            (1..=seconds).contains(&lines),
+            "{lines} lines of {kind:?} for {calls} calls in {seconds} s"
+        );
+    }
+    app.stop().await;
+}
