@@ -4,10 +4,13 @@
 # checked, and so is its effect: the log entries read back from the
 # containerized logger, the mails from the SMTP catcher's API.
 
-# post PATH BODY [ORIGIN]: prints "STATUS BODY".
+# post PATH BODY [ORIGIN]: prints "STATUS BODY"; sends the token of the last
+# login (TOKEN), when there was one.
+TOKEN=""
 post() {
   curl -sS -m 15 -o "$STATE/answer" -w '%{http_code}' -XPOST "$BROKER$1" \
-    -H 'Content-Type: application/json' ${3:+-H "Origin: $3"} ${2:+-d "$2"} 2>&1 || true
+    -H 'Content-Type: application/json' ${3:+-H "Origin: $3"} ${2:+-d "$2"} \
+    ${TOKEN:+-H "Authorization: Bearer $TOKEN"} 2>&1 || true
   printf ' %s' "$(head -c 300 "$STATE/answer" 2>/dev/null)"
 }
 
@@ -44,8 +47,20 @@ mails = [m for m in json.load(sys.stdin) if m.get("subject") == sys.argv[1]]
 sys.exit(0 if any(a.get("address") == sys.argv[2] for m in mails for a in m.get("from", [])) else 1)' "$1" "$2"
 }
 
+# The token of the login just answered (the whole answer, not the 300 bytes shown).
+token_of_last_answer() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("token", ""))' "$STATE/answer"
+}
+
 calls() {
   local t answer
+  # The deployment's TOKEN_REQUIRED_FOR: no mail without a login's token.
+  answer="$(post /handle '{"action":"mail","mail":{"from":"me@example.com","to":"you@example.com","subject":"no token","message":"Hello"}}')"
+  expect "mail without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
+  answer="$(post /compare '{"action":"ping","requests":1}')"
+  expect "a comparison without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
+  answer="$(curl -sS -m 5 "http://127.0.0.1:$PORT_authentication_80/jwks.json" 2>&1 || true)"
+  if [[ $answer == *'"crv":"Ed25519"'* ]]; then pass "authentication's key set (GET /jwks.json)"; else fail "GET /jwks.json" "$answer"; fi
   # The twelve action × transport paths.
   for t in http amqp rpc grpc; do
     answer="$(post /handle "{\"action\":\"log\",\"transport\":\"$t\",\"log\":{\"name\":\"containers\",\"data\":\"$RUN_ID log over $t\"}}")"
@@ -53,6 +68,8 @@ calls() {
     eventually "log over $t: stored in MongoDB" 10 logged "$RUN_ID log over $t"
     answer="$(post /handle "{\"action\":\"auth\",\"transport\":\"$t\",\"auth\":{\"email\":\"admin@example.com\",\"password\":\"verysecret\"}}")"
     expect "auth over $t" "$answer" 202 '"message":"Authenticated"'
+    TOKEN="$(token_of_last_answer)"
+    [[ -n $TOKEN ]] && pass "auth over $t: a token" || fail "auth over $t" "no token in the answer"
     answer="$(post /handle "{\"action\":\"auth\",\"transport\":\"$t\",\"auth\":{\"email\":\"admin@example.com\",\"password\":\"wrong\"}}")"
     expect "auth over $t, wrong password" "$answer" 401 '"error":true'
     answer="$(post /handle "{\"action\":\"mail\",\"transport\":\"$t\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID mail over $t\",\"message\":\"Hello\"}}")"
@@ -72,6 +89,8 @@ calls() {
   answer="$(post /log-gRPC "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button grpc\"}}")"
   expect "button Test gRPC log: POST /log-gRPC" "$answer" 202 '"error":false'
   eventually "button Test gRPC log: stored" 10 logged "$RUN_ID button grpc"
+  answer="$(post /handle "{\"action\":\"mail\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"someone@elsewhere.example\",\"subject\":\"$RUN_ID foreign\",\"message\":\"Hello\"}}")"
+  expect "mail to another domain (MAIL_RECIPIENT_DOMAINS)" "$answer" 400 'MAIL_RECIPIENT_DOMAINS'
   # The deployment's narrowing: another page cannot send mail; the page can.
   local mail="{\"action\":\"mail\",\"mail\":{\"from\":\"ceo@bank.example\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID from a page\",\"message\":\"Hello\"}}"
   expect "another page's mail (CORS_ORIGINS)" "$(post /handle "$mail" https://other.example)" 403 '"error":true'

@@ -89,11 +89,16 @@ start_services() {
   local common=(RUST_LOG=info "AMQP_URL=$amqp" "AMQP_NAMESPACE=$NAMESPACE")
   start logger 80 5001 50001 -- "${common[@]}" "MONGO_URL=$mongo" "MONGO_DATABASE=$DATABASE"
   local logger="http://$host:$PORT_logger_80"
-  start authentication 80 5002 50002 -- "${common[@]}" "DSN=$dsn" "LOGGER_URL=$logger"
-  # What project/docker-compose.yml narrows, as it does: the senders, the pages
-  # that may call the broker, the rate per client.
+  # A signing key as compose-env.sh makes one (base64 PKCS#8 on one line).
+  local jwt_key
+  jwt_key="$({ printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } | base64 -w0)"
+  start authentication 80 5002 50002 -- "${common[@]}" "DSN=$dsn" "LOGGER_URL=$logger" \
+    "JWT_PRIVATE_KEY=$jwt_key"
+  # What project/docker-compose.yml narrows, as it does: the senders and
+  # recipients, the pages that may call the broker, the rate per client, what
+  # needs a token.
   start mail 80 5003 50003 -- "${common[@]}" "MAIL_HOST=$smtp_host" "MAIL_PORT=$smtp_port" \
-    MAIL_ALLOWED_DOMAINS=example.com
+    MAIL_ALLOWED_DOMAINS=example.com MAIL_RECIPIENT_DOMAINS=example.com,there.com
   start listener 80 -- "${common[@]}" "LOGGER_URL=$logger"
   start broker 80 -- "${common[@]}" "LOGGER_URL=$logger" \
     "LOGGER_RPC_ADDR=$host:$PORT_logger_5001" "LOGGER_GRPC_URL=http://$host:$PORT_logger_50001" \
@@ -101,7 +106,8 @@ start_services() {
     "AUTH_GRPC_URL=http://$host:$PORT_authentication_50002" \
     "MAIL_URL=http://$host:$PORT_mail_80" "MAIL_RPC_ADDR=$host:$PORT_mail_5003" \
     "MAIL_GRPC_URL=http://$host:$PORT_mail_50003" \
-    CORS_ORIGINS=http://localhost:8081,http://127.0.0.1:8081 RATE_LIMIT_PER_SECOND=50 RATE_LIMIT_BURST=100
+    CORS_ORIGINS=http://localhost:8081,http://127.0.0.1:8081 RATE_LIMIT_PER_SECOND=50 RATE_LIMIT_BURST=100 \
+    TOKEN_REQUIRED_FOR=mail,compare
   BROKER="http://127.0.0.1:$PORT_broker_80"
   start front-end 80 -- "BROKER_URL=$BROKER"
   log "started the six containers; the broker is at $BROKER, the page at http://127.0.0.1:$PORT_front_end_80"
