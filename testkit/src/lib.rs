@@ -30,6 +30,7 @@
 //! - [`otlp`]: [`Collector`], an OTLP receiver the services' spans are exported to.
 
 pub mod amqp;
+pub mod hostile;
 pub mod logs;
 pub mod mongo;
 pub mod names;

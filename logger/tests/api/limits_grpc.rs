@@ -7,7 +7,9 @@
 use bytes::Bytes;
 use tokio::{net::TcpStream, task::JoinSet};
 
-use super::limits::{DEADLINE, HELD, SIZE, assert_within_budget, logger};
+use testkit::hostile::assert_within_budget;
+
+use super::limits::{DEADLINE, HELD, SIZE, logger};
 
 /// `grpc-status` codes.
 const INVALID_ARGUMENT: &str = "3";
@@ -65,7 +67,7 @@ async fn held_grpc_messages_stay_within_the_budget_and_end_at_the_deadline() {
     }
     // Give every call time to send what it holds, then measure.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert_within_budget(&binary, idle, "gRPC messages").await;
+    assert_within_budget(&binary, idle, "100 held gRPC messages").await;
     let codes = calls.join_all().await;
     let late = codes
         .iter()
