@@ -28,20 +28,7 @@ pub async fn start_and_terminate(
     ready_path: &str,
 ) -> ExitStatus {
     let port = closed_port();
-    let mut child = tokio::process::Command::new(binary)
-        .env("HTTP_ADDR", local(port))
-        .env("HTTP_WORKERS", "1")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let url = format!("{}{ready_path}", http_url(port));
-    assert!(
-        healthy_within(&url, HEALTH_TIMEOUT).await,
-        "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
-    );
+    let mut child = spawn_ready(binary, port, env, ready_path).await;
     terminate(&child).await;
     tokio::time::timeout(STOP_TIMEOUT, child.wait())
         .await
@@ -69,6 +56,35 @@ pub async fn assert_exits_0_on_sigterm(binary: &str, env: &[(&str, String)], rea
     let exit = start_and_terminate(binary, &env, ready_path).await;
     assert!(exit.success(), "{exit:?}");
     amqp.delete().await;
+}
+
+/// Runs `binary` with its HTTP server on `port` (one worker thread) and `env`
+/// (its log lines dropped), and waits until `ready_path` answers 2xx.
+///
+/// # Panics
+///
+/// If it does not start, or is not ready within [`HEALTH_TIMEOUT`].
+async fn spawn_ready(
+    binary: &str,
+    port: u16,
+    env: &[(&str, String)],
+    ready_path: &str,
+) -> tokio::process::Child {
+    let child = tokio::process::Command::new(binary)
+        .env("HTTP_ADDR", local(port))
+        .env("HTTP_WORKERS", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let url = format!("{}{ready_path}", http_url(port));
+    assert!(
+        healthy_within(&url, HEALTH_TIMEOUT).await,
+        "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
+    );
+    child
 }
 
 /// Sends `child` SIGTERM.
@@ -124,24 +140,14 @@ impl Binary {
         let amqp = TestAmqp::new();
         let settings = amqp.settings();
         let (http, rpc, grpc) = (closed_port(), closed_port(), closed_port());
-        let child = tokio::process::Command::new(binary)
-            .env("HTTP_ADDR", local(http))
-            .env("HTTP_WORKERS", "1")
-            .env(ENV_RPC_ADDR, local(rpc))
-            .env(ENV_GRPC_ADDR, local(grpc))
-            .env(ENV_AMQP_URL, settings.amqp_url)
-            .env(ENV_AMQP_NAMESPACE, settings.amqp_namespace)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the binary starts");
-        let url = format!("{}{ready_path}", http_url(http));
-        assert!(
-            healthy_within(&url, HEALTH_TIMEOUT).await,
-            "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
-        );
+        let mut all = vec![
+            (ENV_RPC_ADDR, local(rpc)),
+            (ENV_GRPC_ADDR, local(grpc)),
+            (ENV_AMQP_URL, settings.amqp_url),
+            (ENV_AMQP_NAMESPACE, settings.amqp_namespace),
+        ];
+        all.extend(env.iter().cloned());
+        let child = spawn_ready(binary, http, &all, ready_path).await;
         Self {
             child,
             amqp,

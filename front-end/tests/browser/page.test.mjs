@@ -23,6 +23,17 @@ const EXPECTED = {
   ping: "pong",
 };
 
+// Runs a comparison of `ping` from the page and waits until it says Done.
+async function comparePing(page, requests, concurrency) {
+  await page.selectOption("#cmpAction", "ping");
+  await page.fill("#cmpRequests", String(requests));
+  await page.fill("#cmpConcurrency", String(concurrency));
+  await page.click("#compareBtn");
+  await page.waitForFunction(() => document.querySelector("#compareStatus").textContent.startsWith("Done"), null, {
+    timeout: 60_000,
+  });
+}
+
 async function clickAndRead(page, selector) {
   await page.$eval("#received", (pane) => { pane.textContent = ""; });
   await page.click(selector);
@@ -86,13 +97,7 @@ test("every button gets the broker's answer and the comparison draws its chart",
     assert.match(await page.$eval("#output", (o) => o.textContent), /Response from broker service/);
 
     // A small comparison: progress, then the chart and the table.
-    await page.selectOption("#cmpAction", "ping");
-    await page.fill("#cmpRequests", "20");
-    await page.fill("#cmpConcurrency", "4");
-    await page.click("#compareBtn");
-    await page.waitForFunction(() => document.querySelector("#compareStatus").textContent.startsWith("Done"), null, {
-      timeout: 60_000,
-    });
+    await comparePing(page, 20, 4);
     assert.equal(await page.$eval("#compareProgress", (p) => p.value), 4);
     const rows = await page.$$eval("#compareTable tbody tr", (trs) => trs.map((tr) =>
       [...tr.children].map((td) => td.textContent)));
@@ -125,13 +130,7 @@ test("where the broker asks for a token, the page logs in and sends it", { skip:
     assert.equal(mail.message, EXPECTED.mail);
     assert.match(await page.$eval("#output", (o) => o.textContent), /Logged in as admin@example\.com/);
     // The comparison needs one too: the page sends the token it holds.
-    await page.selectOption("#cmpAction", "ping");
-    await page.fill("#cmpRequests", "5");
-    await page.fill("#cmpConcurrency", "1");
-    await page.click("#compareBtn");
-    await page.waitForFunction(() => document.querySelector("#compareStatus").textContent.startsWith("Done"), null, {
-      timeout: 60_000,
-    });
+    await comparePing(page, 5, 1);
   } finally {
     await browser.close();
   }

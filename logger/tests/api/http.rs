@@ -129,14 +129,7 @@ fn mongo_authority() -> String {
 
 #[tokio::test]
 async fn an_unreachable_mongodb_is_503_and_health_says_so() {
-    let app = TestLogger::spawn_with(|s| {
-        s.mongo_url = format!(
-            "mongodb://127.0.0.1:{}/?directConnection=true",
-            closed_port()
-        );
-        s.mongo_timeout_ms = 300;
-    })
-    .await;
+    let app = TestLogger::spawn_with(|s| without_mongodb(s, 300)).await;
     let (status, body) = app
         .post_log(json!({"name": "n", "data": "d"}).to_string())
         .await;
@@ -179,14 +172,7 @@ async fn a_method_log_does_not_serve_is_a_json_405_naming_post() {
 #[tokio::test]
 async fn an_outage_is_logged_once_a_second_with_a_count_not_once_per_call() {
     let logs = testkit::capture_logs();
-    let app = TestLogger::spawn_with(|s| {
-        s.mongo_url = format!(
-            "mongodb://127.0.0.1:{}/?directConnection=true",
-            closed_port()
-        );
-        s.mongo_timeout_ms = 100;
-    })
-    .await;
+    let app = TestLogger::spawn_with(|s| without_mongodb(s, 100)).await;
     let calls = 40;
     let started = std::time::Instant::now();
     let posts = (0..calls)
@@ -203,4 +189,13 @@ async fn an_outage_is_logged_once_a_second_with_a_count_not_once_per_call() {
         );
     }
     app.stop().await;
+}
+
+/// Settings whose MongoDB is a closed port, given up on after `timeout_ms`.
+fn without_mongodb(settings: &mut flexi_logger::Settings, timeout_ms: u64) {
+    settings.mongo_url = format!(
+        "mongodb://127.0.0.1:{}/?directConnection=true",
+        closed_port()
+    );
+    settings.mongo_timeout_ms = timeout_ms;
 }
