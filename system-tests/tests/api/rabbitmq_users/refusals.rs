@@ -25,6 +25,15 @@ where
     result.is_err() || next.is_err()
 }
 
+/// Asserts `who`, on `connection`, is refused `attempt`.
+async fn assert_refused<F, Fut>(connection: &Connection, who: impl std::fmt::Display, attempt: F)
+where
+    F: FnOnce(Channel) -> Fut,
+    Fut: Future<Output = lapin::Result<()>>,
+{
+    assert!(refused(connection, attempt).await, "{who} was allowed it");
+}
+
 async fn declare(channel: Channel, queue: &str) -> lapin::Result<()> {
     runtime::amqp::declare_request_queue(&channel, queue).await
 }
@@ -86,49 +95,22 @@ async fn each_user_is_refused_what_its_service_does_not_do() {
         connections.push((worker, other, connection));
     }
     for (worker, other, connection) in &connections {
-        assert!(
-            refused(connection, |c| declare(c, other)).await,
-            "{worker}: {other}"
-        );
-        assert!(
-            refused(connection, |c| consume(c, other)).await,
-            "{worker}: {other}"
-        );
-        assert!(
-            refused(connection, |c| consume(c, events)).await,
-            "{worker}: {events}"
-        );
-        assert!(
-            refused(connection, |c| publish(c, logs)).await,
-            "{worker}: {logs}"
-        );
+        assert_refused(connection, worker, |c| declare(c, other)).await;
+        assert_refused(connection, worker, |c| consume(c, other)).await;
+        assert_refused(connection, worker, |c| consume(c, events)).await;
+        assert_refused(connection, worker, |c| publish(c, logs)).await;
     }
-    assert!(
-        refused(&listener, |c| publish(c, logs)).await,
-        "listener: {logs}"
-    );
-    assert!(
-        refused(&listener, |c| consume(c, &logger)).await,
-        "listener: {logger}"
-    );
+    assert_refused(&listener, "listener", |c| publish(c, logs)).await;
+    assert_refused(&listener, "listener", |c| consume(c, &logger)).await;
     // The broker publishes events, but neither takes nor removes a worker's requests.
     let broker = imported.connect("broker").await;
     assert!(
         !refused(&broker, |c| publish(c, logs)).await,
         "broker: publish"
     );
-    assert!(
-        refused(&broker, |c| consume(c, &logger)).await,
-        "broker: consume"
-    );
-    assert!(
-        refused(&broker, |c| delete(c, &logger)).await,
-        "broker: delete"
-    );
-    assert!(
-        refused(&broker, |c| declare(c, &mail)).await,
-        "broker: declare"
-    );
+    assert_refused(&broker, "broker", |c| consume(c, &logger)).await;
+    assert_refused(&broker, "broker", |c| delete(c, &logger)).await;
+    assert_refused(&broker, "broker", |c| declare(c, &mail)).await;
 
     let others = connections.iter().map(|(_, _, c)| c);
     for connection in others.chain([&listener, &broker]) {
