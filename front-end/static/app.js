@@ -140,6 +140,16 @@ const statusLine = document.getElementById("compareStatus");
 const tableBody = document.querySelector("#compareTable tbody");
 const chart = document.getElementById("chart");
 
+// A comparison of logins or mails is at most 20 calls per transport (each is a
+// bcrypt check or a mail sent: the broker answers 400 past it).
+const COSTLY = { auth: 20, mail: 20 };
+document.getElementById("cmpAction").addEventListener("change", (event) => {
+  const input = document.getElementById("cmpRequests");
+  const most = COSTLY[event.target.value] ?? 10000;
+  input.max = String(most);
+  if (Number(input.value) > most) input.value = String(most);
+});
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = document.getElementById("compareBtn");
