@@ -74,7 +74,7 @@ impl Authenticator {
         let span = tracing::info_span!("report login");
         let report = async move {
             if let Err(error) = logger.call(&Call::Log { log }).await {
-                runtime::throttled!(warn, "could not log the login", %error, "could not log the login");
+                runtime::throttled!(warn, "could not log the login", %error);
             }
         };
         tokio::spawn(tracing::Instrument::instrument(report, span));

@@ -1,6 +1,6 @@
 //! The broker's one error type, and the one place it becomes an HTTP answer.
 
-use std::{sync::LazyLock, time::Duration};
+use std::time::Duration;
 
 use actix_web::{
     Error, HttpResponse, ResponseError,
@@ -15,15 +15,9 @@ use actix_web::{
 use clients::CallError;
 use protocol::{JsonResponse, RequestError, Timing, Transport, WorkerError};
 use runtime::http::{BodyError, Failure};
-use runtime::log_throttle::LogThrottle;
 use runtime::timing::micros;
 
 use crate::tokens::TokenError;
-
-/// The broker's failure lines: one per kind a second (`repeated`: how many
-/// like it were not logged since the last one).
-static LOG_THROTTLE: LazyLock<LogThrottle> =
-    LazyLock::new(|| LogThrottle::new(Duration::from_secs(1)));
 
 /// Everything that can make a broker call fail.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +131,9 @@ impl ResponseError for BrokerError {
                 } => format!("{status} {transport} {}", outcome(error)),
                 _ => status.as_str().to_owned(),
             };
-            if let Some(repeated) = LOG_THROTTLE.admit(&kind) {
+            // One line per kind a second (`repeated`: how many like it were
+            // not logged since the last one), through the process's throttle.
+            if let Some(repeated) = runtime::log_throttle::global().admit(&kind) {
                 // A server error that asks to be retried later is a shed call,
                 // the worker protecting itself, not a fault: no WARN for it.
                 if retry_after.is_none() {

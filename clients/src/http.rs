@@ -126,7 +126,7 @@ fn classify(worker: &str, e: &reqwest::Error) -> CallError {
         tracing::debug!(worker, error = %e, "worker unreachable over HTTP");
         CallError::Unreachable(worker.to_owned())
     } else {
-        runtime::throttled!(warn, "HTTP call failed", worker, error = %e, "HTTP call failed");
+        runtime::throttled!(warn, "HTTP call failed", worker, error = %e);
         CallError::Protocol(worker.to_owned())
     }
 }

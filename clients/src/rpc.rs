@@ -181,8 +181,7 @@ impl<C: Client + Clone> Reconnecting<C> {
         match error {
             RpcError::DeadlineExceeded => CallError::Timeout(worker.into()),
             RpcError::Server(e) => {
-                let kind = "tarpc server aborted the call";
-                runtime::throttled!(warn, kind, worker, error = %e, "{kind}");
+                runtime::throttled!(warn, "tarpc server aborted the call", worker, error = %e);
                 CallError::Protocol(worker.into())
             }
             RpcError::Shutdown | RpcError::Send(_) | RpcError::Channel(_) => {

@@ -112,12 +112,11 @@ impl Consumer {
                     return dead_letter(&delivery, &reason).await;
                 }
                 Err(error) if error.is_transient() => {
-                    let kind = "logger unavailable; holding the event and retrying";
-                    runtime::throttled!(warn, kind, %error, "{kind}");
+                    runtime::throttled!(warn, "logger unavailable; holding the event and retrying", %error);
                 }
                 Err(error) => {
                     failures += 1;
-                    runtime::throttled!(warn, "storing an event failed", %error, failures, "storing an event failed");
+                    runtime::throttled!(warn, "storing an event failed", %error, failures);
                     if failures >= self.settings.max_failed_attempts {
                         return dead_letter(&delivery, &error.to_string()).await;
                     }

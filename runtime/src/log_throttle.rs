@@ -16,18 +16,19 @@ pub fn global() -> &'static LogThrottle {
     GLOBAL.get_or_init(|| LogThrottle::new(Duration::from_secs(1)))
 }
 
-/// Logs at `$level` (`warn`, `error`) through the [`global`] throttle: the
-/// first line of `$kind` at once, then at most one a second, each with
-/// `repeated`, the count of lines of the kind held back since the last one.
+/// Logs `$message` with its fields at `$level` (`warn`, `error`) through the
+/// [`global`] throttle, the message being the line's kind: the first line at
+/// once, then at most one a second, each with `repeated`, the count of lines
+/// of the kind held back since the last one.
 ///
 /// ```ignore
-/// runtime::throttled!(warn, "HTTP call failed", worker, error = %e, "HTTP call failed");
+/// runtime::throttled!(warn, "HTTP call failed", worker, error = %e);
 /// ```
 #[macro_export]
 macro_rules! throttled {
-    ($level:ident, $kind:expr, $($rest:tt)+) => {
-        if let Some(repeated) = $crate::log_throttle::global().admit($kind) {
-            ::tracing::$level!(repeated, $($rest)+);
+    ($level:ident, $message:literal $(, $($field:tt)+)?) => {
+        if let Some(repeated) = $crate::log_throttle::global().admit($message) {
+            ::tracing::$level!(repeated, $($($field)+ ,)? $message);
         }
     };
 }

@@ -90,14 +90,14 @@ pub trait Handler: Clone + Send + Sync + 'static {
 /// logs the cause chain (at most once a second, with the count held back), answers [`WorkerError::Unavailable`] with the error's
 /// own message (never its causes: they may name hosts or users).
 pub fn unavailable(error: &dyn std::error::Error) -> WorkerError {
-    crate::throttled!(error, "unavailable", %error, cause = ?error, "a dependency is unavailable");
+    crate::throttled!(error, "a dependency is unavailable", %error, cause = ?error);
     WorkerError::Unavailable(error.to_string())
 }
 
 /// The worker tried and failed: logs the cause chain, answers
 /// [`WorkerError::Failed`] with the error's own message.
 pub fn failed(error: &dyn std::error::Error) -> WorkerError {
-    crate::throttled!(error, "failed", %error, cause = ?error, "the call failed");
+    crate::throttled!(error, "the call failed", %error, cause = ?error);
     WorkerError::Failed(error.to_string())
 }
 

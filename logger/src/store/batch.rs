@@ -47,8 +47,7 @@ pub(super) async fn write_batches(
         match &result {
             Ok(()) => tracing::debug!(count, "stored log entries"),
             Err(error) => {
-                let kind = "storing log entries failed";
-                runtime::throttled!(error, kind, count, error = %error, cause = ?error, "{kind}")
+                runtime::throttled!(error, "storing log entries failed", count, error = %error, cause = ?error)
             }
         }
         for waiter in waiters {

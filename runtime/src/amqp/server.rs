@@ -13,7 +13,7 @@
 //! requests, the listener's events) would have its worker write into it. Such a
 //! request is neither done nor answered: it is rejected without requeue.
 
-use std::sync::{LazyLock, atomic::AtomicBool};
+use std::sync::atomic::AtomicBool;
 
 use lapin::types::AMQPValue;
 use lapin::{
@@ -33,12 +33,7 @@ use protocol::{
 use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
-use crate::{log_throttle::LogThrottle, worker::Handler};
-
-/// Refused requests are logged once a second at most (`repeated`: how many
-/// were held back), so that a flood of them cannot flood the log.
-static REFUSALS: LazyLock<LogThrottle> =
-    LazyLock::new(|| LogThrottle::new(std::time::Duration::from_secs(1)));
+use crate::worker::Handler;
 
 /// Consumes the worker's request queue until `shutdown`, reconnecting whenever
 /// RabbitMQ goes away; returns once the requests in flight are answered.
@@ -149,15 +144,14 @@ async fn publish(
 /// answered, rejected without requeue (the request queue has no dead-letter
 /// exchange: it is dropped).
 async fn refuse(delivery: &Delivery) {
-    if let Some(repeated) = REFUSALS.admit("reply_to") {
-        let reply_to = delivery.properties.reply_to().as_ref();
-        let reply_to = reply_to.map_or("", |queue| queue.as_str());
-        tracing::warn!(
-            reply_to,
-            repeated,
-            "refused a request: its reply_to is not a reply queue of the broker's"
-        );
-    }
+    // Logged once a second at most: a flood of them cannot flood the log.
+    let reply_to = delivery.properties.reply_to().as_ref();
+    let reply_to = reply_to.map_or("", |queue| queue.as_str());
+    crate::throttled!(
+        warn,
+        "refused a request: its reply_to is not a reply queue of the broker's",
+        reply_to
+    );
     let options = BasicRejectOptions { requeue: false };
     if let Err(error) = delivery.reject(options).await {
         tracing::warn!(%error, "reject of a request failed");
