@@ -16,8 +16,8 @@ use jsonwebtoken::{
 use protocol::{User, WorkerError, tokens::Claims};
 
 /// The DER prefix of an Ed25519 private key in PKCS#8 (RFC 8410): the 32-byte
-/// seed follows it.
-const PKCS8_ED25519_PREFIX: [u8; 16] = [
+/// seed follows it (`project/scripts/jwt-key.sh` writes the same).
+pub const PKCS8_ED25519_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 

@@ -12,12 +12,6 @@ PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENV_FILE="$PROJECT/.env"
 DEFINITIONS="$PROJECT/.rabbitmq-definitions.json"
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
-# An Ed25519 private key, PKCS#8 DER in base64 on one line (RFC 8410's prefix,
-# then a random 32-byte seed): what authentication's JWT_PRIVATE_KEY takes.
-jwt_key() {
-  { printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } |
-    base64 -w0
-}
 
 (umask 077 && touch "$ENV_FILE")
 for var in POSTGRES_PASSWORD MONGO_PASSWORD RABBITMQ_BROKER_PASSWORD RABBITMQ_LISTENER_PASSWORD \
@@ -29,7 +23,7 @@ for var in POSTGRES_PASSWORD MONGO_PASSWORD RABBITMQ_BROKER_PASSWORD RABBITMQ_LI
 done
 
 if ! grep -q "^JWT_PRIVATE_KEY=" "$ENV_FILE"; then
-  echo "JWT_PRIVATE_KEY=$(jwt_key)" >>"$ENV_FILE"
+  echo "JWT_PRIVATE_KEY=$("$PROJECT/scripts/jwt-key.sh")" >>"$ENV_FILE"
   echo "$ENV_FILE: added a JWT_PRIVATE_KEY (not committed)"
 fi
 

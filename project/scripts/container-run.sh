@@ -89,9 +89,9 @@ start_services() {
   local common=(RUST_LOG=info "AMQP_URL=$amqp" "AMQP_NAMESPACE=$NAMESPACE")
   start logger 80 5001 50001 -- "${common[@]}" "MONGO_URL=$mongo" "MONGO_DATABASE=$DATABASE"
   local logger="http://$host:$PORT_logger_80"
-  # A signing key as compose-env.sh makes one (base64 PKCS#8 on one line).
+  # A signing key as compose-env.sh makes one.
   local jwt_key
-  jwt_key="$({ printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } | base64 -w0)"
+  jwt_key="$("$ROOT/project/scripts/jwt-key.sh")"
   start authentication 80 5002 50002 -- "${common[@]}" "DSN=$dsn" "LOGGER_URL=$logger" \
     "JWT_PRIVATE_KEY=$jwt_key"
   # What project/docker-compose.yml narrows, as it does: the senders and

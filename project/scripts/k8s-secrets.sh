@@ -7,12 +7,6 @@ set -euo pipefail
 NAMESPACE="${NAMESPACE:-flexiconnect}"
 USERS_SCRIPT="$(dirname "$0")/rabbitmq-users.sh"
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
-# An Ed25519 private key, PKCS#8 DER in base64 on one line (RFC 8410's prefix,
-# then a random 32-byte seed): what authentication's JWT_PRIVATE_KEY takes.
-jwt_key() {
-  { printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } |
-    base64 -w0
-}
 
 # RabbitMQ: one user per service (rabbitmq-users.sh), random passwords; the
 # definitions (their hashes) and each service's AMQP URL are made together.
@@ -30,7 +24,7 @@ rabbitmq_literals() {
 if kubectl -n "$NAMESPACE" get secret flexi-secrets >/dev/null 2>&1; then
   if [[ -z "$(kubectl -n "$NAMESPACE" get secret flexi-secrets -o jsonpath='{.data.jwt-private-key}')" ]]; then
     data="$(kubectl create secret generic flexi-secrets --dry-run=client -o jsonpath='{.data}' \
-      --from-literal=jwt-private-key="$(jwt_key)")"
+      --from-literal=jwt-private-key="$("$(dirname "$0")/jwt-key.sh")")"
     kubectl -n "$NAMESPACE" patch secret flexi-secrets --type merge -p "{\"data\":$data}"
     echo "secret flexi-secrets: the token signing key added"
   fi
@@ -53,6 +47,6 @@ kubectl -n "$NAMESPACE" create secret generic flexi-secrets \
   --from-literal=mongo-password="$(random)" \
   --from-literal=seed-password="${SEED_PASSWORD:-verysecret}" \
   --from-literal=mail-password="${MAIL_PASSWORD:-}" \
-  --from-literal=jwt-private-key="$(jwt_key)" \
+  --from-literal=jwt-private-key="$("$(dirname "$0")/jwt-key.sh")" \
   "${RABBITMQ[@]}"
 echo "secret flexi-secrets: created"

@@ -4,12 +4,6 @@
 set -euo pipefail
 
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
-# An Ed25519 private key, PKCS#8 DER in base64 on one line (RFC 8410's prefix,
-# then a random 32-byte seed): what authentication's JWT_PRIVATE_KEY takes.
-jwt_key() {
-  { printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; head -c 32 /dev/urandom; } |
-    base64 -w0
-}
 exists() { docker secret inspect "$1" >/dev/null 2>&1; }
 
 create() { # name value
@@ -36,7 +30,7 @@ fi
 create mongo_password "$(random)"
 create seed_password "${SEED_PASSWORD:-verysecret}"
 create mail_password "${MAIL_PASSWORD:-}"
-create jwt_private_key "$(jwt_key)"
+create jwt_private_key "$("$(dirname "$0")/jwt-key.sh")"
 
 # RabbitMQ: one user per service (rabbitmq-users.sh). The definitions (their
 # password hashes) and each service's AMQP URL must agree: they are made

@@ -17,10 +17,7 @@ const TRANSPORTS: [&str; 4] = ["http", "amqp", "rpc", "grpc"];
 
 /// An Ed25519 private key in PKCS#8 DER, from a random seed (RFC 8410).
 fn ed25519_der() -> Vec<u8> {
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
+    let mut der = authentication::tokens::PKCS8_ED25519_PREFIX.to_vec();
     der.extend(uuid::Uuid::new_v4().as_bytes());
     der.extend(uuid::Uuid::new_v4().as_bytes());
     der
