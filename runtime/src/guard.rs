@@ -66,11 +66,6 @@ impl<IO> Guarded<IO> {
         }
     }
 
-    /// The connection inside.
-    pub fn get_ref(&self) -> &IO {
-        &self.io
-    }
-
     /// Follows the frames in `bytes`, just read: takes each frame's size from
     /// the budget when its length is known, gives it back when it is whole.
     fn follow(&mut self, mut bytes: &[u8]) -> io::Result<()> {

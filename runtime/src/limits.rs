@@ -133,7 +133,7 @@ impl Edge {
         }
     }
 
-    /// Bytes of the budget left (for tests and metrics).
+    /// Bytes of the budget left.
     pub fn available(&self) -> usize {
         self.budget.available_permits()
     }
