@@ -157,15 +157,17 @@ impl Binary {
         }
     }
 
-    /// Its resident memory (`VmRSS`), in bytes.
-    pub fn rss_bytes(&self) -> u64 {
+    /// What it has allocated and holds in memory (`RssAnon`: its resident
+    /// anonymous pages), in bytes. Unlike `VmRSS` this leaves out the binary's
+    /// own code and data pages, which grow as new code paths first run.
+    pub fn anon_rss_bytes(&self) -> u64 {
         let pid = self.child.id().expect("running");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
         let kib: u64 = status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix("RssAnon:"))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a VmRSS line");
+            .expect("an RssAnon line");
         kib * 1024
     }
 

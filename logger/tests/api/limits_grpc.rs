@@ -56,7 +56,7 @@ async fn call(port: u16, declared: usize, message: Bytes, end: bool) -> Option<S
 #[tokio::test]
 async fn held_grpc_messages_stay_within_the_budget_and_end_at_the_deadline() {
     let (binary, mongo) = logger(&[]).await;
-    let idle = binary.rss_bytes();
+    let idle = binary.anon_rss_bytes();
     let port = binary.grpc;
     // The declared message fits MAX_BODY_BYTES with its 5-byte frame header.
     let declared = SIZE - 64;
