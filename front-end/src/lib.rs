@@ -13,7 +13,8 @@
 //! ## Layout
 //! - [`Settings`]: typed settings from environment variables.
 //! - [`Application`]: binds in `build`, serves until stopped.
-//! - `templates/index.html` (askama), `static/app.js`, `static/app.css`.
+//! - `templates/index.html` (askama), `static/app.js`, `static/compare.js`,
+//!   `static/app.css`.
 
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
@@ -59,6 +60,7 @@ struct IndexPage<'a> {
 }
 
 const APP_JS: &str = include_str!("../static/app.js");
+const COMPARE_JS: &str = include_str!("../static/compare.js");
 const APP_CSS: &str = include_str!("../static/app.css");
 
 /// The front-end, bound and ready to serve.
@@ -95,7 +97,8 @@ impl runtime::service::Service for Application {
                 cfg.app_data(page.clone())
                     .route("/", web::get().to(index))
                     .route("/ping", web::get().to(runtime::http::ping))
-                    .route("/static/app.js", web::get().to(app_js))
+                    .route("/static/app.js", web::get().to(|| script(APP_JS)))
+                    .route("/static/compare.js", web::get().to(|| script(COMPARE_JS)))
                     .route("/static/app.css", web::get().to(app_css));
             },
         )?;
@@ -121,8 +124,8 @@ async fn index(page: web::Data<String>) -> HttpResponse {
         .body(page.get_ref().clone())
 }
 
-async fn app_js() -> HttpResponse {
-    asset("text/javascript; charset=utf-8", APP_JS)
+async fn script(body: &'static str) -> HttpResponse {
+    asset("text/javascript; charset=utf-8", body)
 }
 
 async fn app_css() -> HttpResponse {

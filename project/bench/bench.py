@@ -20,7 +20,6 @@ It is a measurement, not a test: nothing here fails on a missed target.
 
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -30,6 +29,8 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+import readme_table
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "project/scripts/stack.sh"
@@ -167,17 +168,6 @@ def scenario(rows, name, target, run):
     return result
 
 
-def machine():
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Linux {platform.release()}; "
-            f"wrk {CONNECTIONS} connections, 2 threads, {SECONDS} s per scenario, on the same machine")
-
-
 def main():
     if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
         print(__doc__.strip())
@@ -259,7 +249,9 @@ def run(readme):
     time.sleep(10)
     after = {svc: rss_mib(pid) for svc, pid in pids().items()}
     telemetry = telemetry_cost(tag)
-    write_readme(readme, rows, overhead, idle, after, telemetry)
+    readme_table.write_readme(readme, rows, overhead, idle, after, telemetry,
+                              machine=readme_table.machine(CONNECTIONS, SECONDS), services=SERVICES,
+                              ping_rounds=PING_ROUNDS, telemetry_rounds=TELEMETRY_ROUNDS, log=log)
 
 
 # What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.
@@ -288,50 +280,6 @@ def telemetry_cost(tag):
             measured[mode]["grpc"].append(wrk(f"{BROKER}/handle", body)["rps"])
             log(f"telemetry {mode}: {measured[mode]}")
     return {mode: {k: statistics.median(v) for k, v in parts.items()} for mode, parts in measured.items()}
-
-
-def fmt(value, digits=2):
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def write_readme(readme, rows, overhead, idle, after, telemetry):
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {machine()}.", ""]
-    lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
-              "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
-    for r in rows:
-        lines.append(f"| {r['name']} | {fmt(r['rps'], 0)} | {fmt(r.get('p50'))} | {fmt(r.get('p99'))} | "
-                     f"{r['non2xx'] + r['errors']} | {r['target']} | {r['cpu']} | {r.get('note', '')} |")
-    lines += ["", "`ping` (no database) at concurrency 1: through the broker (wrk → broker → worker) "
-              "against straight to the worker (`broker compare --direct`); the median p50 of "
-              f"{PING_ROUNDS} alternating rounds each:", "",
-              "| transport | through the broker p50 ms | direct p50 ms | broker's cost µs | target |",
-              "| --- | ---: | ---: | ---: | --- |"]
-    for transport, through, direct in overhead:
-        lines.append(f"| {transport} | {through:.3f} | {direct:.3f} | {(through - direct) * 1000:.0f} | ≤ 100 µs |")
-    lines += ["", "| service | idle RSS MiB | RSS MiB 10 s after the load | of which anonymous (heap, stacks): idle → after | target |",
-              "| --- | ---: | ---: | ---: | --- |"]
-    for svc in SERVICES:
-        if svc in idle:
-            (rss_idle, anon_idle), (rss_after, anon_after) = idle[svc], after.get(svc, (0.0, 0.0))
-            lines.append(f"| {svc} | {rss_idle:.1f} | {rss_after:.1f} | {anon_idle:.1f} → {anon_after:.1f} | < 15 MiB |")
-    lines += ["", "The cost of tracing and metrics: req/s with both on (the default: trace context on every "
-              "hop, spans with ids, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`); "
-              f"the services restarted for each side, the median of {TELEMETRY_ROUNDS} alternating rounds:", "",
-              "| scenario | off req/s | on req/s | change | target |", "| --- | ---: | ---: | ---: | --- |"]
-    for key, name in (("root", "`POST /`"), ("grpc", "`/handle` log over gRPC")):
-        off, on = telemetry["off"][key], telemetry["on"][key]
-        lines.append(f"| {name} | {off:,.0f} | {on:,.0f} | {(on - off) / off * 100:+.1f} % | ≥ −5 % |")
-    table = "\n".join(lines)
-    text = readme.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    if start in text and end in text:
-        text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-    else:
-        text += f"\n## Benchmark\n\n{start}\n{table}\n{end}\n"
-    readme.write_text(text)
-    log("README.md updated")
-    print(table)
-
 
 if __name__ == "__main__":
     main()
