@@ -173,3 +173,32 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
     }
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn the_cli_prints_the_same_figures_as_csv() {
+    let app = TestApp::spawn().await;
+    let mut cli = Command::new(testkit::binary("broker"));
+    cli.args(["compare", "--url", &app.address, "--action", "log"])
+        .args(["--requests", "6", "--concurrency", "2"])
+        .args(["--transports", "amqp,grpc", "--format", "csv"]);
+    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let header = reader.headers().expect("a header row").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let transports: Vec<_> = rows.iter().map(|r| &r[column("transport")]).collect();
+    assert_eq!(transports, ["amqp", "grpc"], "{stdout}");
+    for row in &rows {
+        assert_eq!(&row[column("action")], "log", "{stdout}");
+        assert_eq!((&row[column("ok")], &row[column("errors")]), ("6", "0"));
+        let p50: f64 = row[column("p50_ms")].parse().expect("a number");
+        let p99: f64 = row[column("p99_ms")].parse().expect("a number");
+        assert!(0.0 < p50 && p50 <= p99, "{stdout}");
+        let dependency: f64 = row[column("dependency_p50_ms")].parse().expect("a number");
+        assert!(dependency >= 0.0, "{stdout}");
+    }
+    // Only AMQP's calls wait in a queue.
+    assert!(!rows[0][column("queue_p50_ms")].is_empty(), "{stdout}");
+    assert!(rows[1][column("queue_p50_ms")].is_empty(), "{stdout}");
+    app.teardown().await;
+}
