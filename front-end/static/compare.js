@@ -1,6 +1,7 @@
 // The comparison view of the flexiconnect test page: the form, its progress,
-// the table and the charts. Loaded after app.js, whose helpers it uses
-// (TRANSPORTS, PARTS, COLORS, sample, brokerFetch, escapeHtml, partsOf).
+// the table and the charts. No dependencies, no CDN. Loaded after app.js, whose
+// names it uses (TRANSPORTS, PARTS, COLORS, sample, brokerFetch, escapeHtml,
+// partsOf, and the Sent and Received panes).
 "use strict";
 
 const form = document.getElementById("compareForm");
@@ -141,12 +142,9 @@ function renderParts(results) {
   const height = top + rows.length * rowHeight + 30;
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
   svg.appendChild(el("text", { x: left, y: 16, "font-size": 13, "font-weight": 600 }, "Where the time goes (p50, ms)"));
-  const medians = (b) => ({
-    transport: b.transport.p50_ms,
-    queue: b.queue?.p50_ms ?? 0,
-    worker: Math.max(0, b.worker.p50_ms - b.dependency.p50_ms),
-    dependency: b.dependency.p50_ms,
-  });
+  // The medians split as one call's timing is (app.js's partsOf).
+  const medians = (b) => partsOf({ transport_ms: b.transport.p50_ms, queue_ms: b.queue?.p50_ms,
+    worker_ms: b.worker.p50_ms, dependency_ms: b.dependency.p50_ms });
   const max = Math.max(1e-9, ...rows.map((r) => Object.values(medians(r.breakdown)).reduce((a, b) => a + b, 0)));
   const plotWidth = width - left - 20;
   rows.forEach((r, i) => {

@@ -250,7 +250,7 @@ def run(readme):
     after = {svc: rss_mib(pid) for svc, pid in pids().items()}
     telemetry = telemetry_cost(tag)
     readme_table.write_readme(readme, rows, overhead, idle, after, telemetry,
-                              machine=readme_table.machine(CONNECTIONS, SECONDS), services=SERVICES,
+                              host=readme_table.machine(CONNECTIONS, SECONDS), services=SERVICES,
                               ping_rounds=PING_ROUNDS, telemetry_rounds=TELEMETRY_ROUNDS, log=log)
 
 

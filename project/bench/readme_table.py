@@ -21,9 +21,9 @@ def fmt(value, digits=2):
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def write_readme(readme, rows, overhead, idle, after, telemetry, *, machine, services, ping_rounds,
+def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, services, ping_rounds,
                  telemetry_rounds, log):
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {machine}.", ""]
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {host}.", ""]
     lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
               "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
     for r in rows:
@@ -59,4 +59,3 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, machine, ser
     readme.write_text(text)
     log("README.md updated")
     print(table)
-
