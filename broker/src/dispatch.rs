@@ -32,6 +32,9 @@ pub struct Accepted {
     pub timing: Option<ServerTiming>,
     /// A login's token.
     pub token: Option<String>,
+    /// Bytes of a ping's data the worker echoed (as many as were sent: checked);
+    /// `None` when the call sent none.
+    pub echo_bytes: Option<usize>,
 }
 
 /// The result of one dispatch, with the transport it used and how long it took.
@@ -135,6 +138,7 @@ impl Dispatcher {
                         data: None,
                         timing: None,
                         token: None,
+                        echo_bytes: None,
                     })
                 });
                 (Transport::Amqp, published.await)
@@ -144,6 +148,7 @@ impl Dispatcher {
                 let answered = self.guarded(call, transport, || async {
                     let answer: Answer = self.client_call(call, transport).await?;
                     Ok(Accepted {
+                        echo_bytes: echoed(call, transport, &answer)?,
                         message: call.accepted(),
                         data: answer.data,
                         timing: answer.timing,
@@ -202,5 +207,44 @@ impl Dispatcher {
                 breaker.record(&timeout);
                 timeout
             })
+    }
+}
+
+/// The bytes of a ping's data the worker echoed ([`Call::echoed`]). An echo
+/// that did not come back whole is not the contract: the worker's answer is
+/// invalid ([`CallError::Protocol`], 502), so a ping with data that succeeded
+/// carried its size both ways.
+fn echoed(call: &Call, transport: Transport, answer: &Answer) -> Result<Option<usize>, CallError> {
+    call.echoed(answer).map_err(|mismatch| {
+        let worker = call.worker().name();
+        runtime::throttled!(warn, "the echo is not the ping's data", worker, %transport, error = %mismatch);
+        CallError::Protocol(worker.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::PingPayload;
+
+    use super::*;
+
+    #[test]
+    fn a_ping_whose_echo_is_not_its_data_is_an_invalid_answer() {
+        let ping = Call::Ping {
+            ping: Some(PingPayload { data: "abc".into() }),
+        };
+        let answer = |echo: Option<&str>| Answer {
+            echo: echo.map(str::to_owned),
+            ..Answer::message(protocol::PONG)
+        };
+        let check = |echo| echoed(&ping, Transport::Grpc, &answer(echo));
+        assert_eq!(check(Some("abc")), Ok(Some(3)));
+        for wrong in [None, Some(""), Some("abcd")] {
+            let invalid = Err(CallError::Protocol("logger".into()));
+            assert_eq!(check(wrong), invalid, "{wrong:?}");
+        }
+        // A plain ping sent nothing: nothing to check.
+        let plain = Call::Ping { ping: None };
+        assert_eq!(echoed(&plain, Transport::Http, &answer(None)), Ok(None));
     }
 }

@@ -99,10 +99,12 @@ impl WorkerClient for GrpcWorkers {
                     let response = client.send_mail(traced(MailRequest::from(mail))).await?;
                     answered(response, |r| Answer::message(r.result))
                 }
-                Call::Ping => {
+                Call::Ping { ping } => {
                     let mut client = PingServiceClient::new(channel);
-                    let response = client.ping(traced(PingRequest {})).await?;
-                    answered(response, |r| Answer::message(r.result))
+                    let response = client
+                        .ping(traced(PingRequest::from(ping.as_ref())))
+                        .await?;
+                    answered(response, Answer::from)
                 }
             })
         };

@@ -35,7 +35,8 @@ impl HttpWorkers {
 }
 
 impl WorkerClient for HttpWorkers {
-    /// `POST /log`, `POST /authenticate`, `POST /send`, or `GET /ping` (the logger's).
+    /// `POST /log`, `POST /authenticate`, `POST /send`, or the logger's `GET /ping`
+    /// (a ping with data: `POST /ping`, which echoes it).
     async fn call(&self, call: &Call) -> Result<Answer, CallError> {
         let worker = call.worker().name();
         let base = self.endpoints.get(call.worker());
@@ -49,7 +50,10 @@ impl WorkerClient for HttpWorkers {
                     .await
             }
             Call::Mail { mail } => self.post(worker, &format!("{base}/send"), mail).await,
-            Call::Ping => self.ping(worker, &format!("{base}/ping")).await,
+            Call::Ping { ping: None } => self.ping(worker, &format!("{base}/ping")).await,
+            Call::Ping { ping: Some(ping) } => {
+                self.post(worker, &format!("{base}/ping"), ping).await
+            }
         }
     }
 }
@@ -105,6 +109,7 @@ impl HttpWorkers {
                 data: answer.data,
                 timing,
                 token: answer.token,
+                echo: answer.echo,
             })
         } else {
             Err(WorkerError::from_http(status.as_u16(), answer.message, retry_after).into())

@@ -65,8 +65,8 @@ impl WorkerClient for RpcWorkers {
                 let call = |c: LoggerClient, ctx| async move { c.log_info(ctx, log).await };
                 self.call_on("logger", &self.logger, call).await
             }
-            Call::Ping => {
-                let call = |c: LoggerClient, ctx| async move { c.ping(ctx).await };
+            Call::Ping { ping } => {
+                let call = |c: LoggerClient, ctx| async move { c.ping(ctx, ping).await };
                 self.call_on("logger", &self.logger, call).await
             }
             Call::Auth { auth } => {

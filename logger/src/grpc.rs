@@ -42,11 +42,14 @@ impl LogService for GrpcServer {
 
 #[tonic::async_trait]
 impl PingService for GrpcServer {
-    async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
-        let ping = async { Ok(Logger::ping().await) };
-        let answer = worker_call(Worker::Logger, "ping", Transport::Grpc, ping).await?;
-        let result = answer.message.clone();
-        Ok(grpc_response(PingResponse { result }, &answer))
+    async fn ping(&self, request: Request<PingRequest>) -> Result<Response<PingResponse>, Status> {
+        let ping = async { Ok(Logger::ping(request.into_inner().into()).await) };
+        let mut answer = worker_call(Worker::Logger, "ping", Transport::Grpc, ping).await?;
+        let response = PingResponse {
+            result: answer.message.clone(),
+            echo: answer.echo.take(),
+        };
+        Ok(grpc_response(response, &answer))
     }
 }
 

@@ -1,8 +1,9 @@
-//! The HTTP API: `POST /log`, `GET /logs?limit=N`, `GET /ping`, `GET /health`.
+//! The HTTP API: `POST /log`, `GET /logs?limit=N`, `GET /ping` (the original's
+//! heartbeat), `POST /ping` (an echo), `GET /health`.
 
 use actix_web::{HttpResponse, middleware::from_fn, web};
-use protocol::{JsonResponse, LogPayload, LogRecord, Transport, Worker, WorkerError};
-use runtime::http::{Failure, Json, accepted, detach_headers, resource};
+use protocol::{JsonResponse, LogPayload, LogRecord, PingPayload, Transport, Worker, WorkerError};
+use runtime::http::{Failure, Json, accepted, detach_headers, method_not_allowed, resource};
 use runtime::metrics::worker_call;
 use serde::Deserialize;
 
@@ -10,7 +11,11 @@ use crate::service::Logger;
 
 /// Registers the routes (the [`Logger`] and the body limit are app data).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ping", web::get().to(runtime::http::ping))
+    let ping = web::resource("/ping")
+        .route(web::get().to(runtime::http::ping))
+        .route(web::post().to(echo))
+        .default_service(method_not_allowed("GET, POST"));
+    cfg.service(ping)
         .route("/health", web::get().to(health))
         .service(resource("/log", "POST", web::post().to(write_log)).wrap(from_fn(detach_headers)))
         .route("/logs", web::get().to(recent_logs));
@@ -22,6 +27,14 @@ async fn write_log(
     Json(entry): Json<LogPayload>,
 ) -> Result<HttpResponse, Failure> {
     let call = worker_call(Worker::Logger, "log", Transport::Http, logger.log(entry));
+    Ok(accepted(call.await?))
+}
+
+/// `POST /ping` `{"data"}` → 202 `{"error":false,"message":"pong","echo":data}`:
+/// the data back as it came, touching no database.
+async fn echo(Json(payload): Json<PingPayload>) -> Result<HttpResponse, Failure> {
+    let ping = async { Ok(Logger::ping(Some(payload)).await) };
+    let call = worker_call(Worker::Logger, "ping", Transport::Http, ping);
     Ok(accepted(call.await?))
 }
 

@@ -1,7 +1,7 @@
 //! The tarpc server (`Logger::log_info`, `Logger::ping`).
 
 use protocol::{
-    Answer, LogPayload, Transport, Worker, WorkerError,
+    Answer, LogPayload, PingPayload, Transport, Worker, WorkerError,
     rpc::{Logger as LoggerRpc, LoggerRequest, LoggerResponse},
 };
 use runtime::metrics::worker_call;
@@ -19,8 +19,8 @@ impl LoggerRpc for RpcServer {
         worker_call(Worker::Logger, "log", Transport::Rpc, self.0.log(entry)).await
     }
 
-    async fn ping(self, _: Context) -> Result<Answer, WorkerError> {
-        let ping = async { Ok(Logger::ping().await) };
+    async fn ping(self, _: Context, payload: Option<PingPayload>) -> Result<Answer, WorkerError> {
+        let ping = async { Ok(Logger::ping(payload).await) };
         worker_call(Worker::Logger, "ping", Transport::Rpc, ping).await
     }
 }

@@ -1,6 +1,6 @@
 //! The logger's operations, shared by its four transports.
 
-use protocol::{Answer, Call, LogPayload, PONG, Worker, WorkerError};
+use protocol::{Answer, Call, LogPayload, PONG, PingPayload, Worker, WorkerError};
 use runtime::{
     timing::{dependency, timed},
     worker::{Handler, not_served},
@@ -28,9 +28,17 @@ impl Logger {
         .await
     }
 
-    /// A round trip that touches no database.
-    pub async fn ping() -> Answer {
-        let pong = timed(async { Ok(Answer::message(PONG)) }).await;
+    /// A round trip that touches no database; a payload's data is echoed back.
+    pub async fn ping(payload: Option<PingPayload>) -> Answer {
+        let echo = payload.map(|p| p.data);
+        let pong = timed(async {
+            Ok(Answer {
+                echo,
+                ..Answer::message(PONG)
+            })
+        })
+        .await;
+        // `timed` fails only when its operation does, and this one never does.
         pong.unwrap_or_else(|_| Answer::message(PONG))
     }
 }
@@ -41,7 +49,7 @@ impl Handler for Logger {
     async fn handle(&self, call: Call) -> Result<Answer, WorkerError> {
         match call {
             Call::Log { log } => self.log(log).await,
-            Call::Ping => Ok(Self::ping().await),
+            Call::Ping { ping } => Ok(Self::ping(ping).await),
             other => Err(not_served(Self::WORKER, &other)),
         }
     }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::{Credentials, LogPayload, MailPayload, Transport, User};
+use crate::{Credentials, LogPayload, MailPayload, PingPayload, Transport, User};
 
 /// A validated call: what to do, with what payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +31,13 @@ pub enum Call {
         /// The mail.
         mail: MailPayload,
     },
-    /// A round trip to a worker that touches no database.
-    Ping,
+    /// A round trip to a worker that touches no database; with a payload, the
+    /// worker sends its data back ([`crate::ping`]).
+    Ping {
+        /// The bytes to echo; none in the original's `{"action":"ping"}`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ping: Option<PingPayload>,
+    },
 }
 
 /// The actions, as [`Call::action`] names them.
@@ -55,6 +60,8 @@ pub(crate) struct WireCall {
     log: Option<Box<RawValue>>,
     #[serde(default)]
     mail: Option<Box<RawValue>>,
+    #[serde(default)]
+    ping: Option<Box<RawValue>>,
 }
 
 /// The payload of `field`, through its type's checks.
@@ -74,7 +81,11 @@ impl TryFrom<WireCall> for Call {
             "auth" => payload(wire.auth, "auth").map(|auth| Call::Auth { auth }),
             "log" => payload(wire.log, "log").map(|log| Call::Log { log }),
             "mail" => payload(wire.mail, "mail").map(|mail| Call::Mail { mail }),
-            "ping" => Ok(Call::Ping),
+            // Its payload is optional: `{"action":"ping"}` is the original's ping.
+            "ping" => match wire.ping {
+                None => Ok(Call::Ping { ping: None }),
+                raw => payload(raw, "ping").map(|ping| Call::Ping { ping: Some(ping) }),
+            },
             other => Err(format!(
                 "unknown action {}: expected one of {}",
                 crate::text::quote(other),
@@ -91,14 +102,14 @@ impl Call {
             Call::Auth { .. } => "auth",
             Call::Log { .. } => "log",
             Call::Mail { .. } => "mail",
-            Call::Ping => "ping",
+            Call::Ping { .. } => "ping",
         }
     }
 
     /// The worker that serves this call.
     pub fn worker(&self) -> Worker {
         match self {
-            Call::Log { .. } | Call::Ping => Worker::Logger,
+            Call::Log { .. } | Call::Ping { .. } => Worker::Logger,
             Call::Auth { .. } => Worker::Authentication,
             Call::Mail { .. } => Worker::Mail,
         }
@@ -108,7 +119,7 @@ impl Call {
     pub fn default_transport(&self) -> Transport {
         match self {
             Call::Log { .. } => Transport::Amqp,
-            Call::Auth { .. } | Call::Mail { .. } | Call::Ping => Transport::Http,
+            Call::Auth { .. } | Call::Mail { .. } | Call::Ping { .. } => Transport::Http,
         }
     }
 
@@ -116,7 +127,7 @@ impl Call {
     /// only the ones that change nothing (a ping, a login check). A log entry or
     /// a mail is never repeated, so it cannot be stored or sent twice.
     pub fn is_idempotent(&self) -> bool {
-        matches!(self, Call::Ping | Call::Auth { .. })
+        matches!(self, Call::Ping { .. } | Call::Auth { .. })
     }
 
     /// The broker's `message` when the call succeeded: the Go original broker's
@@ -126,7 +137,7 @@ impl Call {
             Call::Auth { .. } => "Authenticated".to_owned(),
             Call::Log { .. } => "logged".to_owned(),
             Call::Mail { mail } => format!("Message sent to {}", mail.to),
-            Call::Ping => crate::PONG.to_owned(),
+            Call::Ping { .. } => crate::PONG.to_owned(),
         }
     }
 }
@@ -148,6 +159,9 @@ pub struct Answer {
     /// A login's signed token (a JWT), when the worker issued one.
     #[serde(default)]
     pub token: Option<String>,
+    /// A ping's data, sent back as it came; `None` for every other call.
+    #[serde(default)]
+    pub echo: Option<String>,
 }
 
 impl Answer {
@@ -158,6 +172,7 @@ impl Answer {
             data: None,
             timing: None,
             token: None,
+            echo: None,
         }
     }
 }
@@ -241,7 +256,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&call).expect("json"), body);
         assert_eq!(call.worker(), Worker::Logger);
         let ping: Call = serde_json::from_str(r#"{"action":"ping"}"#).expect("valid");
-        assert_eq!(ping, Call::Ping);
+        assert_eq!(ping, Call::Ping { ping: None });
     }
 
     #[test]

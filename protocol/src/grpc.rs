@@ -2,7 +2,7 @@
 //! conversions between their messages and the contract's types. A message
 //! becomes a contract type only through its checks ([`TryFrom`]), as JSON does.
 
-use crate::{Answer, Credentials, LogPayload, MailPayload, User};
+use crate::{Answer, Credentials, LogPayload, MailPayload, PingPayload, User};
 
 /// A module per protobuf package, with the code `build.rs` generated for it.
 macro_rules! packages {
@@ -142,6 +142,30 @@ impl From<auth::AuthResponse> for Answer {
             data: response.user.map(Into::into),
             timing: None,
             token: Some(response.token).filter(|t| !t.is_empty()),
+            echo: None,
+        }
+    }
+}
+
+impl From<Option<&PingPayload>> for ping::PingRequest {
+    fn from(payload: Option<&PingPayload>) -> Self {
+        ping::PingRequest {
+            data: payload.map(|p| p.data.clone()),
+        }
+    }
+}
+
+impl From<ping::PingRequest> for Option<PingPayload> {
+    fn from(request: ping::PingRequest) -> Self {
+        request.data.map(|data| PingPayload { data })
+    }
+}
+
+impl From<ping::PingResponse> for Answer {
+    fn from(response: ping::PingResponse) -> Self {
+        Answer {
+            echo: response.echo,
+            ..Answer::message(response.result)
         }
     }
 }
@@ -149,6 +173,28 @@ impl From<auth::AuthResponse> for Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ping_request_carries_its_data_or_none() {
+        let payload = PingPayload {
+            data: String::new(),
+        };
+        let request = ping::PingRequest::from(Some(&payload));
+        assert_eq!(request.data.as_deref(), Some(""));
+        assert_eq!(Option::<PingPayload>::from(request), Some(payload));
+        assert_eq!(
+            Option::<PingPayload>::from(ping::PingRequest::from(None)),
+            None
+        );
+        let answer = Answer::from(ping::PingResponse {
+            result: "pong".into(),
+            echo: Some("e".into()),
+        });
+        assert_eq!(
+            (answer.message.as_str(), answer.echo.as_deref()),
+            ("pong", Some("e"))
+        );
+    }
 
     #[test]
     fn an_invalid_message_is_not_a_payload() {

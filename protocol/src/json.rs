@@ -35,6 +35,10 @@ pub struct JsonResponse<T = ()> {
     /// `Authorization: Bearer <token>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// A worker's answer to `POST /ping` `{"data"}`: the data, as it came
+    /// ([`crate::ping`]). The broker's `/handle` never sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<String>,
 }
 
 fn none<T>() -> Option<T> {
@@ -53,6 +57,7 @@ impl<T> JsonResponse<T> {
             data: None,
             trace_id: None,
             token: None,
+            echo: None,
         }
     }
 

@@ -10,6 +10,8 @@
 //!   and the payloads of each action (`auth`, `log`, `mail`).
 //! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON), the
 //!   worker's [`Answer`], and which [`Worker`] serves which action.
+//! - [`ping`]: a ping's optional [`PingPayload`], echoed back by the worker, and the
+//!   check that the echo came back whole.
 //! - [`text`]: validated strings ([`Email`], [`LogName`], [`Password`], [`Subject`]):
 //!   payloads hold these, so a payload that deserialized is valid.
 //! - [`request`]: the broker's `POST /handle` body ([`Dispatch`]: a call and its
@@ -31,6 +33,7 @@ pub mod compare;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod json;
+pub mod ping;
 pub mod request;
 #[cfg(feature = "rpc")]
 pub mod rpc;
@@ -43,6 +46,7 @@ pub mod worker;
 
 pub use call::{Answer, Call, PerWorker, Worker};
 pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
+pub use ping::PingPayload;
 pub use request::{Dispatch, RequestError};
 pub use text::{Email, LogName, Password, Subject};
 pub use timing::{ServerTiming, Timing};

@@ -2,15 +2,16 @@
 //! broker calls the generated client, both from this one definition. Every method
 //! answers the worker's [`Answer`], as every other transport does.
 
-use crate::{Answer, Credentials, LogPayload, MailPayload, WorkerError};
+use crate::{Answer, Credentials, LogPayload, MailPayload, PingPayload, WorkerError};
 
 /// The logger over tarpc. The method keeps the Go original's RPC name, `LogInfo`.
 #[tarpc::service]
 pub trait Logger {
     /// Stores one entry; answers once it is in MongoDB.
     async fn log_info(entry: LogPayload) -> Result<Answer, WorkerError>;
-    /// Answers [`crate::PONG`] without touching MongoDB: the transport's own cost.
-    async fn ping() -> Result<Answer, WorkerError>;
+    /// Answers [`crate::PONG`] without touching MongoDB: the transport's own cost;
+    /// with a payload, its data comes back in [`Answer::echo`].
+    async fn ping(payload: Option<PingPayload>) -> Result<Answer, WorkerError>;
 }
 
 /// The authentication service over tarpc.

@@ -52,7 +52,7 @@ async fn the_amqp_client_stores_the_entry_and_gets_a_pong() {
         1
     );
 
-    let pong = amqp.call(&Call::Ping).await;
+    let pong = amqp.call(&Call::Ping { ping: None }).await;
     assert_eq!(pong.map(|a| a.message), Ok(protocol::PONG.to_owned()));
     app.stop().await;
 }
@@ -72,7 +72,7 @@ async fn a_request_whose_reply_to_names_another_queue_is_not_answered() {
         caller.send(&body, queue).await;
     }
     // A request with the broker's kind of reply queue, sent after them, is answered.
-    let ping = serde_json::to_vec(&Call::Ping).expect("json");
+    let ping = serde_json::to_vec(&Call::Ping { ping: None }).expect("json");
     let (_, _, answer) = caller.request(&ping).await;
     assert_eq!(answer.map(|a| a.message), Ok(protocol::PONG.to_owned()));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -6,12 +6,14 @@
 //! - [`helpers`]: [`helpers::TestLogger`], its typed requests and clients.
 //! - [`http`]: the HTTP API (`POST /log`, `GET /logs`, ping, health, errors).
 //! - [`transports`]: tarpc and gRPC, and invalid entries on every transport.
+//! - [`echo`]: a ping's data echoed back over the four transports.
 //! - [`amqp`]: request/reply on the logger's own queue (moved from the listener).
 //! - [`lifecycle`]: the binary and SIGTERM.
 //! - [`limits`], [`limits_grpc`]: requests held open by hostile clients, on
 //!   the binary (its memory is measured).
 
 mod amqp;
+mod echo;
 mod helpers;
 mod http;
 mod lifecycle;

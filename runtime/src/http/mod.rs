@@ -170,6 +170,7 @@ pub fn accepted(answer: Answer) -> HttpResponse {
     let mut body = JsonResponse::ok(answer.message);
     body.data = answer.data;
     body.token = answer.token;
+    body.echo = answer.echo;
     response.json(body)
 }
 
