@@ -1,8 +1,10 @@
 //! The broker's HTTP API.
 
+use std::sync::Arc;
+
 use actix_web::{
     HttpRequest, HttpResponse,
-    http::header::ContentType,
+    http::header::{self, ContentType},
     middleware::from_fn,
     web::{self, Bytes},
 };
@@ -13,7 +15,8 @@ use runtime::http::{Failure, Json, detach_headers, edge_of, receive, resource};
 use runtime::timing::micros;
 
 use crate::{
-    comparisons::{Comparisons, heartbeat_then},
+    compare::observer::Observer,
+    comparisons::{Comparisons, events_then, heartbeat_then},
     dispatch::{Dispatched, Dispatcher},
     error::{BrokerError, millis},
     tokens::Tokens,
@@ -87,10 +90,11 @@ async fn log_grpc(
     )
 }
 
-/// `POST /compare`: runs one call N times per transport and reports latency
-/// percentiles and throughput (see [`protocol::compare`]). One at a time (429
-/// otherwise); the answer's body is written while it runs, so a client that
-/// leaves stops it ([`crate::comparisons`]).
+/// `POST /compare`: runs one call per transport in the mode asked and reports
+/// latency percentiles and throughput (see [`protocol::compare`]). One at a
+/// time (429 otherwise); the answer's body is written while it runs, so a
+/// client that leaves stops it ([`crate::comparisons`]): one JSON document, or
+/// with `Accept: text/event-stream` its progress, then the report.
 #[tracing::instrument(name = "compare", skip_all)]
 async fn compare(
     state: web::Data<BrokerState>,
@@ -100,28 +104,59 @@ async fn compare(
     state.tokens.check(&request, crate::tokens::COMPARE).await?;
     let (body, _held) = receive(&edge_of(&request), payload.into_inner()).await?;
     let comparison = Comparison::parse(&body)?;
-    let longest = state.compare_max_duration * comparison.transports.len() as u32;
+    let max_duration = state.compare_max_duration;
     let slot = state
         .comparisons
-        .try_start(longest)
+        .try_start(crate::comparisons::longest(&comparison, max_duration))
         .map_err(|retry_after_secs| BrokerError::ComparisonRunning { retry_after_secs })?;
+    let streamed = wants_events(&request);
+    let (observer, events) = if streamed {
+        let (sender, events) = tokio::sync::mpsc::unbounded_channel();
+        (Arc::new(Observer::sending(sender)), Some(events))
+    } else {
+        (Arc::new(Observer::default()), None)
+    };
+    let watched = Arc::clone(&observer);
     let run = async move {
         let _slot = slot;
         let report =
-            crate::compare::run(&state.dispatcher, &comparison, state.compare_max_duration).await;
+            crate::compare::run(&state.dispatcher, &comparison, max_duration, &watched).await;
         let message = format!(
-            "compared {} over {} transport(s)",
+            "compared {} over {} transport(s) in mode {}",
             report.action,
-            report.results.len()
+            comparison.transports.len(),
+            report.mode
         );
         let answer = JsonResponse::with_data(message, report);
         // Serializing plain data (strings, numbers, lists) does not fail.
         Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
     };
     let run = tracing::Instrument::in_current_span(run);
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .streaming(heartbeat_then(run)))
+    Ok(match events {
+        Some(events) => HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            // Proxies that buffer answers (nginx) pass this one on as it comes.
+            .insert_header(("X-Accel-Buffering", "no"))
+            .streaming(events_then(run, observer, events)),
+        None => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .streaming(heartbeat_then(run)),
+    })
+}
+
+/// Whether the request's `Accept` names `text/event-stream`.
+fn wants_events(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|kind| {
+            kind.split(';')
+                .next()
+                .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
 }
 
 /// Dispatches answered by `/handle` and `/log-gRPC`, by `action`, `transport`,

@@ -31,6 +31,8 @@ struct ProxyState {
     up: AtomicBool,
     /// How long each chunk from the server waits before it goes on, in ms.
     delay_ms: AtomicU64,
+    /// Until when nothing from the server goes on ([`TcpProxy::stall`]).
+    stalled_until: Mutex<Option<tokio::time::Instant>>,
     /// The forwarding tasks, aborted by [`TcpProxy::cut`].
     connections: Mutex<Vec<AbortHandle>>,
 }
@@ -38,9 +40,17 @@ struct ProxyState {
 impl TcpProxy {
     /// Listens on a free local port and forwards to `target` (`host:port`).
     pub async fn start(target: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
+        Self::start_now(target)
+    }
+
+    /// [`TcpProxy::start`] from synchronous code running on a tokio runtime
+    /// (a settings closure that must put the proxy's port in place of `target`).
+    pub fn start_now(target: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("on tokio");
         let port = listener.local_addr().expect("local addr").port();
         let state = Arc::new(ProxyState::default());
         state.up.store(true, Ordering::SeqCst);
@@ -114,6 +124,17 @@ impl TcpProxy {
         self.state.delay_ms.store(ms, Ordering::SeqCst);
     }
 
+    /// Holds everything the server sends back for the next `length`, then lets
+    /// it all go at once: the server froze for that long (a pause, a GC, a
+    /// stop-the-world), as its clients see it.
+    pub fn stall(&self, length: std::time::Duration) {
+        *self
+            .state
+            .stalled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tokio::time::Instant::now() + length);
+    }
+
     /// Lets connections through again.
     pub fn restore(&self) {
         self.state.up.store(true, Ordering::SeqCst);
@@ -143,6 +164,13 @@ async fn forward(client: TcpStream, server: TcpStream, state: Arc<ProxyState>) {
             let delay = state.delay_ms.load(Ordering::SeqCst);
             if delay > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
+            let stalled_until = *state
+                .stalled_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = stalled_until {
+                tokio::time::sleep_until(until).await;
             }
             client_write.write_all(&buffer[..read]).await?;
         }

@@ -9,6 +9,7 @@ mod browser;
 mod caddy;
 mod compare;
 mod compare_limits;
+mod compare_modes;
 mod deploy;
 mod durability;
 mod errors;

@@ -1,0 +1,247 @@
+//! The comparison: one call, repeated per transport in the mode asked (see
+//! [`protocol::compare`]).
+//!
+//! Transports run one after the other (so they never compete for the CPU),
+//! and for each message size, each transport in turn: a warm-up of the same
+//! calls that is not counted, then the measured run: [`closed`] loops, or the
+//! [`open`] loop at a rate (a sweep: one open run per step). Every successful
+//! call's latency goes into HDR histograms ([`stats`]); throughput comes from
+//! the wall-clock time of the run. A closed run stops issuing calls after
+//! `max_duration` and reports what it finished.
+
+mod closed;
+pub mod observer;
+mod open;
+mod stats;
+
+use std::time::{Duration, Instant};
+
+use protocol::{
+    Dispatch, Transport,
+    compare::{CompareReport, Comparison, Mode, Phase, StepEvent, TransportStats},
+};
+
+use crate::dispatch::Dispatcher;
+use observer::{Event, Observer};
+
+/// Runs every size and transport of the comparison, in order.
+pub async fn run(
+    dispatcher: &Dispatcher,
+    comparison: &Comparison,
+    max_duration: Duration,
+    observer: &Observer,
+) -> CompareReport {
+    let mut results = Vec::new();
+    for size in comparison.size_runs() {
+        let dispatch = |transport| Dispatch {
+            transport: Some(transport),
+            call: comparison.call_of_size(size),
+        };
+        for &transport in &comparison.transports {
+            let run = Run {
+                dispatcher,
+                dispatch: dispatch(transport),
+                comparison,
+                size,
+                observer,
+            };
+            let stats = run.transport(max_duration).await;
+            tracing::info!(
+                %transport, payload_bytes = size, ok = stats.ok, errors = stats.errors,
+                p50_ms = stats.p50_ms, p99_ms = stats.p99_ms, rps = stats.rps, "compared"
+            );
+            observer.emit(Event::Result(Box::new(stats.clone())));
+            results.push(stats);
+        }
+    }
+    report(comparison, results)
+}
+
+fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareReport {
+    let mut report = CompareReport {
+        action: comparison.call.action().to_owned(),
+        mode: comparison.mode.name().to_owned(),
+        requests: u32::try_from(comparison.mode.planned_calls()).unwrap_or(u32::MAX),
+        concurrency: comparison.concurrency,
+        warmup_s: comparison.warmup.as_secs_f64(),
+        rate: None,
+        duration_s: None,
+        start_rate: None,
+        max_rate: None,
+        slo_ms: None,
+        results,
+    };
+    match comparison.mode {
+        Mode::Closed { .. } => {}
+        Mode::Rate { rate, duration } => {
+            report.rate = Some(rate);
+            report.duration_s = Some(duration.as_secs() as u32);
+        }
+        Mode::Sweep {
+            start_rate,
+            max_rate,
+            slo_ms,
+            step,
+        } => {
+            report.start_rate = Some(start_rate);
+            report.max_rate = Some(max_rate);
+            report.slo_ms = Some(slo_ms);
+            report.duration_s = Some(step.as_secs() as u32);
+        }
+    }
+    report
+}
+
+/// One transport's run at one message size.
+struct Run<'a> {
+    dispatcher: &'a Dispatcher,
+    dispatch: Dispatch,
+    comparison: &'a Comparison,
+    size: Option<u32>,
+    observer: &'a Observer,
+}
+
+impl Run<'_> {
+    fn transport_of(&self) -> Transport {
+        self.dispatch.transport.unwrap_or(Transport::Http)
+    }
+
+    fn begin(&self, rate: Option<u32>, phase: Phase) {
+        let transport = self.transport_of();
+        self.observer.begin(transport, self.size, rate, phase);
+    }
+
+    /// The comparison's warm-up of the same calls (closed loops, or at `rate`),
+    /// not counted: connections made, caches warm. Its first failure, if any.
+    async fn warm_up(&self, rate: Option<u32>) -> Option<String> {
+        let warmup = self.comparison.warmup;
+        if warmup.is_zero() {
+            return None;
+        }
+        self.begin(rate, Phase::Warmup);
+        let (recorder, _) = match rate {
+            None => {
+                let deadline = Instant::now() + warmup;
+                let concurrency = self.comparison.concurrency;
+                closed::run(
+                    self.dispatcher,
+                    &self.dispatch,
+                    u64::MAX,
+                    concurrency,
+                    deadline,
+                    self.observer,
+                )
+                .await
+            }
+            Some(rate) => {
+                let calls = (f64::from(rate) * warmup.as_secs_f64()).ceil() as u64;
+                self.open(rate, calls).await
+            }
+        };
+        recorder.first_error().map(str::to_owned)
+    }
+
+    /// The transport's figures, whose first error is the warm-up's when that
+    /// failed first (the measured calls may only see the circuit it opened).
+    async fn transport(&self, max_duration: Duration) -> TransportStats {
+        let rate = match self.comparison.mode {
+            Mode::Closed { .. } => None,
+            Mode::Rate { rate, .. } => Some(rate),
+            Mode::Sweep { start_rate, .. } => Some(start_rate),
+        };
+        let warm_up_error = self.warm_up(rate).await;
+        let mut stats = self.measure(max_duration).await;
+        if let Some(error) = warm_up_error
+            && stats.errors > 0
+        {
+            stats.first_error = Some(format!("{error} (in the warm-up)"));
+        }
+        stats
+    }
+
+    async fn open(&self, rate: u32, calls: u64) -> (stats::Recorder, Duration) {
+        let concurrency = self.comparison.concurrency;
+        open::run(
+            self.dispatcher,
+            &self.dispatch,
+            rate,
+            calls,
+            concurrency,
+            self.observer,
+        )
+        .await
+    }
+
+    async fn measure(&self, max_duration: Duration) -> TransportStats {
+        let transport = self.transport_of();
+        match self.comparison.mode {
+            Mode::Closed { requests } => {
+                self.begin(None, Phase::Measure);
+                let deadline = Instant::now() + max_duration;
+                let concurrency = self.comparison.concurrency;
+                let (recorder, elapsed) = closed::run(
+                    self.dispatcher,
+                    &self.dispatch,
+                    requests.into(),
+                    concurrency,
+                    deadline,
+                    self.observer,
+                )
+                .await;
+                recorder.stats(transport, elapsed, self.size, None)
+            }
+            Mode::Rate { rate, duration } => {
+                self.begin(Some(rate), Phase::Measure);
+                let (recorder, elapsed) =
+                    self.open(rate, u64::from(rate) * duration.as_secs()).await;
+                recorder.stats(transport, elapsed, self.size, Some(rate))
+            }
+            Mode::Sweep {
+                start_rate,
+                max_rate,
+                slo_ms,
+                step,
+            } => self.sweep(start_rate, max_rate, slo_ms, step).await,
+        }
+    }
+
+    /// Steps doubling from `start_rate` until one misses the SLO; the figures of
+    /// the knee's step (the first's when none met it), with every step's.
+    async fn sweep(
+        &self,
+        start_rate: u32,
+        max_rate: u32,
+        slo_ms: f64,
+        length: Duration,
+    ) -> TransportStats {
+        let transport = self.transport_of();
+        let mut steps = Vec::new();
+        let mut reported = None;
+        let mut knee = None;
+        for rate in Mode::sweep_rates(start_rate, max_rate) {
+            self.begin(Some(rate), Phase::Measure);
+            let (recorder, elapsed) = self.open(rate, u64::from(rate) * length.as_secs()).await;
+            let step = recorder.step(rate, elapsed, slo_ms);
+            self.observer.emit(Event::Step(StepEvent {
+                transport,
+                payload_bytes: self.size,
+                step: step.clone(),
+            }));
+            let met = step.met_slo;
+            steps.push(step);
+            if met || reported.is_none() {
+                reported = Some(recorder.stats(transport, elapsed, self.size, Some(rate)));
+            }
+            if !met {
+                break;
+            }
+            knee = Some(rate);
+        }
+        let mut stats = reported.unwrap_or_else(|| {
+            stats::Recorder::new().stats(transport, Duration::ZERO, self.size, Some(start_rate))
+        });
+        stats.steps = Some(steps);
+        stats.knee = Some(knee);
+        stats
+    }
+}
