@@ -28,6 +28,8 @@ pub struct BrokerState {
     pub dispatcher: Dispatcher,
     /// Longest a comparison runs per transport.
     pub compare_max_duration: std::time::Duration,
+    /// Longest a whole comparison may be planned to hold the broker.
+    pub compare_max_total: std::time::Duration,
     /// The one comparison that may run (shared by every worker's state).
     pub comparisons: std::sync::Arc<Comparisons>,
     /// What needs a token, and the keys to check it (shared).
@@ -105,9 +107,19 @@ async fn compare(
     let (body, _held) = receive(&edge_of(&request), payload.into_inner()).await?;
     let comparison = Comparison::parse(&body)?;
     let max_duration = state.compare_max_duration;
+    let longest = crate::comparisons::longest(&comparison, max_duration);
+    if longest > state.compare_max_total {
+        return Err(RequestError::Invalid(format!(
+            "this comparison may take up to {} s: this broker runs at most {} s \
+             (COMPARE_MAX_TOTAL_SECONDS; closed runs count COMPARE_MAX_SECONDS each)",
+            longest.as_secs(),
+            state.compare_max_total.as_secs()
+        ))
+        .into());
+    }
     let slot = state
         .comparisons
-        .try_start(crate::comparisons::longest(&comparison, max_duration))
+        .try_start(longest)
         .map_err(|retry_after_secs| BrokerError::ComparisonRunning { retry_after_secs })?;
     let streamed = wants_events(&request);
     let (observer, events) = if streamed {

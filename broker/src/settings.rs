@@ -37,6 +37,8 @@ pub const ENV_JWKS_URL: &str = "JWKS_URL";
 pub const ENV_TOKEN_LEEWAY_SECS: &str = "TOKEN_LEEWAY_SECS";
 /// Env var: longest a comparison runs per transport.
 pub const ENV_COMPARE_MAX_SECONDS: &str = "COMPARE_MAX_SECONDS";
+/// Env var: longest a whole comparison may be planned to run, in seconds.
+pub const ENV_COMPARE_MAX_TOTAL_SECONDS: &str = "COMPARE_MAX_TOTAL_SECONDS";
 /// Env var: consecutive failures that open a worker's circuit.
 pub const ENV_BREAKER_THRESHOLD: &str = "BREAKER_THRESHOLD";
 /// Env var: how long an open circuit fails fast before a trial call.
@@ -113,6 +115,13 @@ pub struct Settings {
     /// issued and the report covers what finished.
     #[arg(long, env = ENV_COMPARE_MAX_SECONDS, default_value_t = 60)]
     pub compare_max_seconds: u64,
+    /// Longest a whole comparison may hold the broker, in seconds: every size,
+    /// transport, warm-up and step, each closed run counted at
+    /// `COMPARE_MAX_SECONDS` and each open one with its drain; a longer one is
+    /// refused (400). A body is also bounded by the contract's 15 minutes of
+    /// planned time, whatever this says.
+    #[arg(long, env = ENV_COMPARE_MAX_TOTAL_SECONDS, default_value_t = 900)]
+    pub compare_max_total_seconds: u64,
     /// What one client may hold of the broker (body size, receive deadline,
     /// idle time, connections, receive budget).
     #[command(flatten)]

@@ -48,6 +48,7 @@ impl Application {
             settings.token_leeway_secs,
         )?);
         let compare_max_duration = Duration::from_secs(settings.compare_max_seconds);
+        let compare_max_total = Duration::from_secs(settings.compare_max_total_seconds);
         let comparisons = Arc::new(Comparisons::default());
         let routes = move |cfg: &mut web::ServiceConfig| {
             // Runs once per actix-web worker, on its thread: each worker gets
@@ -56,6 +57,7 @@ impl Application {
             cfg.app_data(web::Data::new(BrokerState {
                 dispatcher: dispatcher.for_this_runtime(),
                 compare_max_duration,
+                compare_max_total,
                 comparisons: Arc::clone(&comparisons),
                 tokens: Arc::clone(&tokens),
             }))

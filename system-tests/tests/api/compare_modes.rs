@@ -347,3 +347,20 @@ async fn closing_the_stream_cancels_the_run() {
     assert_eq!(status, 200, "the slot is free again");
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn a_broker_refuses_a_comparison_longer_than_it_allows() {
+    let tuning = Tuning::default().broker(|s| s.compare_max_total_seconds = 10);
+    let app = TestApp::spawn_tuned(Stack::NO_LISTENER, tuning).await;
+    // 4 transports × (5 s + its drain): over 10 s.
+    let long = json!({"action": "ping", "mode": "rate", "duration": 5, "warmup": 0});
+    let (status, body) = app.post_raw("/compare", long.to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("COMPARE_MAX_TOTAL_SECONDS"), "{body}");
+    let short = json!({"action": "ping", "mode": "rate", "rate": 10, "duration": 1, "warmup": 0,
+                       "transports": ["grpc"]});
+    let (status, body) = app.post_raw("/compare", short.to_string()).await;
+    assert_eq!(status, 200, "1 s and its drain fit: {body}");
+    app.teardown().await;
+}
