@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import bench
+import readme_table
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
@@ -51,7 +52,7 @@ def write(readme, rows):
     services = [s for s in bench.SERVICES if s in rows[0][2]]
     lines = [f"Soaked {time.strftime('%Y-%m-%d')} by `make -C project soak`: `/handle` log, "
              f"{SECONDS} s per transport at concurrency {CONCURRENCY} (wrk, 2 threads), "
-             f"on {bench.machine().split(';')[0]}.", "",
+             f"on {readme_table.machine(0, 0).split(';')[0]}.", "",
              "| transport | requests | errors | req/s | p99 ms | RSS before → 5 s after, MiB |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for transport, r, before, after in rows:
