@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The sweep: each transport's knee for `ping` and `log`, into the README.
+
+    python3 project/bench/sweep.py        # or: make -C project sweep
+
+Starts the local stack in release mode (reusing running infrastructure,
+stopping afterwards only what it started), runs `broker compare --mode sweep`
+through the broker for `ping` and for `log` over all four transports (rates
+doubling from SWEEP_START_RATE, default 100, to at most SWEEP_MAX_RATE, 12 800,
+SWEEP_SECONDS per step, default 2, SLO p99 ≤ SWEEP_SLO_MS, default 10), and
+replaces the section between the sweep markers of README.md with the knees, a
+table of every step's p99 and a chart of the same (Mermaid, drawn by GitHub).
+A measurement, not a test: nothing fails on a number.
+"""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import bench
+import readme_table
+
+START_RATE = int(os.environ.get("SWEEP_START_RATE", "100"))
+MAX_RATE = int(os.environ.get("SWEEP_MAX_RATE", "12800"))
+SECONDS = int(os.environ.get("SWEEP_SECONDS", "2"))
+SLO_MS = float(os.environ.get("SWEEP_SLO_MS", "10"))
+TRANSPORTS = ["http", "amqp", "rpc", "grpc"]
+# The chart's line colours, in the order of TRANSPORTS (Mermaid has no legend).
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+COLOUR_NAMES = ["blue", "orange", "green", "red"]
+
+
+def main():
+    subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
+    try:
+        run(bench.ROOT / "README.md")
+    finally:
+        subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
+
+
+def sweep(action):
+    args = [str(bench.BROKER_BIN), "compare", "--url", bench.BROKER, "--action", action,
+            "--mode", "sweep", "--start-rate", str(START_RATE), "--max-rate", str(MAX_RATE),
+            "--duration", str(SECONDS), "--slo-ms", str(SLO_MS), "--format", "json"]
+    bench.log(f"sweep {action}: {' '.join(args[2:])}")
+    out = subprocess.run(args, env=bench.DIRECT_ENV, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def run(readme):
+    time.sleep(2)
+    reports = {action: sweep(action) for action in ("ping", "log")}
+    write(readme, reports)
+
+
+def section(action, report):
+    results = {r["transport"]: r for r in report["results"]}
+    rates = sorted({s["rate"] for r in results.values() for s in r["steps"]})
+    knee = lambda t: results[t].get("knee")
+    lines = [f"**`{action}`**: knee (highest rate whose p99 met the SLO) — "
+             + ", ".join(f"{t} **{knee(t) if knee(t) else 'none'}**/s" for t in TRANSPORTS), "",
+             "| rate /s | " + " | ".join(f"{t} p99 ms" for t in TRANSPORTS) + " |",
+             "| ---: | " + " | ".join("---:" for _ in TRANSPORTS) + " |"]
+    p99 = {t: {s["rate"]: s for s in results[t]["steps"]} for t in TRANSPORTS}
+    for rate in rates:
+        cells = []
+        for t in TRANSPORTS:
+            step = p99[t].get(rate)
+            if step is None:
+                cells.append("–")
+            else:
+                mark = "" if step["met_slo"] else " ✗"
+                errors = f", {step['errors']} errors" if step["errors"] else ""
+                cells.append(f"{step['p99_ms']:.2f}{errors}{mark}")
+        lines.append(f"| {rate:,} | " + " | ".join(cells) + " |")
+    # The chart: log2 of the rate on x (the steps), p99 on y, capped so that a
+    # missed step does not flatten the others.
+    cap = SLO_MS * 3
+    series = []
+    for t in TRANSPORTS:
+        values = [min(p99[t][rate]["p99_ms"], cap) if rate in p99[t] else cap for rate in rates]
+        series.append("    line [" + ", ".join(f"{v:.2f}" for v in values) + "]")
+    init = {"themeVariables": {"xyChart": {"plotColorPalette": ", ".join(COLOURS)}}}
+    lines += ["", "```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta",
+              f'    title "{action}: p99 (ms, capped at {cap:g}) per step rate"',
+              "    x-axis [" + ", ".join(f'"{r}"' for r in rates) + "]",
+              f'    y-axis "p99 ms" 0 --> {cap:g}', *series, "```"]
+    return lines
+
+
+def write(readme, reports):
+    legend = ", ".join(f"{t} {c}" for t, c in zip(TRANSPORTS, COLOUR_NAMES))
+    lines = [f"Swept {time.strftime('%Y-%m-%d')} by `make -C project sweep` through the broker "
+             f"(release build, local stack): rates doubling from {START_RATE}/s to at most "
+             f"{MAX_RATE:,}/s, {SECONDS} s per step, 1 s warm-up, SLO p99 ≤ {SLO_MS:g} ms and at most "
+             f"1 % errors, latency from each call's planned send time; on "
+             f"{readme_table.machine(0, 0).split(';')[0]}. ✗: the step that missed. Lines: {legend}.", ""]
+    for action, report in reports.items():
+        lines += section(action, report) + [""]
+    table = "\n".join(lines).rstrip()
+    text = readme.read_text()
+    start, end = "<!-- sweep:start -->", "<!-- sweep:end -->"
+    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+    readme.write_text(text)
+    bench.log("README.md updated")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
