@@ -207,3 +207,46 @@ async fn the_cli_prints_the_same_figures_as_csv() {
     assert!(rows[1][column("queue_p50_ms")].is_empty(), "{stdout}");
     app.teardown().await;
 }
+
+#[tokio::test]
+async fn the_cli_runs_a_sweep_and_prints_each_knee_and_step() {
+    let app = TestApp::spawn_with(Stack::NO_LISTENER).await;
+    let mut cli = Command::new(testkit::binary("broker"));
+    cli.args([
+        "compare",
+        "--url",
+        &app.address,
+        "--action",
+        "ping",
+        "--mode",
+        "sweep",
+    ])
+    .args(["--start-rate", "20", "--max-rate", "40", "--duration", "1"])
+    .args([
+        "--slo-ms",
+        "1000",
+        "--warmup",
+        "0",
+        "--transports",
+        "rpc,grpc",
+    ]);
+    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    assert!(
+        stdout.starts_with("ping · sweep from 20/s to at most 40/s, 1 s per step"),
+        "{stdout}"
+    );
+    for transport in ["rpc", "grpc"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{transport} ")))
+            .unwrap_or_else(|| panic!("{transport}: {stdout}"));
+        assert!(row.trim_end().ends_with(" 40"), "the knee: {row}");
+        assert!(stdout.contains(&format!("{transport} steps:")), "{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("  met").count(),
+        4,
+        "two steps each: {stdout}"
+    );
+    app.teardown().await;
+}

@@ -10,6 +10,7 @@ mod caddy;
 mod compare;
 mod compare_limits;
 mod compare_modes;
+mod compare_stall;
 mod deploy;
 mod durability;
 mod errors;
