@@ -2,9 +2,11 @@
 //!
 //! The test page of the Go original (Test Broker, Test Auth, Test Log, Test Mail,
 //! Test gRPC log; the Output, Sent and Received panes), plus a button for each of
-//! the twelve action × transport paths and the comparison view: pick an action,
-//! a number of requests and a concurrency, watch the transports run one by one,
-//! then read the latency percentiles and throughput as a chart and a table.
+//! the sixteen action × transport paths and the comparison view: pick an action
+//! and a mode (closed, rate or sweep), watch throughput and p99 live while one
+//! streamed `/compare` runs, then read the table, the percentile spectrum,
+//! latency against throughput (a sweep's knee) and against payload size, and
+//! where the time goes; save the run as JSON or CSV, or draw a saved one over it.
 //!
 //! The page talks to the broker from the browser (`BROKER_URL`, as in the
 //! original). Every asset is compiled into the binary and served from here, so
@@ -13,8 +15,12 @@
 //! ## Layout
 //! - [`Settings`]: typed settings from environment variables.
 //! - [`Application`]: binds in `build`, serves until stopped.
-//! - `templates/index.html` (askama), `static/app.js`, `static/compare.js`,
-//!   `static/app.css`.
+//! - `templates/index.html` (askama), `static/app.css`, `static/app.js` (the
+//!   buttons), `static/compare*.js` (the comparison: `compare-stream.js` reads
+//!   the `/compare` event stream, `compare-plot.js`, `compare-live.js` and
+//!   `compare-charts.js` draw with uPlot, `compare-files.js` saves and loads
+//!   runs, `compare.js` is the form), all listed in `ASSETS`.
+//! - `static/vendor/uplot/`: uPlot [`UPLOT_VERSION`] (MIT), the chart library.
 
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
@@ -59,9 +65,71 @@ struct IndexPage<'a> {
     broker_url: &'a str,
 }
 
-const APP_JS: &str = include_str!("../static/app.js");
-const COMPARE_JS: &str = include_str!("../static/compare.js");
-const APP_CSS: &str = include_str!("../static/app.css");
+/// The uPlot release in `static/vendor/uplot/` (npm `uplot`, MIT), as a
+/// literal for `concat!`.
+macro_rules! uplot_version {
+    () => {
+        "1.6.32"
+    };
+}
+/// The uPlot release the page draws with. Its URLs carry the version, so a
+/// browser may keep them for a year: a new release is a new URL.
+pub const UPLOT_VERSION: &str = uplot_version!();
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+/// Our own assets change with the page: an hour, then ask again.
+const OURS: &str = "public, max-age=3600";
+/// A vendored release under a versioned URL never changes.
+const VENDORED: &str = "public, max-age=31536000, immutable";
+
+/// One file compiled into the binary and served at `path`.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    cache: &'static str,
+    body: &'static str,
+}
+
+/// `static/<file>` at `/static/<file>`.
+macro_rules! ours {
+    ($file:literal, $type:expr) => {
+        Asset {
+            path: concat!("/static/", $file),
+            content_type: $type,
+            cache: OURS,
+            body: include_str!(concat!("../static/", $file)),
+        }
+    };
+}
+
+/// `static/vendor/uplot/<file>` at `/static/vendor/uplot/<version>/<file>`.
+macro_rules! uplot {
+    ($file:literal, $type:expr) => {
+        Asset {
+            path: concat!("/static/vendor/uplot/", uplot_version!(), "/", $file),
+            content_type: $type,
+            cache: VENDORED,
+            body: include_str!(concat!("../static/vendor/uplot/", $file)),
+        }
+    };
+}
+
+/// Every asset of the page, in the order `index.html` loads them.
+static ASSETS: [Asset; 11] = [
+    uplot!("uPlot.min.css", CSS),
+    ours!("app.css", CSS),
+    ours!("app.js", JS),
+    uplot!("uPlot.iife.min.js", JS),
+    ours!("compare-stream.js", JS),
+    ours!("compare-plot.js", JS),
+    ours!("compare-live.js", JS),
+    ours!("compare-charts.js", JS),
+    ours!("compare-files.js", JS),
+    ours!("compare.js", JS),
+    uplot!("LICENSE", TEXT),
+];
 
 /// The front-end, bound and ready to serve.
 pub struct Application {
@@ -96,10 +164,10 @@ impl runtime::service::Service for Application {
             move |cfg| {
                 cfg.app_data(page.clone())
                     .route("/", web::get().to(index))
-                    .route("/ping", web::get().to(runtime::http::ping))
-                    .route("/static/app.js", web::get().to(|| script(APP_JS)))
-                    .route("/static/compare.js", web::get().to(|| script(COMPARE_JS)))
-                    .route("/static/app.css", web::get().to(app_css));
+                    .route("/ping", web::get().to(runtime::http::ping));
+                for asset in &ASSETS {
+                    cfg.route(asset.path, web::get().to(move || serve(asset)));
+                }
             },
         )?;
         tracing::info!(port, broker = %settings.broker_url, "front-end bound");
@@ -124,17 +192,49 @@ async fn index(page: web::Data<String>) -> HttpResponse {
         .body(page.get_ref().clone())
 }
 
-async fn script(body: &'static str) -> HttpResponse {
-    asset("text/javascript; charset=utf-8", body)
-}
-
-async fn app_css() -> HttpResponse {
-    asset("text/css; charset=utf-8", APP_CSS)
-}
-
-fn asset(content_type: &str, body: &'static str) -> HttpResponse {
+async fn serve(asset: &'static Asset) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(body)
+        .content_type(asset.content_type)
+        .insert_header((header::CACHE_CONTROL, asset.cache))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(asset.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every script and stylesheet the page names is served, and every vendored
+    /// URL carries the vendored version.
+    #[test]
+    fn the_page_loads_only_served_assets() {
+        let page = IndexPage {
+            broker_url: "http://broker",
+        }
+        .render()
+        .expect("the page renders");
+        let named: Vec<&str> = page
+            .split(['"', '\''])
+            .filter(|s| s.starts_with("/static/"))
+            .collect();
+        assert!(named.len() >= 9, "{named:?}");
+        for path in named {
+            assert!(
+                ASSETS.iter().any(|a| a.path == path),
+                "{path} is not served"
+            );
+        }
+        for asset in ASSETS.iter().filter(|a| a.path.contains("/vendor/")) {
+            assert!(asset.path.contains(UPLOT_VERSION), "{}", asset.path);
+            assert_eq!(asset.cache, VENDORED);
+        }
+        let uplot = ASSETS
+            .iter()
+            .find(|a| a.path.ends_with("/uPlot.iife.min.js"));
+        let header = format!("(v{UPLOT_VERSION})");
+        assert!(
+            uplot.is_some_and(|a| a.body.contains(&header)),
+            "the vendored file is that release"
+        );
+    }
 }

@@ -8,7 +8,8 @@ const sent = document.getElementById("payload");
 const received = document.getElementById("received");
 
 const TRANSPORTS = ["http", "amqp", "rpc", "grpc"];
-const COLORS = { p50: "#2f6fde", p90: "#f0a202", p99: "#d64545", rps: "#3f9142" };
+// One colour per transport, the same in every chart of the comparison.
+const COLORS = { http: "#2f6fde", amqp: "#e8710a", rpc: "#7b61c4", grpc: "#1e9e6a" };
 // The parts of one call's time, in the order they are stacked.
 const PARTS = [
   { key: "transport", label: "transport", color: "#2f6fde" },
@@ -45,11 +46,14 @@ function say(html) {
 // sample credentials and tries once more.
 let token = null;
 
-async function brokerFetch(path, body) {
+// `options` may add headers and an AbortSignal (the comparison's stream).
+async function brokerFetch(path, body, options = {}) {
   const send = () => fetch(broker + path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers: { "Content-Type": "application/json", ...options.headers,
+      ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body,
+    signal: options.signal,
   });
   let response = await send();
   if (response.status === 401 && (response.headers.get("WWW-Authenticate") ?? "").startsWith("Bearer")) {
@@ -57,6 +61,7 @@ async function brokerFetch(path, body) {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(SAMPLES.auth),
+      signal: options.signal,
     });
     const answer = await login.json();
     if (answer.token) {

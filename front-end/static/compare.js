@@ -1,171 +1,228 @@
-// The comparison view of the flexiconnect test page: the form, its progress,
-// the table and the charts. No dependencies, no CDN. Loaded after app.js, whose
-// names it uses (TRANSPORTS, PARTS, COLORS, sample, brokerFetch, escapeHtml,
-// partsOf, and the Sent and Received panes).
+// The comparison view of the flexiconnect test page: the form (a mode and its
+// fields), one streamed /compare run over the chosen transports, its table,
+// and the files. Loaded last: it uses app.js (TRANSPORTS, sample, escapeHtml,
+// the Sent and Received panes), compare-stream.js (streamCompare),
+// compare-plot.js, compare-live.js, compare-charts.js and compare-files.js.
 "use strict";
 
 const form = document.getElementById("compareForm");
 const progress = document.getElementById("compareProgress");
 const statusLine = document.getElementById("compareStatus");
-const tableBody = document.querySelector("#compareTable tbody");
-const chart = document.getElementById("chart");
+const table = document.getElementById("compareTable");
+const field = (id) => document.getElementById(id);
+const actionSelect = field("cmpAction");
+const modeSelect = field("cmpMode");
+const runButton = field("compareBtn");
+const cancelButton = field("cancelBtn");
 
-// A comparison of logins or mails is at most 20 calls per transport (each is a
-// bcrypt check or a mail sent: the broker answers 400 past it).
+// Logins and mails are costly (a bcrypt check, a mail sent): at most 20 calls
+// per transport, no warm-up, no payload size and no sweep (the broker answers
+// 400 past these).
 const COSTLY = { auth: 20, mail: 20 };
-document.getElementById("cmpAction").addEventListener("change", (event) => {
-  const input = document.getElementById("cmpRequests");
-  const most = COSTLY[event.target.value] ?? 10000;
-  input.max = String(most);
-  if (Number(input.value) > most) input.value = String(most);
+
+function showFields() {
+  const costly = actionSelect.value in COSTLY;
+  const sweep = modeSelect.querySelector('option[value="sweep"]');
+  sweep.disabled = costly;
+  if (costly && modeSelect.value === "sweep") modeSelect.value = "closed";
+  for (const label of form.querySelectorAll("[data-modes]")) {
+    const shown = label.dataset.modes.split(" ").includes(modeSelect.value);
+    label.hidden = !shown;
+    // A hidden field is not sent, and the browser must not validate it.
+    for (const input of label.querySelectorAll("input")) input.disabled = !shown;
+  }
+  for (const id of ["cmpWarmup", "cmpSizes"]) field(id).disabled = costly;
+}
+
+function capCostly() {
+  const most = COSTLY[actionSelect.value];
+  const requests = field("cmpRequests");
+  requests.max = String(most ?? 10000);
+  if (!most) return;
+  if (Number(requests.value) > most) requests.value = String(most);
+  // rate × duration ≤ 20
+  const rate = field("cmpRate");
+  const cap = Math.max(1, Math.floor(most / Math.max(1, Number(field("cmpDuration").value))));
+  if (Number(rate.value) > cap) rate.value = String(cap);
+}
+
+actionSelect.addEventListener("change", () => {
+  const warmup = field("cmpWarmup");
+  if (actionSelect.value in COSTLY) {
+    if (warmup.value !== "0") warmup.dataset.was = warmup.value;
+    warmup.value = "0";
+  } else if (warmup.dataset.was !== undefined) {
+    warmup.value = warmup.dataset.was;
+    delete warmup.dataset.was;
+  }
+  capCostly();
+  showFields();
 });
+modeSelect.addEventListener("change", showFields);
+field("cmpDuration").addEventListener("change", capCostly);
+showFields();
+
+function sizesOf(text) {
+  return text.split(/[\s,]+/).filter(Boolean).map(Number);
+}
+
+// The request of the form: the action's sample body and the mode's fields.
+function requestBody() {
+  const action = actionSelect.value;
+  const mode = modeSelect.value;
+  const number = (id) => Number(field(id).value);
+  const transports = TRANSPORTS.filter((t) => field(`cmpT-${t}`).checked);
+  const body = { ...sample(action), transports, mode };
+  if (mode === "closed") Object.assign(body, { requests: number("cmpRequests"), concurrency: number("cmpConcurrency") });
+  if (mode === "rate") Object.assign(body, { rate: number("cmpRate"), duration: number("cmpDuration") });
+  if (mode === "sweep") {
+    Object.assign(body, { start_rate: number("cmpStartRate"), max_rate: number("cmpMaxRate"),
+      slo_ms: number("cmpSlo"), duration: number("cmpStepDuration") });
+  }
+  if (mode !== "closed") body.concurrency = number("cmpInflight");
+  if (!(action in COSTLY)) {
+    body.warmup = number("cmpWarmup");
+    const sizes = sizesOf(field("cmpSizes").value);
+    if (sizes.length === 1) body.payload_bytes = sizes[0];
+    if (sizes.length > 1) body.sizes = sizes;
+  }
+  return body;
+}
+
+// One line about a run, from its request or its report.
+function describe(r) {
+  const duration = r.duration_s ?? r.duration;
+  const sizes = r.sizes ? `, sizes ${r.sizes.map(sizeLabel).join(" / ")}`
+    : r.payload_bytes !== undefined && r.payload_bytes !== null ? `, ${sizeLabel(r.payload_bytes)}` : "";
+  if (r.mode === "rate") return `${r.action} at ${r.rate} calls/s per transport for ${duration} s${sizes}`;
+  if (r.mode === "sweep") {
+    return `${r.action}, a sweep from ${r.start_rate} to ${r.max_rate} calls/s, ${duration} s a step, ` +
+      `SLO p99 ${r.slo_ms} ms${sizes}`;
+  }
+  return `${r.action}, ${r.requests} requests per transport, concurrency ${r.concurrency}${sizes}`;
+}
+
+function tell(text) {
+  statusLine.textContent = text;
+}
+
+// The run on the page: its results so far, the steps of sweeps still running,
+// its report once done; and a saved run drawn over it.
+let results = [];
+let pending = new Map();
+let report = null;
+let saved = null;
+let running = null;
+let slo = null;
+
+const savedResults = () => saved?.results ?? [];
+const redraw = () => drawResults(results, savedResults(), pending, slo);
+const enableFiles = wireFiles(() => report, (loaded, name) => {
+  saved = loaded;
+  field("savedNote").textContent = loaded ? `Drawn dashed: ${name} (${describe(loaded)}).` : "";
+  redraw();
+}, (message) => tell(`Cannot load ${message}`));
+enableFiles(false);
+
+function renderTable(rows) {
+  const has = (f) => rows.some((r) => r[f] !== undefined && r[f] !== null);
+  const fixed = (digits) => (v) => (typeof v === "number" ? v.toFixed(digits) : "");
+  const columns = [
+    ["transport", (r) => r.transport], ["ok", (r) => r.ok], ["errors", (r) => r.errors],
+    ["p50 ms", (r) => fixed(3)(r.p50_ms)], ["p90 ms", (r) => fixed(3)(r.p90_ms)],
+    ["p99 ms", (r) => fixed(3)(r.p99_ms)], ["max ms", (r) => fixed(3)(r.max_ms)], ["req/s", (r) => fixed(1)(r.rps)],
+    ...(has("payload_bytes") ? [["bytes", (r) => r.payload_bytes ?? ""]] : []),
+    ...(has("rate") ? [["planned/s", (r) => r.rate ?? ""]] : []),
+    ...(has("late") ? [["late", (r) => r.late ?? ""]] : []),
+    ...(has("service_p99_ms") ? [["service p99 ms", (r) => fixed(3)(r.service_p99_ms)]] : []),
+    ...(rows.some((r) => "knee" in r) ? [["knee /s", (r) => r.knee ?? "none"]] : []),
+  ];
+  table.tHead.innerHTML = `<tr>${columns.map(([name]) => `<th>${name}</th>`).join("")}</tr>`;
+  table.tBodies[0].innerHTML = rows.map((r) => {
+    const title = r.first_error ? ` title="${escapeHtml(r.first_error)}"` : "";
+    return `<tr${title}>${columns.map(([, cell]) => `<td>${escapeHtml(cell(r))}</td>`).join("")}</tr>`;
+  }).join("");
+}
+
+function finish(answer) {
+  received.textContent = JSON.stringify(answer, null, 4);
+  report = answer.data;
+  results = report.results;
+  pending = new Map();
+  progress.max = Math.max(1, results.length);
+  progress.value = results.length;
+  renderTable(results);
+  redraw();
+  enableFiles(true);
+  tell(`Done: ${describe(report)}.`);
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const button = document.getElementById("compareBtn");
-  const action = document.getElementById("cmpAction").value;
-  const requests = Number(document.getElementById("cmpRequests").value);
-  const concurrency = Number(document.getElementById("cmpConcurrency").value);
-  const results = [];
-  button.disabled = true;
-  progress.max = TRANSPORTS.length;
+  if (running) return;
+  const body = requestBody();
+  if (body.transports.length === 0) return tell("Pick at least one transport.");
+  const sizes = body.sizes ?? [body.payload_bytes ?? null];
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const withSize = sizes.length > 1;
+  liveReset(sizes.flatMap((size) => body.transports.map((t) => ({
+    key: runKey(t, size), name: runName(t, size, { withSize }), color: colorOf(t, sorted.indexOf(size)) }))));
+  results = [];
+  pending = new Map();
+  report = null;
+  slo = body.mode === "sweep" ? body.slo_ms : null;
+  enableFiles(false);
+  progress.max = sizes.length * body.transports.length;
   progress.value = 0;
-  tableBody.innerHTML = "";
-  chart.innerHTML = "";
+  renderTable([]);
+  redraw();
+  sent.textContent = JSON.stringify(body, null, 4);
+  received.textContent = "Streaming…";
+  running = new AbortController();
+  runButton.disabled = true;
+  cancelButton.disabled = false;
+  tell(`Starting: ${describe(body)}…`);
   try {
-    // One transport per request, so progress is real and transports never overlap.
-    for (const [i, transport] of TRANSPORTS.entries()) {
-      statusLine.textContent = `Running ${transport} (${i + 1} of ${TRANSPORTS.length})…`;
-      const body = { ...sample(action), requests, concurrency, transports: [transport] };
-      sent.textContent = JSON.stringify(body, null, 4);
-      const response = await brokerFetch("/compare", JSON.stringify(body));
-      const data = await response.json();
-      received.textContent = JSON.stringify(data, null, 4);
-      if (data.error) {
-        statusLine.textContent = `Error (${response.status}): ${data.message}`;
-        return;
-      }
-      results.push(data.data.results[0]);
-      progress.value = i + 1;
-      renderTable(results);
-      renderChart(results);
-      renderParts(results);
-    }
-    statusLine.textContent = `Done: ${action}, ${requests} requests per transport, concurrency ${concurrency}.`;
+    const outcome = await streamCompare(body, {
+      progress: (e) => {
+        liveProgress(e, withSize);
+        const name = runName(e.transport, e.payload_bytes, { withSize });
+        tell(`Running ${name} (${e.phase}${e.rate ? `, ${e.rate} calls/s` : ""}): ${Number(e.elapsed_s).toFixed(1)} s, ` +
+          `${e.calls} calls, ${e.errors} errors…`);
+      },
+      step: (e) => {
+        const key = runKey(e.transport, e.payload_bytes);
+        if (!pending.has(key)) pending.set(key, { transport: e.transport, payload_bytes: e.payload_bytes, steps: [] });
+        pending.get(key).steps.push(e.step);
+        redraw();
+      },
+      result: (r) => {
+        results.push(r);
+        pending.delete(runKey(r.transport, r.payload_bytes));
+        progress.value = results.length;
+        renderTable(results);
+        redraw();
+      },
+    }, running.signal);
+    if (outcome.report && !outcome.report.error) finish(outcome.report);
+    else if (outcome.report) tell(`Error: ${outcome.report.message}`);
+    else if (outcome.answer?.error) {
+      received.textContent = JSON.stringify(outcome.answer, null, 4);
+      tell(`Error (${outcome.status}): ${outcome.answer.message}`);
+    } else if (outcome.answer?.data) finish(outcome.answer);
+    else tell("The stream ended before its report: the run did not finish.");
   } catch (error) {
-    statusLine.textContent = `Error: ${error}`;
+    if (error.name === "AbortError") {
+      received.textContent = "Cancelled before the report.";
+      tell("Cancelled: the stream is closed, and with it the run.");
+    } else {
+      tell(`Error: ${error}`);
+    }
   } finally {
-    button.disabled = false;
+    running = null;
+    runButton.disabled = false;
+    cancelButton.disabled = true;
   }
 });
 
-function renderTable(results) {
-  tableBody.innerHTML = results
-    .map((r) => {
-      const cells = [r.ok, r.errors, r.p50_ms.toFixed(3), r.p90_ms.toFixed(3), r.p99_ms.toFixed(3),
-        r.max_ms.toFixed(3), r.rps.toFixed(1)];
-      const title = r.first_error ? ` title="${escapeHtml(r.first_error)}"` : "";
-      return `<tr${title}><td>${r.transport}</td>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
-    })
-    .join("");
-}
-
-const SVG = "http://www.w3.org/2000/svg";
-
-function axisLabel(value) {
-  if (value >= 100) return Math.round(value).toLocaleString("en");
-  return value.toPrecision(3);
-}
-
-function el(name, attrs, text) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// Two panels: latency percentiles (grouped bars) and throughput, one group per transport.
-function renderChart(results) {
-  const width = 640, height = 300, top = 28, bottom = 40, left = 52, gap = 40;
-  const panel = (width - left - gap) / 2;
-  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  const plotHeight = height - top - bottom;
-
-  const drawPanel = (x0, title, series, unit) => {
-    const max = Math.max(1e-9, ...results.flatMap((r) => series.map((s) => r[s.key])));
-    svg.appendChild(el("text", { x: x0, y: 16, "font-size": 13, "font-weight": 600 }, title));
-    for (let i = 0; i <= 4; i++) {
-      const y = top + plotHeight - (plotHeight * i) / 4;
-      svg.appendChild(el("line", { x1: x0, x2: x0 + panel, y1: y, y2: y, stroke: "#e4e7eb" }));
-      svg.appendChild(el("text", { x: x0 - 6, y: y + 4, "font-size": 10, "text-anchor": "end", fill: "#7b8794" },
-        axisLabel((max * i) / 4)));
-    }
-    const groupWidth = panel / TRANSPORTS.length;
-    const barWidth = (groupWidth * 0.8) / series.length;
-    results.forEach((r) => {
-      const g = TRANSPORTS.indexOf(r.transport);
-      const gx = x0 + g * groupWidth + groupWidth * 0.1;
-      series.forEach((s, j) => {
-        const h = (plotHeight * r[s.key]) / max;
-        const bar = el("rect", { x: gx + j * barWidth, y: top + plotHeight - h, width: barWidth - 1, height: h,
-          fill: s.color, "data-transport": r.transport, "data-series": s.key });
-        bar.appendChild(el("title", {}, `${r.transport} ${s.label}: ${r[s.key].toFixed(3)} ${unit}`));
-        svg.appendChild(bar);
-      });
-      svg.appendChild(el("text", { x: gx + groupWidth * 0.4, y: height - bottom + 16, "font-size": 11,
-        "text-anchor": "middle" }, r.transport));
-    });
-    series.forEach((s, j) => {
-      const lx = x0 + j * 58;
-      svg.appendChild(el("rect", { x: lx, y: height - 14, width: 10, height: 10, fill: s.color }));
-      svg.appendChild(el("text", { x: lx + 14, y: height - 5, "font-size": 10 }, s.label));
-    });
-  };
-
-  drawPanel(left, "Latency (ms)", [
-    { key: "p50_ms", label: "p50", color: COLORS.p50 },
-    { key: "p90_ms", label: "p90", color: COLORS.p90 },
-    { key: "p99_ms", label: "p99", color: COLORS.p99 },
-  ], "ms");
-  drawPanel(left + panel + gap, "Throughput (req/s)", [
-    { key: "rps", label: "req/s", color: COLORS.rps },
-  ], "req/s");
-  chart.replaceChildren(svg);
-}
-
-// The median of each part per transport, stacked: where each transport's time goes.
-function renderParts(results) {
-  const box = document.getElementById("partsChart");
-  const rows = results.filter((r) => r.breakdown);
-  if (rows.length === 0) return;
-  const width = 640, rowHeight = 26, left = 52, top = 24;
-  const height = top + rows.length * rowHeight + 30;
-  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  svg.appendChild(el("text", { x: left, y: 16, "font-size": 13, "font-weight": 600 }, "Where the time goes (p50, ms)"));
-  // The medians split as one call's timing is (app.js's partsOf).
-  const medians = (b) => partsOf({ transport_ms: b.transport.p50_ms, queue_ms: b.queue?.p50_ms,
-    worker_ms: b.worker.p50_ms, dependency_ms: b.dependency.p50_ms });
-  const max = Math.max(1e-9, ...rows.map((r) => Object.values(medians(r.breakdown)).reduce((a, b) => a + b, 0)));
-  const plotWidth = width - left - 20;
-  rows.forEach((r, i) => {
-    const y = top + i * rowHeight;
-    svg.appendChild(el("text", { x: left - 6, y: y + 15, "font-size": 11, "text-anchor": "end" }, r.transport));
-    let x = left;
-    const parts = medians(r.breakdown);
-    for (const p of PARTS) {
-      const w = (plotWidth * parts[p.key]) / max;
-      if (w <= 0) continue;
-      const rect = el("rect", { x, y: y + 4, width: w, height: rowHeight - 8, fill: p.color,
-        "data-transport": r.transport, "data-part": p.key });
-      rect.appendChild(el("title", {}, `${r.transport} ${p.label}: ${parts[p.key].toFixed(3)} ms`));
-      svg.appendChild(rect);
-      x += w;
-    }
-  });
-  PARTS.forEach((p, j) => {
-    const lx = left + j * 90;
-    svg.appendChild(el("rect", { x: lx, y: height - 14, width: 10, height: 10, fill: p.color }));
-    svg.appendChild(el("text", { x: lx + 14, y: height - 5, "font-size": 10 }, p.label));
-  });
-  box.replaceChildren(svg);
-}
+cancelButton.addEventListener("click", () => running?.abort());

@@ -1,0 +1,96 @@
+// A comparison's report as a file: JSON (the report's `data`, as the broker
+// answered it) or CSV (the columns of `broker compare --format csv`), and a
+// saved JSON loaded back to be drawn over the current run.
+"use strict";
+
+// broker/src/cli.rs CSV_HEADER, in its order; then the columns of the modes,
+// each only when a result carries it.
+const CSV_COLUMNS = ["action", "requests", "concurrency", "transport", "ok", "errors", "p50_ms", "p90_ms",
+  "p99_ms", "max_ms", "rps", "elapsed_ms", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms",
+  "dependency_p50_ms", "first_error"];
+const CSV_OPTIONAL = ["payload_bytes", "rate", "knee"];
+
+// As the csv crate writes a field: quoted only when it must be (a comma, a
+// quote or a line break), quotes doubled.
+function csvField(value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvOf(report) {
+  const three = (v) => (typeof v === "number" ? v.toFixed(3) : "");
+  const optional = CSV_OPTIONAL.filter((c) => report.results.some((r) => r[c] !== undefined && r[c] !== null));
+  const lines = [[...CSV_COLUMNS, ...optional]];
+  for (const r of report.results) {
+    const b = r.breakdown;
+    lines.push([
+      report.action, report.requests, report.concurrency, r.transport, r.ok, r.errors,
+      three(r.p50_ms), three(r.p90_ms), three(r.p99_ms), three(r.max_ms),
+      typeof r.rps === "number" ? r.rps.toFixed(1) : "", three(r.elapsed_ms),
+      three(b?.transport?.p50_ms), three(b?.queue?.p50_ms), three(b?.worker?.p50_ms), three(b?.dependency?.p50_ms),
+      r.first_error ?? "",
+      ...optional.map((c) => r[c] ?? ""),
+    ]);
+  }
+  return lines.map((fields) => fields.map(csvField).join(",")).join("\n") + "\n";
+}
+
+function fileName(report, extension) {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  return `compare-${report.action}-${report.mode ?? "closed"}-${stamp}.${extension}`;
+}
+
+function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// A saved file holds the report (`data`) or the broker's whole answer.
+function reportOf(text) {
+  const parsed = JSON.parse(text);
+  const report = Array.isArray(parsed?.results) ? parsed : parsed?.data;
+  if (!Array.isArray(report?.results)) throw new Error("no comparison report in this file");
+  return report;
+}
+
+// Wires the buttons: `current()` gives the report to save (or null);
+// `onLoad(report, name)` gets a loaded one, `onError(message)` a bad file.
+function wireFiles(current, onLoad, onError) {
+  const jsonButton = document.getElementById("downloadJson");
+  const csvButton = document.getElementById("downloadCsv");
+  const input = document.getElementById("loadSaved");
+  const clear = document.getElementById("clearSaved");
+  jsonButton.addEventListener("click", () => {
+    const report = current();
+    if (report) download(fileName(report, "json"), "application/json", JSON.stringify(report, null, 2));
+  });
+  csvButton.addEventListener("click", () => {
+    const report = current();
+    if (report) download(fileName(report, "csv"), "text/csv", csvOf(report));
+  });
+  input.addEventListener("change", async () => {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      onLoad(reportOf(await file.text()), file.name);
+      clear.hidden = false;
+    } catch (error) {
+      onError(`${file.name}: ${error.message}`);
+    }
+    input.value = "";
+  });
+  clear.addEventListener("click", () => {
+    onLoad(null, null);
+    clear.hidden = true;
+  });
+  return (enabled) => {
+    jsonButton.disabled = !enabled;
+    csvButton.disabled = !enabled;
+  };
+}
