@@ -122,13 +122,19 @@ function drawThroughput(runs, pending, slo) {
   plot("throughput", chartBoxes.throughput, {
     mode: 2,
     title: "p99 against throughput (ms)",
-    scales: { x: { time: false, ...LOG }, y: { ...LOG } },
-    axes: [{ label: "achieved calls/s", filter: spaced, values: ticks(rpsLabel) },
-      { ...msAxis("p99 ms"), filter: spaced }],
+    scales: { x: { time: false, ...LOG, range: snug }, y: { ...LOG, range: snug } },
+    axes: [{ label: "achieved calls/s", splits: logSplits, filter: spaced, values: ticks(rpsLabel) },
+      { ...msAxis("p99 ms"), splits: logSplits, filter: spaced }],
     cursor: { dataIdx: nearest, points: { size: 9 } },
     series,
   }, data);
   drawKnees(curves.filter((c) => c.knee !== undefined), slo);
+}
+
+// A log scale just around its data (uPlot's own widens it to whole decades).
+function snug(u, min, max) {
+  if (!(min > 0 && max > 0)) return [1, 10];
+  return [min / 1.3, max * 1.3];
 }
 
 // uPlot's points, over the whole of a mode 2 series (its builder is handed

@@ -1,14 +1,13 @@
 // A comparison's report as a file: JSON (the report's `data`, as the broker
-// answered it) or CSV (the columns of `broker compare --format csv`), and a
+// answered it) or CSV (as `broker compare --format csv` writes it), and a
 // saved JSON loaded back to be drawn over the current run.
 "use strict";
 
-// broker/src/cli.rs CSV_HEADER, in its order; then the columns of the modes,
-// each only when a result carries it.
-const CSV_COLUMNS = ["action", "requests", "concurrency", "transport", "ok", "errors", "p50_ms", "p90_ms",
-  "p99_ms", "max_ms", "rps", "elapsed_ms", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms",
-  "dependency_p50_ms", "first_error"];
-const CSV_OPTIONAL = ["payload_bytes", "rate", "knee"];
+// broker/src/cli/render.rs CSV_HEADER, in its order: the page's CSV is the
+// broker CLI's `--format csv`, cell for cell.
+const CSV_COLUMNS = ["action", "mode", "requests", "concurrency", "payload_bytes", "rate", "transport", "ok",
+  "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "elapsed_ms", "service_p50_ms", "service_p99_ms", "late",
+  "knee", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms", "dependency_p50_ms", "first_error"];
 
 // As the csv crate writes a field: quoted only when it must be (a comma, a
 // quote or a line break), quotes doubled.
@@ -17,19 +16,23 @@ function csvField(value) {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+// One row per result (size and transport); a cell is empty where its value
+// does not apply (no size asked; closed: rate, service times, late; no knee;
+// no parts without a successful call; queue outside AMQP).
 function csvOf(report) {
   const three = (v) => (typeof v === "number" ? v.toFixed(3) : "");
-  const optional = CSV_OPTIONAL.filter((c) => report.results.some((r) => r[c] !== undefined && r[c] !== null));
-  const lines = [[...CSV_COLUMNS, ...optional]];
+  const whole = (v) => (typeof v === "number" ? String(v) : "");
+  const lines = [CSV_COLUMNS];
   for (const r of report.results) {
     const b = r.breakdown;
     lines.push([
-      report.action, report.requests, report.concurrency, r.transport, r.ok, r.errors,
+      report.action, report.mode ?? "closed", report.requests, report.concurrency, whole(r.payload_bytes),
+      whole(r.rate), r.transport, r.ok, r.errors,
       three(r.p50_ms), three(r.p90_ms), three(r.p99_ms), three(r.max_ms),
       typeof r.rps === "number" ? r.rps.toFixed(1) : "", three(r.elapsed_ms),
+      three(r.service_p50_ms), three(r.service_p99_ms), whole(r.late), whole(r.knee),
       three(b?.transport?.p50_ms), three(b?.queue?.p50_ms), three(b?.worker?.p50_ms), three(b?.dependency?.p50_ms),
       r.first_error ?? "",
-      ...optional.map((c) => r[c] ?? ""),
     ]);
   }
   return lines.map((fields) => fields.map(csvField).join(",")).join("\n") + "\n";

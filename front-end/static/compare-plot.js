@@ -77,6 +77,23 @@ function spaced(u, splits, axisIdx) {
   });
 }
 
+// A log axis's ticks at 1, 2 and 5 of each decade within [min, max] (every
+// digit when that gives fewer than three), not at uPlot's multiples of min.
+function logSplits(u, axisIdx, min, max) {
+  const within = (digits) => {
+    const splits = [];
+    for (let decade = 10 ** Math.floor(Math.log10(min)); decade <= max; decade *= 10) {
+      for (const d of digits) {
+        const v = Number((d * decade).toPrecision(6));
+        if (v >= min && v <= max) splits.push(v);
+      }
+    }
+    return splits;
+  };
+  const coarse = within([1, 2, 5]);
+  return coarse.length >= 3 ? coarse : within([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
 // An axis's tick labels; uPlot hands a null for a tick it leaves unlabelled.
 const ticks = (format) => (u, splits) => splits.map((v) => (v === null || v === undefined ? "" : format(v)));
 
