@@ -128,7 +128,9 @@ pub fn events_then(
     observer: Arc<Observer>,
     events: UnboundedReceiver<Event>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+    // The first progress a second in (an interval's first tick is at once).
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = (Some(Box::pin(run)), events, ticks);
     futures::stream::unfold(state, move |(run, mut events, mut ticks)| {
@@ -152,8 +154,8 @@ pub fn events_then(
                 }
                 _ = ticks.tick() => match observer.progress() {
                     Some(progress) => sse("progress", &progress),
-                    // Nothing runs yet: a comment keeps the connection written to.
-                    None => Bytes::from_static(b": starting\n\n"),
+                    // Between runs: a comment keeps the connection written to.
+                    None => Bytes::from_static(b": between runs\n\n"),
                 },
             };
             Some((Ok(chunk), (Some(run), events, ticks)))

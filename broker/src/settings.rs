@@ -120,7 +120,7 @@ pub struct Settings {
     /// `COMPARE_MAX_SECONDS` and each open one with its drain; a longer one is
     /// refused (400). A body is also bounded by the contract's 15 minutes of
     /// planned time, whatever this says.
-    #[arg(long, env = ENV_COMPARE_MAX_TOTAL_SECONDS, default_value_t = 900)]
+    #[arg(long, env = ENV_COMPARE_MAX_TOTAL_SECONDS, default_value_t = 3600)]
     pub compare_max_total_seconds: u64,
     /// What one client may hold of the broker (body size, receive deadline,
     /// idle time, connections, receive budget).

@@ -122,11 +122,16 @@ impl Run<'_> {
         let (recorder, _) = match rate {
             None => {
                 let deadline = Instant::now() + warmup;
+                // At most as many calls as the run itself (the bytes bound counts them).
+                let warm_up_calls = match self.comparison.mode {
+                    Mode::Closed { requests } => requests.into(),
+                    _ => u64::MAX,
+                };
                 let concurrency = self.comparison.concurrency;
                 closed::run(
                     self.dispatcher,
                     &self.dispatch,
-                    u64::MAX,
+                    warm_up_calls,
                     concurrency,
                     deadline,
                     self.observer,
@@ -151,6 +156,7 @@ impl Run<'_> {
         };
         let warm_up_error = self.warm_up(rate).await;
         let mut stats = self.measure(max_duration).await;
+        self.observer.end();
         if let Some(error) = warm_up_error
             && stats.errors > 0
         {

@@ -83,6 +83,11 @@ impl Observer {
         });
     }
 
+    /// The run ended: nothing to report until the next one begins.
+    pub fn end(&self) {
+        *self.lock() = None;
+    }
+
     /// One call of the current run answered: in `latency_us` when it succeeded.
     pub fn record(&self, latency_us: Option<u64>) {
         if let Some(live) = self.lock().as_mut() {
@@ -91,6 +96,14 @@ impl Observer {
                 Some(micros) => live.latency.saturating_record(micros.max(1)),
                 None => live.errors += 1,
             }
+        }
+    }
+
+    /// `count` calls of the current run failed without an answer.
+    pub fn failed(&self, count: u64) {
+        if let Some(live) = self.lock().as_mut() {
+            live.calls += count;
+            live.errors += count;
         }
     }
 

@@ -23,8 +23,8 @@ use crate::dispatch::Dispatcher;
 
 /// The instants of `calls` calls at `rate` a second from `start`, sent to
 /// `plan` at each one's time, from a thread of its own. It stops when the
-/// receiver is gone.
-fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<Instant>) {
+/// receiver is gone. Whether the thread started.
+fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<Instant>) -> bool {
     let interval = Duration::from_secs(1) / rate.max(1);
     let scheduler = move || {
         for i in 0..calls {
@@ -38,11 +38,15 @@ fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<I
             }
         }
     };
-    if let Err(error) = std::thread::Builder::new()
+    match std::thread::Builder::new()
         .name("compare-plan".into())
         .spawn(scheduler)
     {
-        tracing::error!(%error, "the comparison's scheduler thread did not start");
+        Ok(_) => true,
+        Err(error) => {
+            tracing::error!(%error, "the comparison's scheduler thread did not start");
+            false
+        }
     }
 }
 
@@ -58,7 +62,12 @@ pub async fn run(
     let mut recorder = Recorder::new();
     let start = Instant::now();
     let (plan, mut planned_calls) = mpsc::unbounded_channel();
-    schedule(start, rate, calls, plan);
+    if !schedule(start, rate, calls, plan) {
+        recorder.failed(calls, || {
+            "the comparison's scheduler thread did not start".into()
+        });
+        return (recorder, start.elapsed());
+    }
     let planned_end = start + Duration::from_secs_f64(calls as f64 / f64::from(rate.max(1)));
     let stop = tokio::time::sleep_until((planned_end + DRAIN).into());
     tokio::pin!(stop);
@@ -94,6 +103,7 @@ pub async fn run(
             () = &mut stop => {
                 let unsent = calls - sent;
                 let unanswered = in_flight.len() as u64;
+                observer.failed(unsent + unanswered);
                 recorder.failed(unsent + unanswered, || format!(
                     "{unsent} planned calls had not left and {unanswered} had not answered \
                      {} s after the run's planned end (the transport did not keep up)",

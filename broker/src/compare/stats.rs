@@ -6,8 +6,8 @@ use hdrhistogram::Histogram;
 use protocol::{
     ServerTiming, Transport,
     compare::{
-        Breakdown, Percentiles, SPECTRUM_PERCENTILES, ServiceTimes, SpectrumPoint, Step,
-        TransportStats,
+        Breakdown, Percentiles, SPECTRUM_PERCENTILES, SPECTRUM_QUANTILES, ServiceTimes,
+        SpectrumPoint, Step, TransportStats,
     },
 };
 
@@ -205,9 +205,10 @@ impl Recorder {
         } else {
             SPECTRUM_PERCENTILES
                 .iter()
-                .map(|&percentile| SpectrumPoint {
+                .zip(SPECTRUM_QUANTILES)
+                .map(|(&percentile, quantile)| SpectrumPoint {
                     percentile,
-                    ms: quantile_ms(&self.latency, percentile / 100.0),
+                    ms: quantile_ms(&self.latency, quantile),
                 })
                 .collect()
         };
@@ -231,5 +232,46 @@ impl Recorder {
             steps: None,
             knee: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted() -> Result<Accepted, CallError> {
+        Ok(Accepted {
+            message: "pong".into(),
+            data: None,
+            timing: None,
+            token: None,
+            echo_bytes: None,
+        })
+    }
+
+    #[test]
+    fn the_spectrum_reads_each_percentile_at_its_rank() {
+        // 1000 calls of 1 … 1000 ms: p99.9 is the 999th, not the slowest.
+        let mut recorder = Recorder::new();
+        for ms in 1..=1000 {
+            recorder.call(&accepted(), ms * 1000, ms * 1000);
+        }
+        let stats = recorder.stats(
+            Transport::Grpc,
+            std::time::Duration::from_secs(1),
+            None,
+            None,
+        );
+        let at = |p: f64| {
+            stats
+                .spectrum
+                .iter()
+                .find(|s| s.percentile == p)
+                .map(|s| s.ms.round())
+        };
+        assert_eq!(at(50.0), Some(500.0));
+        assert_eq!(at(99.0), Some(990.0));
+        assert_eq!(at(99.9), Some(999.0), "{:?}", stats.spectrum);
+        assert_eq!(at(100.0), Some(1000.0));
     }
 }

@@ -121,18 +121,26 @@ impl Mode {
         }
     }
 
-    /// The most calls of one run (a sweep's last step), the unit of the bytes bound.
-    pub(super) fn calls_per_run(&self) -> u64 {
+    /// The most calls of one transport's run, its warm-up of `warmup` included
+    /// (a sweep: its last step; a closed warm-up sends at most `requests`):
+    /// the unit of the bytes bound.
+    pub(super) fn calls_per_run(&self, warmup: Duration) -> u64 {
+        let warm_up = |rate: u32| (f64::from(rate) * warmup.as_secs_f64()).ceil() as u64;
         match *self {
+            Mode::Closed { requests } if warmup.is_zero() => requests.into(),
+            Mode::Closed { requests } => 2 * u64::from(requests),
+            Mode::Rate { rate, .. } => self.planned_calls() + warm_up(rate),
             Mode::Sweep {
                 start_rate,
                 max_rate,
                 step,
                 ..
-            } => Self::sweep_rates(start_rate, max_rate)
-                .last()
-                .map_or(0, |rate| u64::from(rate) * step.as_secs()),
-            _ => self.planned_calls(),
+            } => {
+                let last = Self::sweep_rates(start_rate, max_rate)
+                    .last()
+                    .map_or(0, |rate| u64::from(rate) * step.as_secs());
+                last.max(warm_up(start_rate))
+            }
         }
     }
 }
@@ -171,6 +179,17 @@ impl Comparison {
         };
         let runs = self.transports.len() * self.sizes.len().max(1);
         Some(per_run * runs as u32)
+    }
+
+    /// The most bytes of message one call carries: the largest of `sizes`, or
+    /// the call's own `log` data and name, or a ping's data.
+    pub fn message_bytes(&self) -> u64 {
+        match (self.sizes.iter().max(), &self.call) {
+            (Some(largest), _) => (*largest).into(),
+            (None, Call::Log { log }) => (log.data.len() + log.name.as_str().len()) as u64,
+            (None, Call::Ping { ping: Some(ping) }) => ping.data.len() as u64,
+            (None, _) => 0,
+        }
     }
 
     /// The message sizes to run: `[None]` when the comparison named none.

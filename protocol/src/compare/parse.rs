@@ -121,14 +121,6 @@ impl Comparison {
             ));
         }
         let sizes = Self::sizes(&raw, costly.is_some(), action)?;
-        let largest = sizes.iter().copied().max().unwrap_or(0);
-        if u64::from(largest) * mode.calls_per_run() > MAX_RUN_BYTES {
-            return invalid(format!(
-                "one run would send {} calls of {largest} bytes: at most {} MiB per run",
-                mode.calls_per_run(),
-                MAX_RUN_BYTES >> 20
-            ));
-        }
         let transports = Self::transports(raw.transports)?;
         let comparison = Comparison {
             call,
@@ -138,6 +130,15 @@ impl Comparison {
             sizes,
             transports,
         };
+        let calls = mode.calls_per_run(comparison.warmup);
+        let bytes = comparison.message_bytes();
+        if bytes.saturating_mul(calls) > MAX_RUN_BYTES {
+            return invalid(format!(
+                "one transport's run (its warm-up included) would send {calls} calls of {bytes} \
+                 bytes: at most {} MiB per run (fewer calls or smaller messages)",
+                MAX_RUN_BYTES >> 20
+            ));
+        }
         if let Some(planned) = comparison.planned()
             && planned > MAX_PLANNED
         {

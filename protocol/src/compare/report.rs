@@ -10,6 +10,12 @@ pub const SPECTRUM_PERCENTILES: [f64; 10] = [
     50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 100.0,
 ];
 
+/// The same as quantiles, written out: `99.9 / 100.0` is 0.9990000000000001,
+/// one rank too high for a histogram that rounds `q × n` up.
+pub const SPECTRUM_QUANTILES: [f64; 10] = [
+    0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0,
+];
+
 /// One point of a latency distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpectrumPoint {
@@ -71,8 +77,18 @@ pub struct TransportStats {
     pub steps: Option<Vec<Step>>,
     /// `sweep`: the highest rate whose step met the SLO (`null`: none did). The
     /// figures above are that step's (the first step's when there is no knee).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub knee: Option<Option<u32>>,
+}
+
+/// A field that is there, `null` or not: `Some(None)` for `null` (serde's
+/// default reads it as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
 }
 
 /// A call that leaves later than this after its planned time is counted `late`.

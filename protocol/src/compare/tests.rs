@@ -159,7 +159,21 @@ fn the_whole_work_of_a_comparison_is_bounded() {
     assert!(long.contains("would run for about"), "{long}");
     let heavy = refused(r#"{"action":"ping","requests":10000,"payload_bytes":524288}"#);
     assert!(heavy.contains("at most 256 MiB per run"), "{heavy}");
-    assert!(parse(r#"{"action":"ping","requests":500,"payload_bytes":524288}"#).is_ok());
+    // 256 calls and as many in the warm-up, of 512 KiB: 256 MiB, the most.
+    assert!(parse(r#"{"action":"ping","requests":256,"payload_bytes":524288}"#).is_ok());
+    let warm = refused(r#"{"action":"ping","requests":257,"payload_bytes":524288}"#);
+    assert!(warm.contains("514 calls of 524288 bytes"), "{warm}");
+    // A rate run's warm-up counts too: 10 000 + 50 000 calls of 26 000 bytes.
+    let warm = refused(
+        r#"{"action":"ping","mode":"rate","rate":10000,"duration":1,"warmup":5,"payload_bytes":26000}"#,
+    );
+    assert!(warm.contains("60000 calls"), "{warm}");
+    // So does the call's own data, without any size asked.
+    let data = "x".repeat(100_000);
+    let own = refused(&format!(
+        r#"{{"action":"log","log":{{"name":"n","data":"{data}"}},"mode":"rate","rate":10000,"duration":1}}"#
+    ));
+    assert!(own.contains("of 100001 bytes"), "{own}");
 }
 
 #[test]
@@ -182,4 +196,27 @@ fn a_size_becomes_the_data_a_ping_has_echoed() {
         other => panic!("{other:?}"),
     }
     assert_eq!(c.call_of_size(None), Call::Ping { ping: None });
+}
+
+#[test]
+fn a_sweeps_null_knee_reads_back_as_present_and_null() {
+    let stats = |knee: &str| {
+        let json = format!(
+            r#"{{"transport":"grpc","ok":1,"errors":0,"p50_ms":1,"p90_ms":1,"p99_ms":1,
+                "max_ms":1,"rps":1,"elapsed_ms":1{knee}}}"#
+        );
+        serde_json::from_str::<TransportStats>(&json).expect("stats")
+    };
+    assert_eq!(
+        stats(r#","knee":null"#).knee,
+        Some(None),
+        "a sweep without a knee"
+    );
+    assert_eq!(stats(r#","knee":400"#).knee, Some(Some(400)));
+    assert_eq!(stats("").knee, None, "not a sweep");
+    let back = serde_json::to_value(stats(r#","knee":null"#)).expect("JSON");
+    assert!(
+        back["knee"].is_null() && back.get("knee").is_some(),
+        "{back}"
+    );
 }

@@ -116,7 +116,7 @@ async fn a_rate_run_sends_its_calls_on_time_over_every_transport() {
         // Well below saturation the calls leave on time: the latency from the
         // planned time and from the send agree within the scheduler's noise.
         assert!(r.p50_ms - service.service_p50_ms < 1.0, "{r:?}");
-        assert!(r.late.is_some(), "late counted: {r:?}");
+        assert!(r.late.expect("late counted") < r.ok / 2, "{r:?}");
         assert!(r.breakdown.is_some(), "{r:?}");
     }
     app.teardown().await;
@@ -155,7 +155,7 @@ async fn a_sweep_doubles_the_rate_until_the_slo_is_missed_and_names_the_knee() {
         let steps = r.steps.as_deref().expect("steps");
         assert_eq!(steps.len(), 1, "{r:?}");
         assert!(!steps[0].met_slo);
-        assert_eq!(r.knee, None, "null: {r:?}");
+        assert_eq!(r.knee, Some(None), "present and null: {r:?}");
         assert_eq!(r.rate, Some(50), "the first step's figures");
     }
     app.teardown().await;
@@ -165,7 +165,7 @@ async fn a_sweep_doubles_the_rate_until_the_slo_is_missed_and_names_the_knee() {
 async fn a_streamed_comparison_reports_progress_every_second_then_the_report() {
     let app = TestApp::spawn_with(Stack::NO_LISTENER).await;
     let body = json!({"action": "log", "log": {"name": "compare-stream", "data": "x"},
-                      "mode": "rate", "rate": 50, "duration": 3, "warmup": 1,
+                      "mode": "rate", "rate": 50, "duration": 3, "warmup": 2,
                       "sizes": [64, 4096], "transports": ["amqp"]});
     let events = stream(&app, &body, |_, _| {}).await;
     let progress: Vec<Progress> = events
@@ -180,6 +180,7 @@ async fn a_streamed_comparison_reports_progress_every_second_then_the_report() {
                 .filter(|p| p.payload_bytes == Some(size) && p.phase == phase)
                 .count()
         };
+        // A progress a second: a 2 s warm-up has one, a 3 s run two.
         assert!(of_size(Phase::Warmup) >= 1, "{progress:?}");
         assert!(
             of_size(Phase::Measure) >= 2,
