@@ -205,6 +205,8 @@ test("the comparison's modes stream live, chart each transport, mark the knee an
 
       // The saved run, loaded back, is drawn dashed over the current one.
       await page.setInputFiles("#loadSaved", json.path);
+      // The page reads the file asynchronously; it shows "Clear" once drawn.
+      await page.waitForSelector("#clearSaved", { state: "visible" });
       spectrum = await chartSeries(page, "spectrum");
       assert.deepEqual(spectrum.map((s) => s.label), [...TRANSPORTS, ...TRANSPORTS.map((t) => `saved · ${t}`)]);
       assert.deepEqual(spectrum.map((s) => s.dashed), [...TRANSPORTS.map(() => false), ...TRANSPORTS.map(() => true)]);
