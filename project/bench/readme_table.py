@@ -50,12 +50,21 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, servic
         off, on = telemetry["off"][key], telemetry["on"][key]
         lines.append(f"| {name} | {off:,.0f} | {on:,.0f} | {(on - off) / off * 100:+.1f} % | ≥ −5 % |")
     table = "\n".join(lines)
-    text = readme.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    if start in text and end in text:
-        text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-    else:
-        text += f"\n## Benchmark\n\n{start}\n{table}\n{end}\n"
-    readme.write_text(text)
+    replace_section(readme, "bench", table, heading="Benchmark")
     log("README.md updated")
     print(table)
+
+
+def replace_section(readme, name, table, heading=None):
+    """Puts `table` between README.md's `<!-- name:start -->` and `<!-- name:end -->`
+    markers (bench.py, soak.py and sweep.py each own one). Without the markers: a new
+    section `## heading` at the end when a heading is given, an error otherwise."""
+    text = readme.read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start in text and end in text:
+        text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+    elif heading:
+        text += f"\n## {heading}\n\n{start}\n{table}\n{end}\n"
+    else:
+        raise SystemExit(f"[bench] README.md has no {start} … {end} markers")
+    readme.write_text(text)

@@ -60,10 +60,7 @@ def write(readme, rows):
         lines.append(f"| {transport} | {r['total']:,} | {r['non2xx'] + r['errors']} | {r['rps']:,.0f} | "
                      f"{bench.fmt(r.get('p99'))} | {memory} |")
     table = "\n".join(lines)
-    text = readme.read_text()
-    start, end = "<!-- soak:start -->", "<!-- soak:end -->"
-    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-    readme.write_text(text)
+    readme_table.replace_section(readme, "soak", table)
     bench.log("README.md updated")
     print(table)
 

@@ -111,10 +111,7 @@ def write(readme, reports):
     for action, report in reports.items():
         lines += section(action, report) + [""]
     table = "\n".join(lines).rstrip()
-    text = readme.read_text()
-    start, end = "<!-- sweep:start -->", "<!-- sweep:end -->"
-    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-    readme.write_text(text)
+    readme_table.replace_section(readme, "sweep", table)
     bench.log("README.md updated")
     print(table)
 
