@@ -115,8 +115,16 @@ async fn a_rate_run_sends_its_calls_on_time_over_every_transport() {
         );
         // Well below saturation the calls leave on time: the latency from the
         // planned time and from the send agree within the scheduler's noise.
-        assert!(r.p50_ms - service.service_p50_ms < 1.0, "{r:?}");
-        assert!(r.late.expect("late counted") < r.ok / 2, "{r:?}");
+        // That noise is a millisecond on a quiet machine and more when the
+        // test shares two cores with the rest of the suite (CI saw 1.05 ms on
+        // an 8 ms AMQP p50), so the bound is 2 ms or a quarter of the median,
+        // whichever is larger; a latency counted from the wrong instant is off
+        // by the run's length, a drifting scheduler by more with every call.
+        let noise = (service.service_p50_ms / 4.0).max(2.0);
+        assert!(r.p50_ms - service.service_p50_ms < noise, "{r:?}");
+        // Late is anything over 1 ms; CI's loaded debug build saw 79 of 200,
+        // so most, not all, is the bound: a scheduler that lags sends all late.
+        assert!(r.late.expect("late counted") < r.ok * 3 / 4, "{r:?}");
         assert!(r.breakdown.is_some(), "{r:?}");
     }
     app.teardown().await;
