@@ -180,10 +180,7 @@ pub const REQUEST_DURATION: &str = "flexi_broker_request_duration_seconds";
 /// 202 with the answer, its transport and its time; or the error. Counts and
 /// times the dispatch of `action` ([`REQUESTS`], [`REQUEST_DURATION`]).
 fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
-    // On the request's span (runtime::trace::http_request), for its log lines and its trace.
-    let span = tracing::Span::current();
-    span.record("action", action);
-    span.record("transport", dispatched.transport.as_str());
+    runtime::trace::set_call(action, dispatched.transport.as_str());
     let outcome = match &dispatched.result {
         Ok(_) => "ok",
         Err(error) => crate::error::outcome(error),

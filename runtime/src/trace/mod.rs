@@ -18,7 +18,7 @@
 
 mod servers;
 
-pub use servers::{grpc_request, http_request};
+pub use servers::{grpc_request, http_request, set_call};
 
 use std::{
     sync::{

@@ -8,6 +8,7 @@ use actix_web::{
 };
 use opentelemetry::propagation::Extractor;
 use tracing::{Instrument, Span, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{HeaderReader, TRACEPARENT, continue_from, enabled, traceparent};
 
@@ -31,7 +32,8 @@ const UNTRACED: &[&str] = &["/ping", "/health", "/metrics", "/"];
 
 /// Middleware of every HTTP server: serves the request in a span of the
 /// caller's trace (or of a new one), and answers with that span's `traceparent`.
-/// A route that dispatches a call records its `action` and `transport` on it.
+/// A route that dispatches a call sets its `action` and `transport` on it
+/// ([`set_call`]).
 pub async fn http_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -43,20 +45,27 @@ pub async fn http_request(
     }
     // The route's pattern, from the app's resource map (routing comes later).
     let route = request.match_pattern();
+    // Only `trace_id` is a `tracing` field (log lines name it); what only the
+    // trace needs is set on the OpenTelemetry span directly, so the log-line
+    // layer does not format it into every request's span for nothing.
     let span = tracing::info_span!(
         "HTTP request",
-        otel.name = format!("{} {}", request.method(), route.as_deref().unwrap_or("unmatched")),
+        otel.name = format!(
+            "{} {}",
+            request.method(),
+            route.as_deref().unwrap_or("unmatched")
+        ),
         otel.kind = "server",
-        http.request.method = %request.method(),
-        url.path = %request.path(),
-        http.response.status_code = Empty,
         trace_id = Empty,
-        action = Empty,
-        transport = Empty,
     );
+    span.set_attribute("http.request.method", request.method().as_str().to_owned());
+    span.set_attribute("url.path", request.path().to_owned());
     continue_from(&span, &ActixHeaders(request.headers()));
     let mut response = next.call(request).instrument(span.clone()).await?;
-    span.record("http.response.status_code", response.status().as_u16());
+    span.set_attribute(
+        "http.response.status_code",
+        i64::from(response.status().as_u16()),
+    );
     if let Some(value) = traceparent(&span).and_then(|v| HeaderValue::from_str(&v).ok()) {
         let headers = response.headers_mut();
         headers.insert(HeaderName::from_static(TRACEPARENT), value);
@@ -76,4 +85,14 @@ pub fn grpc_request(request: &http::Request<()>) -> Span {
     );
     continue_from(&span, &HeaderReader(request.headers()));
     span
+}
+
+/// Names the call the current request dispatched (`action`, `transport`) on
+/// its span's trace (the span of [`http_request`]); nothing without tracing.
+pub fn set_call(action: &'static str, transport: &'static str) {
+    if super::enabled() {
+        let span = Span::current();
+        span.set_attribute("action", action);
+        span.set_attribute("transport", transport);
+    }
 }
