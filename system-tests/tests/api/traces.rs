@@ -160,6 +160,19 @@ async fn every_action_is_traced_over(transport: &str) {
         )
         .await;
         assert!(path.len() >= 3, "{transport} {action}: {path:?}");
+        let broker = spans.iter().find(|s| s.span_id == broker_span);
+        let broker = broker.expect("the broker's span is exported");
+        // What the request span carries for the trace only (not for log lines).
+        let attributes = [
+            ("http.request.method", "POST"),
+            ("url.path", "/handle"),
+            ("http.response.status_code", "202"),
+            ("action", action),
+            ("transport", transport),
+        ];
+        for (key, value) in attributes {
+            assert_eq!(broker.attribute(key), Some(value), "{key}: {broker:?}");
+        }
         if transport == "amqp" {
             for hop in ["AMQP request", "AMQP message"] {
                 assert!(path.iter().any(|name| name == hop), "{action}: {path:?}");
