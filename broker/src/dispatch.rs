@@ -55,16 +55,21 @@ pub const CALLS_IN_FLIGHT: &str = "flexi_broker_calls_in_flight";
 /// went away mid-call).
 struct InFlight(Transport);
 
+/// The handles of [`CALLS_IN_FLIGHT`].
+static IN_FLIGHT: runtime::metrics::Handles<metrics::Gauge, 1> = runtime::metrics::Handles::new(
+    |[transport]| metrics::gauge!(CALLS_IN_FLIGHT, "transport" => transport),
+);
+
 impl InFlight {
     fn new(transport: Transport) -> Self {
-        metrics::gauge!(CALLS_IN_FLIGHT, "transport" => transport.as_str()).increment(1.0);
+        IN_FLIGHT.with([transport.as_str()], |calls| calls.increment(1.0));
         Self(transport)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        metrics::gauge!(CALLS_IN_FLIGHT, "transport" => self.0.as_str()).decrement(1.0);
+        IN_FLIGHT.with([self.0.as_str()], |calls| calls.decrement(1.0));
     }
 }
 

@@ -8,10 +8,12 @@ use actix_web::{
     middleware::from_fn,
     web::{self, Bytes},
 };
+use metrics::{Counter, Histogram};
 use protocol::{
     Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
 use runtime::http::{Failure, Json, detach_headers, edge_of, receive, resource};
+use runtime::metrics::Handles;
 use runtime::timing::micros;
 
 use crate::{
@@ -177,6 +179,20 @@ pub const REQUESTS: &str = "flexi_broker_requests_total";
 /// Their durations in seconds, same labels.
 pub const REQUEST_DURATION: &str = "flexi_broker_request_duration_seconds";
 
+/// The handles of [`REQUESTS`] and [`REQUEST_DURATION`].
+static REQUEST_SERIES: Handles<(Counter, Histogram), 3> =
+    Handles::new(|[action, transport, outcome]| {
+        let labels = [
+            ("action", action),
+            ("transport", transport),
+            ("outcome", outcome),
+        ];
+        (
+            metrics::counter!(REQUESTS, &labels),
+            metrics::histogram!(REQUEST_DURATION, &labels),
+        )
+    });
+
 /// 202 with the answer, its transport and its time; or the error. Counts and
 /// times the dispatch of `action` ([`REQUESTS`], [`REQUEST_DURATION`]).
 fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
@@ -185,13 +201,11 @@ fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, 
         Ok(_) => "ok",
         Err(error) => crate::error::outcome(error),
     };
-    let labels = [
-        ("action", action),
-        ("transport", dispatched.transport.as_str()),
-        ("outcome", outcome),
-    ];
-    metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(REQUEST_DURATION, &labels).record(dispatched.elapsed);
+    let labels = [action, dispatched.transport.as_str(), outcome];
+    REQUEST_SERIES.with(labels, |(requests, duration)| {
+        requests.increment(1);
+        duration.record(dispatched.elapsed);
+    });
     match dispatched.result {
         Ok(accepted) => {
             let mut body = JsonResponse::ok(accepted.message);

@@ -10,6 +10,10 @@
 //! The recorder is process-wide: tests run many services in one process, and
 //! they share it (and its series).
 
+mod handles;
+
+pub use handles::Handles;
+
 use std::{
     future::Future,
     sync::OnceLock,
@@ -17,6 +21,7 @@ use std::{
 };
 
 use actix_web::HttpResponse;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use protocol::{Answer, Transport, Worker, WorkerError};
 
@@ -140,13 +145,25 @@ pub async fn worker_call(
     );
     let started = Instant::now();
     let result = tracing::Instrument::instrument(call, span).await;
-    let labels = [
-        ("worker", worker.name()),
-        ("action", action),
-        ("transport", transport.as_str()),
-        ("outcome", outcome(&result)),
-    ];
-    metrics::counter!(WORKER_CALLS, &labels).increment(1);
-    metrics::histogram!(WORKER_CALL_DURATION, &labels).record(started.elapsed());
+    let labels = [worker.name(), action, transport.as_str(), outcome(&result)];
+    WORKER_CALL_SERIES.with(labels, |(calls, duration)| {
+        calls.increment(1);
+        duration.record(started.elapsed());
+    });
     result
 }
+
+/// The handles of [`WORKER_CALLS`] and [`WORKER_CALL_DURATION`].
+static WORKER_CALL_SERIES: Handles<(Counter, Histogram), 4> =
+    Handles::new(|[worker, action, transport, outcome]| {
+        let labels = [
+            ("worker", worker),
+            ("action", action),
+            ("transport", transport),
+            ("outcome", outcome),
+        ];
+        (
+            metrics::counter!(WORKER_CALLS, &labels),
+            metrics::histogram!(WORKER_CALL_DURATION, &labels),
+        )
+    });
