@@ -30,7 +30,7 @@ use std::{
 
 use opentelemetry::{
     propagation::{Extractor, Injector, TextMapPropagator},
-    trace::{TraceContextExt, TracerProvider as _},
+    trace::{SpanContext, TraceContextExt, TraceFlags, TracerProvider as _},
 };
 use opentelemetry_sdk::{
     Resource,
@@ -43,6 +43,8 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// The W3C header (and metadata key, and AMQP header) naming a call's trace and
 /// its parent span.
 pub const TRACEPARENT: &str = "traceparent";
+/// The W3C header (and metadata key, and AMQP header) carrying vendors' trace state.
+pub const TRACESTATE: &str = "tracestate";
 /// Env var: `true` turns tracing off (the OpenTelemetry SDK's standard switch).
 pub const ENV_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 /// Env var: where spans are exported (OTLP/HTTP base URL; `/v1/traces` is appended).
@@ -97,6 +99,9 @@ impl Export {
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 /// Whether the OpenTelemetry layer is installed (nothing to read or write otherwise).
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Whether spans are exported (only ever set: a second subscriber in the same
+/// process is not installed, and the first one may export).
+static EXPORTED: AtomicBool = AtomicBool::new(false);
 
 /// The OpenTelemetry layer of `service`'s subscriber, `None` when tracing is
 /// [`Export::Disabled`]. Marks tracing enabled: install the layer it returns.
@@ -116,7 +121,10 @@ where
         // ids (log lines, answers and the next hop get them) but builds no span
         // data, and the context sent on says "not sampled", which is true.
         Export::Nowhere => provider = provider.with_sampler(Sampler::AlwaysOff),
-        Export::Otlp(otlp) => provider = provider.with_span_processor(batches(otlp)?),
+        Export::Otlp(otlp) => {
+            provider = provider.with_span_processor(batches(otlp)?);
+            EXPORTED.store(true, Ordering::Relaxed);
+        }
     }
     let provider = provider.build();
     let tracer = provider.tracer(service);
@@ -182,68 +190,125 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// Whether spans leave the process: what only the exported span needs (its
+/// attributes, a name made for it) is not worth making otherwise.
+pub fn exported() -> bool {
+    EXPORTED.load(Ordering::Relaxed)
+}
+
 /// Makes `span` (not yet entered) continue the trace whose context `carrier`
 /// holds, if it holds one, and records the trace id in its `trace_id` field.
-pub fn continue_from(span: &Span, carrier: &dyn Extractor) {
+/// Returns the span's own `traceparent`, if it is traced.
+pub fn continue_from(span: &Span, carrier: &dyn Extractor) -> Option<Traceparent> {
     if !enabled() {
-        return;
+        return None;
     }
     let parent = TraceContextPropagator::new().extract(carrier);
     if parent.span().span_context().is_valid() {
         let _ = span.set_parent(parent);
     }
-    if let Some(id) = trace_id(span) {
-        span.record("trace_id", id);
+    let own = Traceparent::of(span.context().span().span_context())?;
+    // As `Display`: written as is, where a `&str` would be escaped character
+    // by character into the log lines' text of the span.
+    span.record("trace_id", tracing::field::display(own.trace_id()));
+    Some(own)
+}
+
+/// A span's W3C `traceparent`, formatted once: version `00`, the trace id, the
+/// span's id (the next hop's parent) and the sampled flag.
+#[derive(Clone, Copy)]
+pub struct Traceparent([u8; 55]);
+
+impl Traceparent {
+    /// Of a span context, if it is valid.
+    pub fn of(context: &SpanContext) -> Option<Self> {
+        if !context.is_valid() {
+            return None;
+        }
+        let mut text = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let flags = (context.trace_flags() & TraceFlags::SAMPLED).to_u8();
+        let parts = [
+            hex::encode_to_slice(context.trace_id().to_bytes(), &mut text[3..35]),
+            hex::encode_to_slice(context.span_id().to_bytes(), &mut text[36..52]),
+            hex::encode_to_slice([flags], &mut text[53..55]),
+        ];
+        parts.iter().all(Result::is_ok).then_some(Self(text))
+    }
+
+    /// The header's text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, lowercase hex and dashes are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The trace id: 32 lowercase hex digits.
+    pub fn trace_id(&self) -> &str {
+        &self.as_str()[3..35]
+    }
+
+    /// As an HTTP header value (or gRPC metadata).
+    pub fn header_value(&self) -> Option<http::HeaderValue> {
+        http::HeaderValue::from_bytes(&self.0).ok()
     }
 }
 
 /// The id of `span`'s trace (32 hex digits), if it is traced.
 pub fn trace_id(span: &Span) -> Option<String> {
-    let context = span.context();
-    let span_context = context.span().span_context().clone();
-    span_context
-        .is_valid()
-        .then(|| span_context.trace_id().to_string())
+    traceparent(span).map(|mut text| {
+        text.truncate(35);
+        text.split_off(3)
+    })
 }
 
-/// The id of the current span's trace (what a `/handle` answer carries).
+/// The id of the current request's trace (what a `/handle` answer carries):
+/// the one [`http_request`] formatted for the request, or the current span's.
 pub fn current_trace_id() -> Option<String> {
-    enabled().then(|| trace_id(&Span::current())).flatten()
+    servers::request_trace_id().or_else(|| enabled().then(|| trace_id(&Span::current())).flatten())
 }
 
 /// `span`'s `traceparent` (its trace, itself as the parent, its flags).
 pub fn traceparent(span: &Span) -> Option<String> {
-    let mut fields = Fields::default();
-    TraceContextPropagator::new().inject_context(&span.context(), &mut fields);
-    fields.traceparent
+    Traceparent::of(span.context().span().span_context()).map(|own| own.as_str().to_owned())
 }
 
 /// Writes the current span's trace context into HTTP headers or gRPC metadata
-/// (`request.metadata_mut().as_mut()`).
+/// (`request.metadata_mut().as_mut()`): `traceparent`, and `tracestate` when
+/// the trace has one (what `TraceContextPropagator` writes, formatted once).
 pub fn inject_http(headers: &mut http::HeaderMap) {
-    if enabled() {
-        let context = Span::current().context();
-        TraceContextPropagator::new().inject_context(&context, &mut HeaderWriter(headers));
+    if !enabled() {
+        return;
+    }
+    let context = Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    if let Some(mut value) = Traceparent::of(span_context).and_then(|own| own.header_value()) {
+        // A value unique to each call: HTTP/2 (gRPC) sends it as a literal
+        // never indexed, rather than into HPACK's table, where it would only
+        // push out the headers that repeat (and cost a table update per call).
+        value.set_sensitive(true);
+        headers.insert(http::HeaderName::from_static(TRACEPARENT), value);
+        let state = span_context.trace_state().header();
+        if let Ok(state) = http::HeaderValue::from_str(&state)
+            && !state.is_empty()
+        {
+            headers.insert(http::HeaderName::from_static(TRACESTATE), state);
+        }
     }
 }
 
 /// Writes the current span's trace context with `set` (for carriers of other kinds).
 pub fn inject(carrier: &mut dyn Injector) {
-    if enabled() {
-        TraceContextPropagator::new().inject_context(&Span::current().context(), carrier);
+    if !enabled() {
+        return;
     }
-}
-
-/// Only the `traceparent` of an injected context.
-#[derive(Default)]
-struct Fields {
-    traceparent: Option<String>,
-}
-
-impl Injector for Fields {
-    fn set(&mut self, key: &str, value: String) {
-        if key == TRACEPARENT {
-            self.traceparent = Some(value);
+    let context = Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    if let Some(own) = Traceparent::of(span_context) {
+        carrier.set(TRACEPARENT, own.as_str().to_owned());
+        let state = span_context.trace_state().header();
+        if !state.is_empty() {
+            carrier.set(TRACESTATE, state);
         }
     }
 }
@@ -258,17 +323,6 @@ impl Extractor for HeaderReader<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(http::HeaderName::as_str).collect()
-    }
-}
-
-struct HeaderWriter<'a>(&'a mut http::HeaderMap);
-
-impl Injector for HeaderWriter<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        let name = http::HeaderName::from_bytes(key.as_bytes());
-        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::from_str(&value)) {
-            self.0.insert(name, value);
-        }
     }
 }
 
@@ -290,5 +344,48 @@ mod tests {
         );
         assert_eq!(span_context.span_id().to_string(), "00f067aa0ba902b7");
         assert!(span_context.is_remote());
+    }
+
+    /// What `TraceContextPropagator` writes for `context`.
+    fn propagated(context: &SpanContext) -> std::collections::HashMap<String, String> {
+        let mut written = std::collections::HashMap::new();
+        let context = opentelemetry::Context::new().with_remote_span_context(context.clone());
+        TraceContextPropagator::new().inject_context(&context, &mut written);
+        written
+    }
+
+    #[test]
+    fn a_traceparent_is_written_as_the_propagator_writes_it() {
+        use opentelemetry::trace::{SpanId, TraceId, TraceState};
+        let state = TraceState::from_key_value([("vendor", "v1")]).expect("a trace state");
+        for (flags, state) in [
+            (TraceFlags::SAMPLED, TraceState::default()),
+            (TraceFlags::default(), state),
+        ] {
+            let context = SpanContext::new(
+                TraceId::from_hex("04bf92f3577b34da6a3ce929d0e0e473").expect("a trace id"),
+                SpanId::from_hex("00f067aa0ba902b7").expect("a span id"),
+                flags,
+                true,
+                state,
+            );
+            let own = Traceparent::of(&context).expect("a valid context");
+            let written = propagated(&context);
+            assert_eq!(
+                Some(own.as_str()),
+                written.get(TRACEPARENT).map(String::as_str)
+            );
+            assert_eq!(own.trace_id(), "04bf92f3577b34da6a3ce929d0e0e473");
+            let mut ours = std::collections::HashMap::new();
+            let state = context.trace_state().header();
+            ours.insert(TRACEPARENT.to_owned(), own.as_str().to_owned());
+            if !state.is_empty() {
+                ours.insert(TRACESTATE.to_owned(), state);
+            }
+            let theirs: std::collections::HashMap<_, _> =
+                written.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+            assert_eq!(ours, theirs);
+        }
+        assert!(Traceparent::of(&SpanContext::empty_context()).is_none());
     }
 }

@@ -1,5 +1,7 @@
 //! The spans servers open for each request they receive, in the caller's trace.
 
+use std::borrow::Cow;
+
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -10,7 +12,18 @@ use opentelemetry::propagation::Extractor;
 use tracing::{Instrument, Span, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{HeaderReader, TRACEPARENT, continue_from, enabled, traceparent};
+use super::{HeaderReader, TRACEPARENT, Traceparent, continue_from, enabled};
+
+tokio::task_local! {
+    /// The `traceparent` of the request [`http_request`] is serving, formatted
+    /// once for its answer's header and body.
+    static REQUEST: Traceparent;
+}
+
+/// The trace id of the request being served, if [`http_request`] traces it.
+pub(super) fn request_trace_id() -> Option<String> {
+    REQUEST.try_with(|own| own.trace_id().to_owned()).ok()
+}
 
 /// actix-web's request headers as a carrier to read.
 struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
@@ -43,30 +56,39 @@ pub async fn http_request(
     if !enabled() || untraced {
         return next.call(request).await;
     }
-    // The route's pattern, from the app's resource map (routing comes later).
-    let route = request.match_pattern();
     // Only `trace_id` is a `tracing` field (log lines name it); what only the
-    // trace needs is set on the OpenTelemetry span directly, so the log-line
-    // layer does not format it into every request's span for nothing.
+    // exported span needs is set on the OpenTelemetry span directly, and only
+    // when spans are exported, so that neither the log-line layer nor a span
+    // that goes nowhere spends anything on it.
+    let exported = super::exported();
+    let name = if exported {
+        // The route's pattern, from the app's resource map (routing comes later).
+        let route = request.match_pattern();
+        let route = route.as_deref().unwrap_or("unmatched");
+        Cow::Owned(format!("{} {route}", request.method()))
+    } else {
+        Cow::Borrowed("HTTP request")
+    };
     let span = tracing::info_span!(
         "HTTP request",
-        otel.name = format!(
-            "{} {}",
-            request.method(),
-            route.as_deref().unwrap_or("unmatched")
-        ),
+        otel.name = name.as_ref(),
         otel.kind = "server",
         trace_id = Empty,
     );
-    span.set_attribute("http.request.method", request.method().as_str().to_owned());
-    span.set_attribute("url.path", request.path().to_owned());
-    continue_from(&span, &ActixHeaders(request.headers()));
-    let mut response = next.call(request).instrument(span.clone()).await?;
-    span.set_attribute(
-        "http.response.status_code",
-        i64::from(response.status().as_u16()),
-    );
-    if let Some(value) = traceparent(&span).and_then(|v| HeaderValue::from_str(&v).ok()) {
+    if exported {
+        span.set_attribute("http.request.method", request.method().as_str().to_owned());
+        span.set_attribute("url.path", request.path().to_owned());
+    }
+    let Some(own) = continue_from(&span, &ActixHeaders(request.headers())) else {
+        return next.call(request).instrument(span).await;
+    };
+    let served = next.call(request).instrument(span.clone());
+    let mut response = REQUEST.scope(own, served).await?;
+    if exported {
+        let status = i64::from(response.status().as_u16());
+        span.set_attribute("http.response.status_code", status);
+    }
+    if let Ok(value) = HeaderValue::from_bytes(own.as_str().as_bytes()) {
         let headers = response.headers_mut();
         headers.insert(HeaderName::from_static(TRACEPARENT), value);
     }
@@ -80,17 +102,20 @@ pub fn grpc_request(request: &http::Request<()>) -> Span {
         "gRPC request",
         otel.name = request.uri().path().trim_start_matches('/'),
         otel.kind = "server",
-        rpc.system = "grpc",
         trace_id = Empty,
     );
+    if super::exported() {
+        span.set_attribute("rpc.system", "grpc");
+    }
     continue_from(&span, &HeaderReader(request.headers()));
     span
 }
 
 /// Names the call the current request dispatched (`action`, `transport`) on
-/// its span's trace (the span of [`http_request`]); nothing without tracing.
+/// its span's trace (the span of [`http_request`]); nothing unless spans are
+/// exported.
 pub fn set_call(action: &'static str, transport: &'static str) {
-    if super::enabled() {
+    if super::exported() {
         let span = Span::current();
         span.set_attribute("action", action);
         span.set_attribute("transport", transport);
