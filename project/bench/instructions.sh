@@ -7,14 +7,15 @@
 #
 #   project/bench/instructions.sh [calls]     (default 1000, after 50 unmeasured)
 #
-# Needs valgrind, the release binaries (cargo build --release --bins) and the
+# Needs valgrind, the release binaries (cargo build --release --bins; BIN=dir
+# measures the broker and logger binaries in dir instead: a tree before a change) and the
 # infrastructure of the local stack (stack.sh infra: RabbitMQ, the Mongo-wire
 # server); AMQP_URL and MONGO_URL say where, the defaults are stack.sh's. The
 # broker and the logger run on ports of their own (18080…), one HTTP worker each,
 # and one keep-alive connection drives them. Prints a Markdown table.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BIN="$ROOT/target/release"
+BIN="${BIN:-$ROOT/target/release}"
 CALLS="${1:-1000}"
 AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"

@@ -7,7 +7,7 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::{
     EnvFilter, Layer, Registry,
     field::{MakeVisitor, VisitFmt, VisitOutput},
-    filter::LevelFilter,
+    filter::{FilterExt, FilterFn, LevelFilter},
     fmt::{self, format::Writer},
     prelude::*,
 };
@@ -19,6 +19,18 @@ pub const ENV_LOG_FORMAT: &str = "LOG_FORMAT";
 
 /// Env var: set (to anything) to see the services' logs while tests run.
 pub const ENV_TEST_LOG: &str = "TEST_LOG";
+
+/// The target of the spans inside a worker's call: the call itself
+/// ([`crate::metrics::worker_call`]) and its wait on a dependency
+/// ([`crate::timing::dependency`]). They are the trace's, not the log lines':
+/// a log line names the server span (its `trace_id`), and when spans go nowhere
+/// no layer wants these, so `tracing` does not make them at all.
+pub const CALL_SPANS: &str = "flexi_runtime::call";
+
+/// A filter that lets everything through but the [`CALL_SPANS`].
+fn without_call_spans() -> FilterFn<fn(&tracing::Metadata<'_>) -> bool> {
+    FilterFn::new(|metadata| metadata.target() != CALL_SPANS)
+}
 
 /// For tests: installs the subscriber with traces as a service has them (ids,
 /// context on every hop, nothing exported) and log lines only when `TEST_LOG`
@@ -55,6 +67,7 @@ pub fn install(service: &'static str, export: &Export, log_filter: Option<&str>)
             .fmt_fields(LineFields)
             .boxed()
     };
+    let filter = filter.and(without_call_spans());
     install_with(service, export, lines.with_filter(filter).boxed())
 }
 
@@ -66,7 +79,7 @@ where
 {
     let lines = json_lines()
         .with_writer(writer)
-        .with_filter(EnvFilter::new("debug"));
+        .with_filter(EnvFilter::new("debug").and(without_call_spans()));
     install_with("tests", export, lines.boxed())
 }
 
@@ -89,16 +102,7 @@ fn install_with(
     export: &Export,
     lines: Box<dyn Layer<Registry> + Send + Sync>,
 ) -> bool {
-    let mut layers = vec![lines];
-    let spans_error = match crate::trace::layer(service, export) {
-        // Spans are filtered apart from the log lines: RUST_LOG=warn keeps the traces.
-        Ok(Some(layer)) => {
-            layers.push(layer.with_filter(LevelFilter::INFO).boxed());
-            None
-        }
-        Ok(None) => None,
-        Err(error) => Some(error),
-    };
+    let (layers, spans_error) = layers(service, export, lines);
     let installed = tracing_subscriber::registry()
         .with(layers)
         .try_init()
@@ -110,6 +114,36 @@ fn install_with(
         tracing::error!(%error, "spans cannot be exported; the service runs without");
     }
     installed
+}
+
+/// The log `lines` and the spans' layer as `export` says, and why the spans
+/// cannot be exported if they cannot.
+fn layers(
+    service: &'static str,
+    export: &Export,
+    lines: Box<dyn Layer<Registry> + Send + Sync>,
+) -> (
+    Vec<Box<dyn Layer<Registry> + Send + Sync>>,
+    Option<anyhow::Error>,
+) {
+    let mut layers = vec![lines];
+    let spans_error = match crate::trace::layer(service, export) {
+        // Spans are filtered apart from the log lines: RUST_LOG=warn keeps the
+        // traces. Spans that go nowhere need only the ones that give the hops
+        // their ids, not the call spans.
+        Ok(Some(layer)) if matches!(export, Export::Otlp(_)) => {
+            layers.push(layer.with_filter(LevelFilter::INFO).boxed());
+            None
+        }
+        Ok(Some(layer)) => {
+            let filter = LevelFilter::INFO.and(without_call_spans());
+            layers.push(layer.with_filter(filter).boxed());
+            None
+        }
+        Ok(None) => None,
+        Err(error) => Some(error),
+    };
+    (layers, spans_error)
 }
 
 /// The fields of pretty log lines: tracing-subscriber's default format without
@@ -183,6 +217,39 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn call_spans_are_not_made_when_spans_go_nowhere_and_never_in_log_lines() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let lines = json_lines()
+            .with_writer(move || writer.clone())
+            .with_filter(EnvFilter::new("debug").and(without_call_spans()));
+        let (layers, error) = layers("tests", &Export::Nowhere, lines.boxed());
+        assert!(error.is_none(), "{error:?}");
+        let subscriber = tracing_subscriber::registry().with(layers);
+        tracing::subscriber::with_default(subscriber, || {
+            let server = tracing::info_span!("gRPC request", trace_id = "4bf92f35");
+            let _served = server.enter();
+            let call = tracing::info_span!(target: CALL_SPANS, "worker call", worker = "logger");
+            assert!(
+                !server.is_disabled(),
+                "the server span gives the hop its ids"
+            );
+            assert!(
+                call.is_disabled(),
+                "a call span that goes nowhere is not made"
+            );
+            call.in_scope(|| tracing::info!("inside the call"));
+        });
+        let text = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
+        assert!(text.contains("inside the call"), "{text}");
+        assert!(
+            text.contains("4bf92f35"),
+            "the line names the server span: {text}"
+        );
+        assert!(!text.contains("worker call"), "{text}");
     }
 
     #[test]

@@ -41,7 +41,12 @@ pub async fn timed(
 /// name of its span in the call's trace), adding its time to the call's
 /// (outside [`timed`] it is just awaited and traced).
 pub async fn dependency<F: Future>(name: &'static str, wait: F) -> F::Output {
-    let span = tracing::info_span!("dependency", otel.name = name, otel.kind = "client");
+    let span = tracing::info_span!(
+        target: crate::telemetry::CALL_SPANS,
+        "dependency",
+        otel.name = name,
+        otel.kind = "client",
+    );
     let started = Instant::now();
     let output = tracing::Instrument::instrument(wait, span).await;
     let _ = DEPENDENCY.try_with(|spent| spent.set(spent.get() + started.elapsed()));

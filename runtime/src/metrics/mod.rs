@@ -138,6 +138,7 @@ pub async fn worker_call(
     call: impl Future<Output = Result<Answer, WorkerError>>,
 ) -> Result<Answer, WorkerError> {
     let span = tracing::info_span!(
+        target: crate::telemetry::CALL_SPANS,
         "worker call",
         otel.name = action,
         worker = worker.name(),
