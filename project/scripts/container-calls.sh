@@ -34,11 +34,18 @@ eventually() {
   pass "$name"
 }
 
+# has URL TEXT [CURL OPTION...]: the body at URL contains TEXT. The body is read
+# whole first: `curl | grep -q` fails under pipefail when grep stops reading
+# before curl has written the rest (curl: (23) Failed writing body).
+has() {
+  local url=$1 text=$2 body; shift 2
+  body="$(curl -sS -m 5 "$@" "$url" 2>/dev/null)" && [[ $body == *"$text"* ]]
+}
 logged() { # data
-  curl -sS -m 5 "http://127.0.0.1:$PORT_logger_80/logs?limit=1000" 2>/dev/null | grep -qF "\"data\":\"$1\""
+  has "http://127.0.0.1:$PORT_logger_80/logs?limit=1000" "\"data\":\"$1\""
 }
 mailed() { # subject
-  curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | grep -qF "\"subject\":\"$1\""
+  has "$TEST_MAILDEV_URL/email" "\"subject\":\"$1\""
 }
 mailed_from() { # subject sender: the mail with that subject has that From address
   curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | python3 -c '
@@ -98,7 +105,7 @@ calls() {
   eventually "the page's mail: caught, from FROM_ADDRESS (MAIL_ALLOWED_DOMAINS)" 10 mailed_from "$RUN_ID from a page" flexiconnect@example.com
   # The page, from the containerized front-end, pointing the browser at the broker.
   local page="http://127.0.0.1:$PORT_front_end_80"
-  if curl -fsS -m 5 "$page/" | grep -qF "$BROKER" && curl -fsS -m 5 "$page/static/app.js" -o /dev/null; then
+  if has "$page/" "$BROKER" -f && curl -fsS -m 5 "$page/static/app.js" -o /dev/null; then
     pass "the page: served by the front-end's container, with the broker's URL and its script"
   else
     fail "the page" "$page/ did not answer with the broker's URL $BROKER, or /static/app.js failed"
