@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of tracing and metrics in instructions, not seconds: callgrind counts
-# what the broker and the logger execute per `/handle` log call over gRPC, with
-# telemetry on (the default) and off (OTEL_SDK_DISABLED=true METRICS_DISABLED=true).
+# what the broker executes per `POST /` and per `/handle` log call over gRPC, and
+# the logger per gRPC log call, with telemetry off (OTEL_SDK_DISABLED=true
+# METRICS_DISABLED=true), each half alone, and both on (the default).
 # Unlike req/s, the count is the same from run to run whatever else the machine
 # does, so it shows a change of a few per cent that wrk's noise hides.
 #
@@ -23,23 +24,29 @@ WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
-drive() { # calls: POST /handle log over gRPC on one connection
-  python3 - "$1" <<'PY'
+drive() { # path(/|/handle) calls: POST to the broker on one connection
+  python3 - "$1" "$2" <<'PY'
 import http.client, json, sys
+path, calls = sys.argv[1], int(sys.argv[2])
 body = json.dumps({"action": "log", "transport": "grpc", "log": {"name": "instructions", "data": "x"}})
+expected = 202 if path == "/handle" else 200
 connection = http.client.HTTPConnection("127.0.0.1", 18080)
-for _ in range(int(sys.argv[1])):
-    connection.request("POST", "/handle", body=body, headers={"Content-Type": "application/json"})
+for _ in range(calls):
+    connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     answer = connection.getresponse()
     answer.read()
-    if answer.status != 202:
-        sys.exit(f"/handle answered {answer.status}")
+    if answer.status != expected:
+        sys.exit(f"{path} answered {answer.status}")
 PY
 }
 
-measure() { # process(broker|logger) mode(on|off) -> instructions per call
-  local process=$1 mode=$2 env=() out="$WORK/$1-$2.out" grind_broker=() grind_logger=()
-  [[ $mode == off ]] && env=(OTEL_SDK_DISABLED=true METRICS_DISABLED=true)
+measure() { # process(broker|logger) path mode(off|tracing|metrics|on) -> instructions per call
+  local process=$1 path=$2 mode=$3 env=() out="$WORK/$1${2//\//-}-$3.out" grind_broker=() grind_logger=()
+  case $mode in
+    off) env=(OTEL_SDK_DISABLED=true METRICS_DISABLED=true) ;;
+    tracing) env=(METRICS_DISABLED=true) ;;
+    metrics) env=(OTEL_SDK_DISABLED=true) ;;
+  esac
   local grind=(valgrind --tool=callgrind "--callgrind-out-file=$out")
   if [[ $process == broker ]]; then grind_broker=("${grind[@]}"); else grind_logger=("${grind[@]}"); fi
   env "${env[@]}" HTTP_ADDR=127.0.0.1:18082 RPC_ADDR=127.0.0.1:15001 GRPC_ADDR=127.0.0.1:15051 \
@@ -54,11 +61,11 @@ measure() { # process(broker|logger) mode(on|off) -> instructions per call
     curl -sf http://127.0.0.1:18080/ping >/dev/null && curl -sf http://127.0.0.1:18082/health >/dev/null && break
     sleep 1
   done
-  drive 50
+  drive "$path" 50
   local target=$logger
   [[ $process == broker ]] && target=$broker
   callgrind_control -z "$target" >/dev/null 2>&1
-  drive "$CALLS"
+  drive "$path" "$CALLS"
   callgrind_control -d measured "$target" >/dev/null 2>&1
   kill "$broker" "$logger"
   wait "$broker" "$logger" 2>/dev/null || true
@@ -67,11 +74,17 @@ measure() { # process(broker|logger) mode(on|off) -> instructions per call
   echo $((total / CALLS))
 }
 
-echo "| process, per \`/handle\` log over gRPC | telemetry off | on | change |"
-echo "| --- | ---: | ---: | ---: |"
-for process in broker logger; do
-  off=$(measure "$process" off)
-  on=$(measure "$process" on)
-  awk -v p="$process" -v off="$off" -v on="$on" \
-    'BEGIN { printf "| %s | %.1f k | %.1f k | %+.1f %% |\n", p, off / 1000, on / 1000, (on - off) * 100 / off }'
-done
+echo "| process, per call | telemetry off | tracing only | metrics only | both on | change |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+row() { # name process path
+  local off tracing metrics on
+  off=$(measure "$2" "$3" off)
+  tracing=$(measure "$2" "$3" tracing)
+  metrics=$(measure "$2" "$3" metrics)
+  on=$(measure "$2" "$3" on)
+  awk -v name="$1" -v off="$off" -v t="$tracing" -v m="$metrics" -v on="$on" 'BEGIN {
+    printf "| %s | %.1f k | %.1f k | %.1f k | %.1f k | %+.1f %% |\n", name, off / 1000, t / 1000, m / 1000, on / 1000, (on - off) * 100 / off }'
+}
+row "broker, \`POST /\`" broker /
+row "broker, \`/handle\` log over gRPC" broker /handle
+row "logger, its gRPC log call" logger /handle
