@@ -58,7 +58,7 @@ tools() {
     log "installing Debian's podman, buildah, debootstrap and what they run with (missing: ${missing[*]})"
     command -v apt-get >/dev/null || die "no apt-get: install ${missing[*]} yourself"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman buildah debootstrap runc \
       fuse-overlayfs uidmap slirp4netns netavark aardvark-dns containernetworking-plugins iptables \
       docker-compose docker.io >/dev/null
   fi

@@ -88,11 +88,27 @@ wait_for_http() { # url name seconds
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
+# apt-get, waiting (up to 10 min) for another apt-get or dpkg to let go of its
+# lock rather than failing on it: `make local` beside `make test`, both installing.
+# `install` waits by itself (DPkg::Lock::Timeout); `update` does not, so it is retried.
+apt_get() {
+  local tries=0 error
+  until error=$(as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@" 2>&1 >/dev/null); do
+    if [[ $error == *"Could not get lock"* ]] && ((tries++ < 120)); then
+      ((tries == 1)) && log "apt: waiting for another apt-get or dpkg to finish"
+      sleep 5
+      continue
+    fi
+    printf '%s\n' "$error" >&2
+    return 1
+  done
+}
+
 APT_UPDATED=""
 apt_install() {
   command -v apt-get >/dev/null || die "cannot install $* here: no apt-get; install it yourself"
-  if [[ -z $APT_UPDATED ]]; then as_root apt-get update -qq; APT_UPDATED=1; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  if [[ -z $APT_UPDATED ]]; then apt_get update -qq; APT_UPDATED=1; fi
+  apt_get install -y -qq "$@"
 }
 
 mark_started() { grep -qx "$1" "$STARTED" 2>/dev/null || echo "$1" >>"$STARTED"; }

@@ -6,7 +6,8 @@
 # project/observability/prometheus.yml (and promtool accepts it), a job without a
 # local port is refused, and the Prometheus the stack starts reports every
 # target up, or names the one that is not (six fake services on free ports; the
-# test command installs Debian's prometheus first, `stack.sh deploy-tools`).
+# test command installs Debian's prometheus first, `stack.sh deploy-tools`). And
+# its apt_get waits for another apt-get's lock instead of failing on it.
 #
 #   test-stack.sh        tests project/scripts/stack.sh
 #   STACK_SH=/path/to/stack.sh test-stack.sh   tests another copy of it
@@ -204,6 +205,36 @@ else
   else
     fail "start_prometheus: reuses what listens on PROMETHEUS_PORT" "${reused//$'\n'/ | }"
   fi
+fi
+
+# apt_get waits for another apt-get or dpkg to let go of its lock (`make local`
+# beside `make test`, both installing), for `install` and for `update`: a
+# process of the test holds the lock for 3 s. Only as root with apt-get, as
+# stack.sh installs; `install` asks for a package that is there (nothing changes).
+# (A stack.sh without apt_get fails these cases with "command not found".)
+if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  for lock in /var/lib/dpkg/lock-frontend:install /var/lib/apt/lists/lock:update; do
+    file=${lock%%:*} command=${lock##*:}
+    rm -f "$WORK/locked"
+    python3 -c '
+import fcntl, sys, time
+with open(sys.argv[1], "a") as lock:
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+    open(sys.argv[2], "w").close()
+    time.sleep(3)' "$file" "$WORK/locked" &
+    holder=$!
+    for ((i = 0; i < 40; i++)); do [[ -e $WORK/locked ]] && break; sleep 0.25; done
+    args=(install -y -qq bash)
+    [[ $command == update ]] && args=(update -qq)
+    waited="$(in_stack apt_get "${args[@]}")"
+    wait "$holder" || true
+    # Without waiting, apt-get fails at once: "Could not get lock".
+    if [[ ${waited##*$'\n'} == 0 ]]; then
+      pass "apt_get $command: waits while $file is held"
+    else
+      fail "apt_get $command: waits while $file is held" "${waited//$'\n'/ | }"
+    fi
+  done
 fi
 
 echo "stack.sh: $PASSED passed, $FAILED failed"
