@@ -77,7 +77,9 @@ impl Authenticator {
                 runtime::throttled!(warn, "could not log the login", %error);
             }
         };
-        tokio::spawn(tracing::Instrument::instrument(report, span));
+        tokio::spawn(runtime::trace::carry(tracing::Instrument::instrument(
+            report, span,
+        )));
     }
 }
 

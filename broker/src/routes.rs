@@ -145,7 +145,8 @@ async fn compare(
         // Serializing plain data (strings, numbers, lists) does not fail.
         Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
     };
-    let run = tracing::Instrument::in_current_span(run);
+    // Its calls in the request's trace, although they run as the answer streams.
+    let run = runtime::trace::carry(tracing::Instrument::in_current_span(run));
     Ok(match events {
         Some(events) => HttpResponse::Ok()
             .content_type("text/event-stream")

@@ -100,6 +100,17 @@ impl RpcWorkers {
                 CallError::Unreachable(worker.into())
             })?;
             let mut ctx = context::current();
+            if let Some((trace_id, span_id, sampled)) = runtime::trace::tarpc_parent() {
+                ctx.trace_context = tarpc::trace::Context {
+                    trace_id: trace_id.into(),
+                    span_id: span_id.into(),
+                    sampling_decision: if sampled {
+                        tarpc::trace::SamplingDecision::Sampled
+                    } else {
+                        tarpc::trace::SamplingDecision::Unsampled
+                    },
+                };
+            }
             ctx.deadline = std::time::Instant::now() + self.timeout;
             match call(client, ctx).await {
                 Ok(answer) => answer.map_err(CallError::Worker),

@@ -3,14 +3,14 @@
 //! connection, and each request's message received within the receive deadline
 //! (`DEADLINE_EXCEEDED` otherwise) and taken from the process's receive budget
 //! as its bytes arrive (`RESOURCE_EXHAUSTED` when it is spent). Every call runs
-//! in a span of the caller's trace ([`crate::trace::grpc_request`]).
+//! in the caller's trace ([`crate::trace::grpc_request`]).
 
 use std::{
     pin::Pin,
     task::{Context, Poll, ready},
 };
 
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, future::Either};
 use http_body::{Frame, SizeHint};
 use tokio::{
     net::{TcpListener, TcpStream},
@@ -22,10 +22,12 @@ use tonic::{
     transport::{Server, server::Router},
 };
 use tower_layer::{Identity, Layer, Stack};
+use tracing::{Instrument, instrument::Instrumented};
 
 use crate::{
     guard::{Guarded, accept},
     limits::{Edge, Held},
+    trace::Scoped,
 };
 
 /// A bound gRPC listener and the limits its server keeps.
@@ -59,7 +61,6 @@ impl GrpcListener {
     /// The server to add services to.
     pub fn server(&self) -> GrpcServer {
         Server::builder()
-            .trace_fn(crate::trace::grpc_request)
             .max_concurrent_streams(self.edge.limits().max_streams)
             .layer(ReceiveLimits {
                 edge: self.edge.clone(),
@@ -84,7 +85,8 @@ impl GrpcListener {
     }
 }
 
-/// The layer that holds each request's body to the receive deadline and budget.
+/// The layer that holds each request's body to the receive deadline and
+/// budget, and serves each call in its trace context.
 #[derive(Debug, Clone)]
 pub struct ReceiveLimits {
     edge: Edge,
@@ -113,7 +115,7 @@ impl<S: tower_service::Service<http::Request<Body>>> tower_service::Service<http
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Either<Scoped<Instrumented<S::Future>>, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -121,6 +123,7 @@ impl<S: tower_service::Service<http::Request<Body>>> tower_service::Service<http
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let (parts, body) = request.into_parts();
+        let traced = crate::trace::grpc_request(&parts);
         let due = self.edge.limits().receive_timeout();
         let body = Body::new(Limited {
             body,
@@ -129,7 +132,11 @@ impl<S: tower_service::Service<http::Request<Body>>> tower_service::Service<http
             due: Box::pin(tokio::time::sleep(due)),
             received: false,
         });
-        self.inner.call(http::Request::from_parts(parts, body))
+        let call = self.inner.call(http::Request::from_parts(parts, body));
+        match traced {
+            Some((span, current)) => Either::Left(current.scope(call.instrument(span))),
+            None => Either::Right(call),
+        }
     }
 }
 

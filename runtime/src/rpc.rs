@@ -73,3 +73,33 @@ where
         incoming: Box::pin(incoming),
     })
 }
+
+/// A tarpc service whose every call runs in the caller's trace: the context
+/// tarpc received (its trace id, and the span tarpc made for the call) is the
+/// call's [`crate::trace::Current`], for the hops it makes and its log lines.
+#[derive(Debug, Clone)]
+pub struct Traced<S>(pub S);
+
+impl<S: tarpc::server::Serve> tarpc::server::Serve for Traced<S> {
+    type Req = S::Req;
+    type Resp = S::Resp;
+
+    async fn serve(
+        self,
+        ctx: tarpc::context::Context,
+        request: Self::Req,
+    ) -> Result<Self::Resp, tarpc::ServerError> {
+        let received = &ctx.trace_context;
+        let sampled = received.sampling_decision == tarpc::trace::SamplingDecision::Sampled;
+        let current = crate::trace::enabled()
+            .then(|| {
+                let trace_id = u128::from(received.trace_id);
+                crate::trace::Current::serving(trace_id, received.span_id.into(), sampled)
+            })
+            .flatten();
+        match current {
+            Some(current) => current.scope(self.0.serve(ctx, request)).await,
+            None => self.0.serve(ctx, request).await,
+        }
+    }
+}

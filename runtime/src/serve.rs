@@ -31,7 +31,8 @@ pub async fn together(
 /// Serves a bound tarpc listener ([`crate::rpc::bind`]) until a shutdown token
 /// is cancelled: one task per call, every connection the listener lets in
 /// (it caps them, see [`crate::guard`]) served at once. On shutdown it stops accepting connections and
-/// reading requests, then waits for the calls in flight to finish.
+/// reading requests, then waits for the calls in flight to finish. Each call
+/// runs in its caller's trace ([`crate::rpc::Traced`]).
 ///
 /// A macro rather than a generic function: tarpc's `Serve::serve` is an `async
 /// fn` in a trait, so a generic function could not promise the compiler that the
@@ -45,7 +46,7 @@ macro_rules! serve_tarpc {
     ($listener:expr, $serve:expr, $shutdown:expr) => {{
         use $crate::__private::futures::StreamExt as _;
         use $crate::__private::tarpc::server::Channel as _;
-        let serve = $serve;
+        let serve = $crate::rpc::Traced($serve);
         let in_flight = $crate::__private::tokio_util::task::TaskTracker::new();
         let tracker = &in_flight;
         let serving = $listener

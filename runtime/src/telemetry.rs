@@ -1,5 +1,6 @@
-//! One `tracing` subscriber setup for every service: log lines (pretty or JSON)
-//! and the OpenTelemetry spans of [`crate::trace`].
+//! One `tracing` subscriber setup for every service: log lines (pretty or JSON),
+//! each naming the `trace_id` of the call it was written for, and the
+//! OpenTelemetry spans of [`crate::trace`].
 
 use std::io::IsTerminal;
 
@@ -8,8 +9,12 @@ use tracing_subscriber::{
     EnvFilter, Layer, Registry,
     field::{MakeVisitor, VisitFmt, VisitOutput},
     filter::{FilterExt, FilterFn, LevelFilter},
-    fmt::{self, format::Writer},
+    fmt::{
+        self, FmtContext, FormatEvent, FormatFields,
+        format::{Json, JsonFields, Writer},
+    },
     prelude::*,
+    registry::LookupSpan,
 };
 
 use crate::trace::Export;
@@ -22,9 +27,9 @@ pub const ENV_TEST_LOG: &str = "TEST_LOG";
 
 /// The target of the spans inside a worker's call: the call itself
 /// ([`crate::metrics::worker_call`]) and its wait on a dependency
-/// ([`crate::timing::dependency`]). They are the trace's, not the log lines':
-/// a log line names the server span (its `trace_id`), and when spans go nowhere
-/// no layer wants these, so `tracing` does not make them at all.
+/// ([`crate::timing::dependency`]). They are the trace's, not the log lines'
+/// (a log line names the call's `trace_id`, [`WithTraceId`]), and when spans
+/// go nowhere no layer wants them, so `tracing` does not make them at all.
 pub const CALL_SPANS: &str = "flexi_runtime::call";
 
 /// A filter that lets everything through but the [`CALL_SPANS`].
@@ -61,10 +66,12 @@ pub fn install(service: &'static str, export: &Export, log_filter: Option<&str>)
     } else {
         // Colours only on a terminal: not in log files, and no escape codes to
         // write for every span field.
+        let ansi = std::io::stdout().is_terminal();
         fmt::layer()
             .with_target(false)
-            .with_ansi(std::io::stdout().is_terminal())
+            .with_ansi(ansi)
             .fmt_fields(LineFields)
+            .map_event_format(|format| WithTraceId::pretty(format.with_ansi(ansi)))
             .boxed()
     };
     let filter = filter.and(without_call_spans());
@@ -83,17 +90,62 @@ where
     install_with("tests", export, lines.boxed())
 }
 
-/// One JSON object per line, with every span in scope and its fields, so a
-/// line written while serving a call carries the `trace_id` of the call's
-/// server span.
-fn json_lines<S>() -> fmt::Layer<S, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>>
+/// One JSON object per line, with every span in scope and its fields, and the
+/// `trace_id` of the call it was written for.
+fn json_lines<S>() -> fmt::Layer<S, JsonFields, WithTraceId<fmt::format::Format<Json>>>
 where
-    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
 {
     fmt::layer()
         .json()
         .with_current_span(false)
         .with_span_list(true)
+        .map_event_format(WithTraceId::json)
+}
+
+/// A log line's format with the `trace_id` of the call being served added
+/// ([`crate::trace::current_trace_id`]): at the end of a pretty line
+/// (`trace_id=…`), as a top-level key of a JSON one. Lines written outside a
+/// call are the inner format's.
+pub struct WithTraceId<F> {
+    inner: F,
+    json: bool,
+}
+
+impl<F> WithTraceId<F> {
+    fn pretty(inner: F) -> Self {
+        Self { inner, json: false }
+    }
+
+    fn json(inner: F) -> Self {
+        Self { inner, json: true }
+    }
+}
+
+impl<S, N, F> FormatEvent<S, N> for WithTraceId<F>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    N: for<'writer> FormatFields<'writer> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let Some(trace_id) = crate::trace::current_trace_id() else {
+            return self.inner.format_event(ctx, writer, event);
+        };
+        let mut line = String::new();
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        match line.strip_suffix('}') {
+            Some(object) if self.json => writeln!(writer, "{object},\"trace_id\":\"{trace_id}\"}}"),
+            _ => writeln!(writer, "{line} trace_id={trace_id}"),
+        }
+    }
 }
 
 /// Installs the log `lines` and the spans' layer.
@@ -129,15 +181,9 @@ fn layers(
     let mut layers = vec![lines];
     let spans_error = match crate::trace::layer(service, export) {
         // Spans are filtered apart from the log lines: RUST_LOG=warn keeps the
-        // traces. Spans that go nowhere need only the ones that give the hops
-        // their ids, not the call spans.
-        Ok(Some(layer)) if matches!(export, Export::Otlp(_)) => {
-            layers.push(layer.with_filter(LevelFilter::INFO).boxed());
-            None
-        }
+        // traces. (Only exported spans have a layer: see `trace::layer`.)
         Ok(Some(layer)) => {
-            let filter = LevelFilter::INFO.and(without_call_spans());
-            layers.push(layer.with_filter(filter).boxed());
+            layers.push(layer.with_filter(LevelFilter::INFO).boxed());
             None
         }
         Ok(None) => None,
@@ -219,8 +265,17 @@ mod tests {
         }
     }
 
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    /// A call of the caller's trace, served in its context.
+    fn serving<R>(f: impl FnOnce() -> R) -> R {
+        let parent = crate::trace::Parent::parse(TRACEPARENT);
+        crate::trace::Current::child_of(parent, None).sync_scope(f)
+    }
+
     #[test]
-    fn call_spans_are_not_made_when_spans_go_nowhere_and_never_in_log_lines() {
+    fn call_spans_are_not_made_when_spans_go_nowhere_and_lines_name_the_call() {
         let buffer = Buffer::default();
         let writer = buffer.clone();
         let lines = json_lines()
@@ -228,56 +283,58 @@ mod tests {
             .with_filter(EnvFilter::new("debug").and(without_call_spans()));
         let (layers, error) = layers("tests", &Export::Nowhere, lines.boxed());
         assert!(error.is_none(), "{error:?}");
+        assert_eq!(layers.len(), 1, "no span layer when spans go nowhere");
         let subscriber = tracing_subscriber::registry().with(layers);
         tracing::subscriber::with_default(subscriber, || {
-            let server = tracing::info_span!("gRPC request", trace_id = "4bf92f35");
-            let _served = server.enter();
-            let call = tracing::info_span!(target: CALL_SPANS, "worker call", worker = "logger");
-            assert!(
-                !server.is_disabled(),
-                "the server span gives the hop its ids"
-            );
-            assert!(
-                call.is_disabled(),
-                "a call span that goes nowhere is not made"
-            );
-            call.in_scope(|| tracing::info!("inside the call"));
+            serving(|| {
+                let call =
+                    tracing::info_span!(target: CALL_SPANS, "worker call", worker = "logger");
+                assert!(
+                    call.is_disabled(),
+                    "a call span that goes nowhere is not made"
+                );
+                call.in_scope(|| tracing::info!("inside the call"));
+            });
+            tracing::info!("outside any call");
         });
         let text = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
-        assert!(text.contains("inside the call"), "{text}");
-        assert!(
-            text.contains("4bf92f35"),
-            "the line names the server span: {text}"
-        );
         assert!(!text.contains("worker call"), "{text}");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["fields"]["message"], "inside the call");
+        assert_eq!(lines[0]["trace_id"], TRACE_ID, "{text}");
+        assert_eq!(lines[1]["fields"]["message"], "outside any call");
+        assert!(lines[1].get("trace_id").is_none(), "{text}");
     }
 
     #[test]
-    fn pretty_lines_keep_the_span_fields_but_not_the_otel_ones() {
+    fn pretty_lines_keep_the_span_fields_but_not_the_otel_ones_and_name_the_call() {
         let buffer = Buffer::default();
         let writer = buffer.clone();
         let lines = fmt::layer()
             .with_ansi(false)
             .fmt_fields(LineFields)
+            .map_event_format(|format| WithTraceId::pretty(format.with_ansi(false)))
             .with_writer(move || writer.clone());
         let subscriber = tracing_subscriber::registry().with(lines);
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
-                "HTTP request",
-                otel.name = "POST /handle",
-                otel.kind = "server",
-                trace_id = tracing::field::Empty,
+                "compare",
+                otel.name = "compare",
+                otel.kind = "internal",
                 action = "log",
             );
-            span.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
-            span.in_scope(|| tracing::info!(transport = "grpc", "dispatched"));
+            serving(|| span.in_scope(|| tracing::info!(transport = "grpc", "dispatched")));
         });
         let text = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");
         assert!(!text.contains("otel."), "{text}");
         assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
         for part in [
-            "HTTP request{action=\"log\" trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"}",
-            "dispatched transport=\"grpc\"",
+            "compare{action=\"log\"}",
+            &format!("dispatched transport=\"grpc\" trace_id={TRACE_ID}\n"),
         ] {
             assert!(text.contains(part), "{part} in {text}");
         }

@@ -87,8 +87,8 @@ pub async fn supervise<F: Future<Output = lapin::Result<()>>>(
 /// Hands each delivery of `consumer` to a task of its own (`handle`) until
 /// `shutdown` (then `Ok`) or until the consumer fails or ends (then `Err`: the
 /// connection or the consumer was lost); either way it returns once the
-/// deliveries in flight are handled. Each delivery is handled in a span of the
-/// trace its headers carry ([`delivery_span`]).
+/// deliveries in flight are handled. Each delivery is handled in the trace its
+/// headers carry ([`delivery_context`]).
 pub async fn consume<F>(
     mut consumer: lapin::Consumer,
     shutdown: &CancellationToken,
@@ -104,8 +104,12 @@ where
             () = shutdown.cancelled() => break Ok(()),
             delivery = consumer.next() => match delivery {
                 Some(Ok(delivery)) => {
-                    let span = delivery_span(&delivery);
-                    in_flight.spawn(tracing::Instrument::instrument(handle(delivery), span));
+                    let (span, current) = delivery_context(&delivery);
+                    let handled = tracing::Instrument::instrument(handle(delivery), span);
+                    match current {
+                        Some(current) => in_flight.spawn(current.scope(handled)),
+                        None => in_flight.spawn(handled),
+                    };
                 }
                 Some(Err(error)) => break Err(error),
                 // RabbitMQ cancelled the consumer or the connection closed.
@@ -120,18 +124,24 @@ where
     outcome
 }
 
-/// The span of one consumed message, in the trace its headers carry (or a new one).
-pub fn delivery_span(delivery: &lapin::message::Delivery) -> tracing::Span {
-    let span = tracing::info_span!(
-        "AMQP message",
-        otel.kind = "consumer",
-        messaging.system = "rabbitmq",
-        messaging.rabbitmq.destination.routing_key = delivery.routing_key.as_str(),
-        trace_id = tracing::field::Empty,
-    );
+/// The context of one consumed message, in the trace its headers carry (or a
+/// new one), and its span when spans are exported (`Span::none()` otherwise).
+pub fn delivery_context(
+    delivery: &lapin::message::Delivery,
+) -> (tracing::Span, Option<crate::trace::Current>) {
+    let span = if crate::trace::exported() {
+        tracing::info_span!(
+            "AMQP message",
+            otel.kind = "consumer",
+            messaging.system = "rabbitmq",
+            messaging.rabbitmq.destination.routing_key = delivery.routing_key.as_str(),
+        )
+    } else {
+        tracing::Span::none()
+    };
     let headers = delivery.properties.headers().as_ref();
-    crate::trace::continue_from(&span, &HeaderReader(headers));
-    span
+    let current = crate::trace::continue_from(&span, &HeaderReader(headers));
+    (span, current)
 }
 
 /// A message's headers as a trace context carrier to read.

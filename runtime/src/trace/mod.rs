@@ -1,23 +1,28 @@
 //! Distributed tracing: one call's W3C Trace Context (`traceparent`,
-//! `tracestate`) travels on every hop, and every service's `tracing` spans
-//! become OpenTelemetry spans of that trace (through `tracing-opentelemetry`),
-//! exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! `tracestate`) travels on every hop, and when `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! is set every service's `tracing` spans become OpenTelemetry spans of that
+//! trace (through `tracing-opentelemetry`), exported over OTLP/HTTP.
 //!
+//! Each server sets the context of the call it serves ([`Current`]) once;
+//! what sends the call on, the answer and the log lines read it there.
 //! Where the context is read and written:
 //! - HTTP: [`http_request`], the middleware of every actix-web server
 //!   ([`crate::http::bind_server`]); clients write it with [`inject_http`].
-//! - gRPC: [`grpc_request`], the span a tonic server opens per call
-//!   (`Server::trace_fn`); clients write the metadata with [`inject_http`].
-//! - tarpc: tarpc itself (its request context carries the trace and span ids,
-//!   and it is built on the same OpenTelemetry crates; `tracestate` is not carried).
+//! - gRPC: [`grpc_request`], read by the layer of every tonic server
+//!   (`crate::grpc`); clients write the metadata with [`inject_http`].
+//! - tarpc: its request context carries the trace and span ids (not
+//!   `tracestate`); servers read it in `crate::serve::Traced`, and tarpc reads
+//!   an exported span's itself (otherwise the client sets [`tarpc_parent`]).
 //! - AMQP: the message headers (`crate::amqp::{HeaderReader, HeaderWriter}`;
 //!   deliveries continue their trace in `crate::amqp::consume`).
 //!
-//! Each server span has a `trace_id` field (tarpc's own span: `rpc.trace_id`), so
-//! every log line written while serving a call names its trace.
+//! Every log line written while serving a call names its `trace_id`
+//! (`crate::telemetry`).
 
+mod context;
 mod servers;
 
+pub use context::{Current, Parent, Scoped, carry};
 pub use servers::{grpc_request, http_request, set_call};
 
 use std::{
@@ -29,13 +34,12 @@ use std::{
 };
 
 use opentelemetry::{
-    propagation::{Extractor, Injector, TextMapPropagator},
-    trace::{SpanContext, TraceContextExt, TraceFlags, TracerProvider as _},
+    propagation::{Extractor, Injector},
+    trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TracerProvider as _},
 };
 use opentelemetry_sdk::{
     Resource,
-    propagation::TraceContextPropagator,
-    trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider},
+    trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider},
 };
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -103,8 +107,9 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// process is not installed, and the first one may export).
 static EXPORTED: AtomicBool = AtomicBool::new(false);
 
-/// The OpenTelemetry layer of `service`'s subscriber, `None` when tracing is
-/// [`Export::Disabled`]. Marks tracing enabled: install the layer it returns.
+/// The OpenTelemetry layer of `service`'s subscriber when spans are exported
+/// (`None` otherwise). Marks tracing enabled unless it is [`Export::Disabled`]:
+/// install the layer it returns.
 pub fn layer<S>(
     service: &'static str,
     export: &Export,
@@ -114,18 +119,21 @@ pub fn layer<S>(
 where
     S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {
-    let mut provider = SdkTracerProvider::builder().with_resource(resource(service));
-    match export {
+    let otlp = match export {
         Export::Disabled => return Ok(None),
-        // Spans that go nowhere are not recorded: each keeps its trace and span
-        // ids (log lines, answers and the next hop get them) but builds no span
-        // data, and the context sent on says "not sampled", which is true.
-        Export::Nowhere => provider = provider.with_sampler(Sampler::AlwaysOff),
-        Export::Otlp(otlp) => {
-            provider = provider.with_span_processor(batches(otlp)?);
-            EXPORTED.store(true, Ordering::Relaxed);
+        // Spans that go nowhere are not made: each call keeps its trace and
+        // span ids ([`Current`]: log lines, answers and the next hop get them)
+        // without `tracing` spans for them, or an OpenTelemetry layer.
+        Export::Nowhere => {
+            ENABLED.store(true, Ordering::Relaxed);
+            return Ok(None);
         }
-    }
+        Export::Otlp(otlp) => otlp,
+    };
+    let provider = SdkTracerProvider::builder()
+        .with_resource(resource(service))
+        .with_span_processor(batches(otlp)?);
+    EXPORTED.store(true, Ordering::Relaxed);
     let provider = provider.build();
     let tracer = provider.tracer(service);
     // A second service in the same process (tests) shares the first one's.
@@ -196,43 +204,61 @@ pub fn exported() -> bool {
     EXPORTED.load(Ordering::Relaxed)
 }
 
-/// Makes `span` (not yet entered) continue the trace whose context `carrier`
-/// holds, if it holds one, and records the trace id in its `trace_id` field.
-/// Returns the span's own `traceparent`, if it is traced.
-pub fn continue_from(span: &Span, carrier: &dyn Extractor) -> Option<Traceparent> {
+/// The context of a call a server received: continues the trace whose
+/// `traceparent` `carrier` holds, or starts one. When spans are exported it is
+/// `span`'s (not yet entered), made a child of the caller's; otherwise `span`
+/// is not needed (`Span::none()`) and the context is all there is. `None` when
+/// tracing is off.
+pub fn continue_from(span: &Span, carrier: &dyn Extractor) -> Option<Current> {
     if !enabled() {
         return None;
     }
-    let parent = TraceContextPropagator::new().extract(carrier);
-    if parent.span().span_context().is_valid() {
-        let _ = span.set_parent(parent);
+    let parent = carrier.get(TRACEPARENT).and_then(Parent::parse);
+    let state = parent
+        .and(carrier.get(TRACESTATE))
+        .and_then(context::trace_state);
+    if !exported() {
+        return Some(Current::child_of(parent, state.as_ref()));
     }
-    let own = Traceparent::of(span.context().span().span_context())?;
-    // As `Display`: written as is, where a `&str` would be escaped character
-    // by character into the log lines' text of the span.
-    span.record("trace_id", tracing::field::display(own.trace_id()));
-    Some(own)
+    if let Some(parent) = parent {
+        let flags = if parent.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        let remote = SpanContext::new(
+            TraceId::from_bytes(parent.trace_id.to_be_bytes()),
+            SpanId::from_bytes(parent.span_id.to_be_bytes()),
+            flags,
+            true,
+            state.unwrap_or_default(),
+        );
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+    }
+    Current::of(span.context().span().span_context())
 }
 
 /// A span's W3C `traceparent`, formatted once: version `00`, the trace id, the
 /// span's id (the next hop's parent) and the sampled flag.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Traceparent([u8; 55]);
 
 impl Traceparent {
+    /// Of a trace, its span and the sampled flag.
+    pub fn new(trace_id: u128, span_id: u64, sampled: bool) -> Self {
+        let mut text = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let parts = [
+            hex::encode_to_slice(trace_id.to_be_bytes(), &mut text[3..35]),
+            hex::encode_to_slice(span_id.to_be_bytes(), &mut text[36..52]),
+            hex::encode_to_slice([u8::from(sampled)], &mut text[53..55]),
+        ];
+        debug_assert!(parts.iter().all(Result::is_ok), "the sizes match");
+        Self(text)
+    }
+
     /// Of a span context, if it is valid.
     pub fn of(context: &SpanContext) -> Option<Self> {
-        if !context.is_valid() {
-            return None;
-        }
-        let mut text = *b"00-00000000000000000000000000000000-0000000000000000-00";
-        let flags = (context.trace_flags() & TraceFlags::SAMPLED).to_u8();
-        let parts = [
-            hex::encode_to_slice(context.trace_id().to_bytes(), &mut text[3..35]),
-            hex::encode_to_slice(context.span_id().to_bytes(), &mut text[36..52]),
-            hex::encode_to_slice([flags], &mut text[53..55]),
-        ];
-        parts.iter().all(Result::is_ok).then_some(Self(text))
+        Current::of(context).map(|current| *current.traceparent())
     }
 
     /// The header's text.
@@ -252,62 +278,66 @@ impl Traceparent {
     }
 }
 
-/// The id of `span`'s trace (32 hex digits), if it is traced.
-pub fn trace_id(span: &Span) -> Option<String> {
-    traceparent(span).map(|mut text| {
-        text.truncate(35);
-        text.split_off(3)
-    })
-}
-
-/// The id of the current request's trace (what a `/handle` answer carries):
-/// the one [`http_request`] formatted for the request, or the current span's.
+/// The id of the current call's trace (what a `/handle` answer carries, and
+/// what log lines name), if it is traced.
 pub fn current_trace_id() -> Option<String> {
-    servers::request_trace_id().or_else(|| enabled().then(|| trace_id(&Span::current())).flatten())
+    Current::with(|current| current.traceparent().trace_id().to_owned())
 }
 
-/// `span`'s `traceparent` (its trace, itself as the parent, its flags).
-pub fn traceparent(span: &Span) -> Option<String> {
-    Traceparent::of(span.context().span().span_context()).map(|own| own.as_str().to_owned())
-}
-
-/// Writes the current span's trace context into HTTP headers or gRPC metadata
-/// (`request.metadata_mut().as_mut()`): `traceparent`, and `tracestate` when
-/// the trace has one (what `TraceContextPropagator` writes, formatted once).
-pub fn inject_http(headers: &mut http::HeaderMap) {
+/// The trace context a call made now sends on: the current span's when spans
+/// are exported (its parent is the span making the call), otherwise the
+/// context of the call being served.
+fn outgoing() -> Option<(Traceparent, Option<String>)> {
     if !enabled() {
-        return;
+        return None;
+    }
+    if !exported() {
+        return Current::with(|current| {
+            let state = current.trace_state().map(str::to_owned);
+            (*current.traceparent(), state)
+        });
     }
     let context = Span::current().context();
     let span = context.span();
-    let span_context = span.span_context();
-    if let Some(mut value) = Traceparent::of(span_context).and_then(|own| own.header_value()) {
+    let current = Current::of(span.span_context())?;
+    let state = current.trace_state().map(str::to_owned);
+    Some((*current.traceparent(), state))
+}
+
+/// The trace and span ids (and the sampled flag) a tarpc call sends on, when
+/// tarpc cannot find them itself: when spans are not exported (otherwise
+/// tarpc reads them from the current span).
+pub fn tarpc_parent() -> Option<(u128, u64, bool)> {
+    if !enabled() || exported() {
+        return None;
+    }
+    Current::with(Current::ids)
+}
+
+/// Writes the current call's trace context into HTTP headers or gRPC metadata
+/// (`request.metadata_mut().as_mut()`): `traceparent`, and `tracestate` when
+/// the trace has one (what `TraceContextPropagator` writes, formatted once).
+pub fn inject_http(headers: &mut http::HeaderMap) {
+    let Some((own, state)) = outgoing() else {
+        return;
+    };
+    if let Some(mut value) = own.header_value() {
         // A value unique to each call: HTTP/2 (gRPC) sends it as a literal
         // never indexed, rather than into HPACK's table, where it would only
         // push out the headers that repeat (and cost a table update per call).
         value.set_sensitive(true);
         headers.insert(http::HeaderName::from_static(TRACEPARENT), value);
-        let state = span_context.trace_state().header();
-        if let Ok(state) = http::HeaderValue::from_str(&state)
-            && !state.is_empty()
-        {
-            headers.insert(http::HeaderName::from_static(TRACESTATE), state);
-        }
+    }
+    if let Some(state) = state.and_then(|state| http::HeaderValue::from_str(&state).ok()) {
+        headers.insert(http::HeaderName::from_static(TRACESTATE), state);
     }
 }
 
-/// Writes the current span's trace context with `set` (for carriers of other kinds).
+/// Writes the current call's trace context with `set` (for carriers of other kinds).
 pub fn inject(carrier: &mut dyn Injector) {
-    if !enabled() {
-        return;
-    }
-    let context = Span::current().context();
-    let span = context.span();
-    let span_context = span.span_context();
-    if let Some(own) = Traceparent::of(span_context) {
+    if let Some((own, state)) = outgoing() {
         carrier.set(TRACEPARENT, own.as_str().to_owned());
-        let state = span_context.trace_state().header();
-        if !state.is_empty() {
+        if let Some(state) = state {
             carrier.set(TRACESTATE, state);
         }
     }
@@ -328,6 +358,9 @@ impl Extractor for HeaderReader<'_> {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+
     use super::*;
 
     #[test]

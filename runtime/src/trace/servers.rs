@@ -1,4 +1,5 @@
-//! The spans servers open for each request they receive, in the caller's trace.
+//! What servers do with each request they receive: its context in the
+//! caller's trace ([`super::Current`]) and, when spans are exported, its span.
 
 use std::borrow::Cow;
 
@@ -9,21 +10,10 @@ use actix_web::{
     middleware::Next,
 };
 use opentelemetry::propagation::Extractor;
-use tracing::{Instrument, Span, field::Empty};
+use tracing::{Instrument, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{HeaderReader, TRACEPARENT, Traceparent, continue_from, enabled};
-
-tokio::task_local! {
-    /// The `traceparent` of the request [`http_request`] is serving, formatted
-    /// once for its answer's header and body.
-    static REQUEST: Traceparent;
-}
-
-/// The trace id of the request being served, if [`http_request`] traces it.
-pub(super) fn request_trace_id() -> Option<String> {
-    REQUEST.try_with(|own| own.trace_id().to_owned()).ok()
-}
+use super::{Current, HeaderReader, TRACEPARENT, continue_from, enabled};
 
 /// actix-web's request headers as a carrier to read.
 struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
@@ -56,34 +46,31 @@ pub async fn http_request(
     if !enabled() || untraced {
         return next.call(request).await;
     }
-    // Only `trace_id` is a `tracing` field (log lines name it); what only the
-    // exported span needs is set on the OpenTelemetry span directly, and only
-    // when spans are exported, so that neither the log-line layer nor a span
-    // that goes nowhere spends anything on it.
+    // The span only when spans are exported: the log lines name the trace
+    // from the call's context, and a span that goes nowhere is not made.
     let exported = super::exported();
-    let name = if exported {
+    let span = if exported {
         // The route's pattern, from the app's resource map (routing comes later).
         let route = request.match_pattern();
         let route = route.as_deref().unwrap_or("unmatched");
-        Cow::Owned(format!("{} {route}", request.method()))
-    } else {
-        Cow::Borrowed("HTTP request")
-    };
-    let span = tracing::info_span!(
-        "HTTP request",
-        otel.name = name.as_ref(),
-        otel.kind = "server",
-        trace_id = Empty,
-    );
-    if exported {
+        let name: Cow<'_, str> = Cow::Owned(format!("{} {route}", request.method()));
+        let span = tracing::info_span!(
+            "HTTP request",
+            otel.name = name.as_ref(),
+            otel.kind = "server",
+        );
         span.set_attribute("http.request.method", request.method().as_str().to_owned());
         span.set_attribute("url.path", request.path().to_owned());
-    }
-    let Some(own) = continue_from(&span, &ActixHeaders(request.headers())) else {
+        span
+    } else {
+        Span::none()
+    };
+    let Some(current) = continue_from(&span, &ActixHeaders(request.headers())) else {
         return next.call(request).instrument(span).await;
     };
+    let own = *current.traceparent();
     let served = next.call(request).instrument(span.clone());
-    let mut response = REQUEST.scope(own, served).await?;
+    let mut response = current.scope(served).await?;
     if exported {
         let status = i64::from(response.status().as_u16());
         span.set_attribute("http.response.status_code", status);
@@ -95,20 +82,23 @@ pub async fn http_request(
     Ok(response)
 }
 
-/// The span of one gRPC call a tonic server received, in the caller's trace
-/// (`tonic::transport::Server::builder().trace_fn(grpc_request)`).
-pub fn grpc_request(request: &http::Request<()>) -> Span {
-    let span = tracing::info_span!(
-        "gRPC request",
-        otel.name = request.uri().path().trim_start_matches('/'),
-        otel.kind = "server",
-        trace_id = Empty,
-    );
-    if super::exported() {
+/// The context of one gRPC call a tonic server received, in the caller's
+/// trace, and its span when spans are exported (`Span::none()` otherwise);
+/// `None` when tracing is off.
+pub fn grpc_request(request: &http::request::Parts) -> Option<(Span, Current)> {
+    let span = if super::exported() {
+        let span = tracing::info_span!(
+            "gRPC request",
+            otel.name = request.uri.path().trim_start_matches('/'),
+            otel.kind = "server",
+        );
         span.set_attribute("rpc.system", "grpc");
-    }
-    continue_from(&span, &HeaderReader(request.headers()));
-    span
+        span
+    } else {
+        Span::none()
+    };
+    let current = continue_from(&span, &HeaderReader(&request.headers))?;
+    Some((span, current))
 }
 
 /// Names the call the current request dispatched (`action`, `transport`) on

@@ -258,3 +258,37 @@ async fn without_a_traceparent_the_broker_starts_a_trace_and_answers_with_it() {
     assert_eq!(answered.body["trace_id"], json!(trace_id));
     app.teardown().await;
 }
+
+/// Without an OTLP endpoint no span is made for a call, yet the caller's trace
+/// goes on over every transport: the answer continues it (a span id of its
+/// own, "not sampled"), and the worker's log line about the call names it.
+#[tokio::test]
+async fn without_an_endpoint_the_callers_trace_reaches_the_worker_over_every_transport() {
+    let logs = testkit::capture_logs();
+    let app = TestApp::spawn().await;
+    for transport in ["http", "amqp", "rpc", "grpc"] {
+        let caller = Caller::new();
+        let login = json!({"email": "admin@example.com", "password": "wrong password"});
+        let body = json!({"action": "auth", "transport": transport, "auth": login});
+        let answered = handle(&app, &body, Some(&caller.traceparent())).await;
+        assert_eq!(answered.status, 401, "{transport}: {}", answered.body);
+        assert_eq!(answered.body["trace_id"], json!(caller.trace_id));
+        let header = answered.traceparent.expect("a traceparent header");
+        let (trace_id, broker_span) = ids_of(&header);
+        assert_eq!(trace_id, caller.trace_id, "{transport}");
+        assert_ne!(
+            broker_span, caller.span_id,
+            "{transport}: the broker's own span"
+        );
+        assert!(
+            header.ends_with("-00"),
+            "{transport}: not sampled: {header}"
+        );
+        let rejected = logs.lines_with("rejected a login");
+        let of_this_call = rejected
+            .iter()
+            .any(|l| l["trace_id"] == json!(caller.trace_id));
+        assert!(of_this_call, "{transport}: {rejected:#?}");
+    }
+    app.teardown().await;
+}
