@@ -43,7 +43,7 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, servic
             (rss_idle, anon_idle), (rss_after, anon_after) = idle[svc], after.get(svc, (0.0, 0.0))
             lines.append(f"| {svc} | {rss_idle:.1f} | {rss_after:.1f} | {anon_idle:.1f} → {anon_after:.1f} | < 15 MiB |")
     lines += ["", "The cost of tracing and metrics: req/s with both on (the default: trace context on every "
-              "hop, spans with ids, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`); "
+              "hop and in log lines, no spans made, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`); "
               f"the services restarted for each side, the median of {telemetry_rounds} alternating rounds:", "",
               "| scenario | off req/s | on req/s | change | target |", "| --- | ---: | ---: | ---: | --- |"]
     for key, name in (("root", "`POST /`"), ("grpc", "`/handle` log over gRPC")):
