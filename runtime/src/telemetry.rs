@@ -104,7 +104,7 @@ where
 }
 
 /// A log line's format with the `trace_id` of the call being served added
-/// ([`crate::trace::current_trace_id`]): at the end of a pretty line
+/// ([`crate::trace::Current`]): at the end of a pretty line
 /// (`trace_id=…`), as a top-level key of a JSON one. Lines written outside a
 /// call are the inner format's.
 pub struct WithTraceId<F> {
@@ -134,9 +134,10 @@ where
         mut writer: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        let Some(trace_id) = crate::trace::current_trace_id() else {
+        let Some(own) = crate::trace::Current::with(|current| *current.traceparent()) else {
             return self.inner.format_event(ctx, writer, event);
         };
+        let trace_id = own.trace_id();
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;

@@ -129,16 +129,14 @@ where
 pub fn delivery_context(
     delivery: &lapin::message::Delivery,
 ) -> (tracing::Span, Option<crate::trace::Current>) {
-    let span = if crate::trace::exported() {
+    let span = crate::trace::server_span(|| {
         tracing::info_span!(
             "AMQP message",
             otel.kind = "consumer",
             messaging.system = "rabbitmq",
             messaging.rabbitmq.destination.routing_key = delivery.routing_key.as_str(),
         )
-    } else {
-        tracing::Span::none()
-    };
+    });
     let headers = delivery.properties.headers().as_ref();
     let current = crate::trace::continue_from(&span, &HeaderReader(headers));
     (span, current)

@@ -11,7 +11,7 @@
 //! - gRPC: [`grpc_request`], read by the layer of every tonic server
 //!   (`crate::grpc`); clients write the metadata with [`inject_http`].
 //! - tarpc: its request context carries the trace and span ids (not
-//!   `tracestate`); servers read it in `crate::serve::Traced`, and tarpc reads
+//!   `tracestate`); servers read it in `crate::rpc::Traced`, and tarpc reads
 //!   an exported span's itself (otherwise the client sets [`tarpc_parent`]).
 //! - AMQP: the message headers (`crate::amqp::{HeaderReader, HeaderWriter}`;
 //!   deliveries continue their trace in `crate::amqp::consume`).
@@ -198,6 +198,13 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// The span of a call a server received (`make`) when spans are exported,
+/// `Span::none()` otherwise: a span that goes nowhere is not made, the log
+/// lines name the call's trace from its context ([`Current`]).
+pub fn server_span(make: impl FnOnce() -> Span) -> Span {
+    if exported() { make() } else { Span::none() }
+}
+
 /// Whether spans leave the process: what only the exported span needs (its
 /// attributes, a name made for it) is not worth making otherwise.
 pub fn exported() -> bool {
@@ -254,11 +261,6 @@ impl Traceparent {
         ];
         debug_assert!(parts.iter().all(Result::is_ok), "the sizes match");
         Self(text)
-    }
-
-    /// Of a span context, if it is valid.
-    pub fn of(context: &SpanContext) -> Option<Self> {
-        Current::of(context).map(|current| *current.traceparent())
     }
 
     /// The header's text.
@@ -402,7 +404,8 @@ mod tests {
                 true,
                 state,
             );
-            let own = Traceparent::of(&context).expect("a valid context");
+            let current = Current::of(&context).expect("a valid context");
+            let own = current.traceparent();
             let written = propagated(&context);
             assert_eq!(
                 Some(own.as_str()),
@@ -410,15 +413,14 @@ mod tests {
             );
             assert_eq!(own.trace_id(), "04bf92f3577b34da6a3ce929d0e0e473");
             let mut ours = std::collections::HashMap::new();
-            let state = context.trace_state().header();
             ours.insert(TRACEPARENT.to_owned(), own.as_str().to_owned());
-            if !state.is_empty() {
-                ours.insert(TRACESTATE.to_owned(), state);
+            if let Some(state) = current.trace_state() {
+                ours.insert(TRACESTATE.to_owned(), state.to_owned());
             }
             let theirs: std::collections::HashMap<_, _> =
                 written.into_iter().filter(|(_, v)| !v.is_empty()).collect();
             assert_eq!(ours, theirs);
         }
-        assert!(Traceparent::of(&SpanContext::empty_context()).is_none());
+        assert!(Current::of(&SpanContext::empty_context()).is_none());
     }
 }

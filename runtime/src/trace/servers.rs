@@ -1,8 +1,6 @@
 //! What servers do with each request they receive: its context in the
 //! caller's trace ([`super::Current`]) and, when spans are exported, its span.
 
-use std::borrow::Cow;
-
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -46,32 +44,23 @@ pub async fn http_request(
     if !enabled() || untraced {
         return next.call(request).await;
     }
-    // The span only when spans are exported: the log lines name the trace
-    // from the call's context, and a span that goes nowhere is not made.
-    let exported = super::exported();
-    let span = if exported {
+    let span = super::server_span(|| {
         // The route's pattern, from the app's resource map (routing comes later).
         let route = request.match_pattern();
         let route = route.as_deref().unwrap_or("unmatched");
-        let name: Cow<'_, str> = Cow::Owned(format!("{} {route}", request.method()));
-        let span = tracing::info_span!(
-            "HTTP request",
-            otel.name = name.as_ref(),
-            otel.kind = "server",
-        );
+        let name = format!("{} {route}", request.method());
+        let span = tracing::info_span!("HTTP request", otel.name = name, otel.kind = "server");
         span.set_attribute("http.request.method", request.method().as_str().to_owned());
         span.set_attribute("url.path", request.path().to_owned());
         span
-    } else {
-        Span::none()
-    };
+    });
     let Some(current) = continue_from(&span, &ActixHeaders(request.headers())) else {
         return next.call(request).instrument(span).await;
     };
     let own = *current.traceparent();
     let served = next.call(request).instrument(span.clone());
     let mut response = current.scope(served).await?;
-    if exported {
+    if super::exported() {
         let status = i64::from(response.status().as_u16());
         span.set_attribute("http.response.status_code", status);
     }
@@ -86,7 +75,7 @@ pub async fn http_request(
 /// trace, and its span when spans are exported (`Span::none()` otherwise);
 /// `None` when tracing is off.
 pub fn grpc_request(request: &http::request::Parts) -> Option<(Span, Current)> {
-    let span = if super::exported() {
+    let span = super::server_span(|| {
         let span = tracing::info_span!(
             "gRPC request",
             otel.name = request.uri.path().trim_start_matches('/'),
@@ -94,9 +83,7 @@ pub fn grpc_request(request: &http::request::Parts) -> Option<(Span, Current)> {
         );
         span.set_attribute("rpc.system", "grpc");
         span
-    } else {
-        Span::none()
-    };
+    });
     let current = continue_from(&span, &HeaderReader(&request.headers))?;
     Some((span, current))
 }
