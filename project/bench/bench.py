@@ -256,7 +256,8 @@ def run(readme):
 
 # What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.
 TELEMETRY_OFF = {"OTEL_SDK_DISABLED": "true", "METRICS_DISABLED": "true"}
-TELEMETRY_ROUNDS = 4
+# Rounds of each side; even, so that each side goes first in half of them.
+TELEMETRY_ROUNDS = 6
 
 
 def restart_services(extra_env):
@@ -269,12 +270,15 @@ def restart_services(extra_env):
 
 def telemetry_cost(tag):
     """req/s of `POST /` and of `/handle` log over gRPC with tracing and metrics
-    on (the default: trace context and spans, nothing exported) and off,
-    alternating, TELEMETRY_ROUNDS rounds each; the median of each side."""
+    on (the default: trace context on every hop, no spans made, nothing
+    exported) and off, TELEMETRY_ROUNDS rounds each; the median of each side.
+    The order alternates (off on, on off, ...): a drift over the run (the
+    collection growing, the machine warming up) does not count against the
+    side that always goes second."""
     body = {"action": "log", "transport": "grpc", "log": {"name": f"bench-telemetry-{tag}", "data": "bench"}}
     measured = {"on": {"root": [], "grpc": []}, "off": {"root": [], "grpc": []}}
-    for _ in range(TELEMETRY_ROUNDS):
-        for mode in ("off", "on"):
+    for number in range(TELEMETRY_ROUNDS):
+        for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
             restart_services(TELEMETRY_OFF if mode == "off" else {})
             measured[mode]["root"].append(wrk(f"{BROKER}/", None)["rps"])
             measured[mode]["grpc"].append(wrk(f"{BROKER}/handle", body)["rps"])

@@ -13,7 +13,9 @@
 # infrastructure of the local stack (stack.sh infra: RabbitMQ, the Mongo-wire
 # server); AMQP_URL and MONGO_URL say where, the defaults are stack.sh's. The
 # broker and the logger run on ports of their own (18080…), one HTTP worker each,
-# and one keep-alive connection drives them. Prints a Markdown table.
+# and one keep-alive connection drives them. Prints a Markdown table; KEEP=dir
+# keeps each run's callgrind file there (callgrind_annotate shows where the
+# instructions went; ROWS=logger, ROWS=broker or ROWS=post measures one row).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${BIN:-$ROOT/target/release}"
@@ -21,6 +23,7 @@ CALLS="${1:-1000}"
 AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
 WORK="$(mktemp -d)"
+ROWS="${ROWS:-post broker logger}"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
@@ -71,6 +74,7 @@ measure() { # process(broker|logger) path mode(off|tracing|metrics|on) -> instru
   wait "$broker" "$logger" 2>/dev/null || true
   local total
   total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+  if [[ -n ${KEEP:-} ]]; then mkdir -p "$KEEP" && cp "$out.1" "$KEEP/$1${2//\//-}-$3.callgrind"; fi
   echo $((total / CALLS))
 }
 
@@ -85,6 +89,11 @@ row() { # name process path
   awk -v name="$1" -v off="$off" -v t="$tracing" -v m="$metrics" -v on="$on" 'BEGIN {
     printf "| %s | %.1f k | %.1f k | %.1f k | %.1f k | %+.1f %% |\n", name, off / 1000, t / 1000, m / 1000, on / 1000, (on - off) * 100 / off }'
 }
-row "broker, \`POST /\`" broker /
-row "broker, \`/handle\` log over gRPC" broker /handle
-row "logger, its gRPC log call" logger /handle
+for one in $ROWS; do
+  case $one in
+    post) row "broker, \`POST /\`" broker / ;;
+    broker) row "broker, \`/handle\` log over gRPC" broker /handle ;;
+    logger) row "logger, its gRPC log call" logger /handle ;;
+    *) echo "instructions.sh: ROWS names post, broker or logger, not $one" >&2; exit 2 ;;
+  esac
+done

@@ -44,7 +44,8 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, servic
             lines.append(f"| {svc} | {rss_idle:.1f} | {rss_after:.1f} | {anon_idle:.1f} → {anon_after:.1f} | < 15 MiB |")
     lines += ["", "The cost of tracing and metrics: req/s with both on (the default: trace context on every "
               "hop and in log lines, no spans made, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`); "
-              f"the services restarted for each side, the median of {telemetry_rounds} alternating rounds:", "",
+              f"the services restarted for each side, the median of {telemetry_rounds} rounds each, "
+              "in turn off first and on first:", "",
               "| scenario | off req/s | on req/s | change | target |", "| --- | ---: | ---: | ---: | --- |"]
     for key, name in (("root", "`POST /`"), ("grpc", "`/handle` log over gRPC")):
         off, on = telemetry["off"][key], telemetry["on"][key]
