@@ -26,8 +26,12 @@ use crate::Settings;
 /// `requeued` (given back on shutdown).
 pub const EVENTS: &str = "flexi_listener_events_total";
 
+/// The handles of [`EVENTS`] (registered once: every event counts twice or more).
+static EVENT_SERIES: runtime::metrics::Handles<metrics::Counter, 1> =
+    runtime::metrics::Handles::new(|[outcome]| metrics::counter!(EVENTS, "outcome" => outcome));
+
 fn count(outcome: &'static str) {
-    metrics::counter!(EVENTS, "outcome" => outcome).increment(1);
+    EVENT_SERIES.with([outcome], |events| events.increment(1));
 }
 
 /// What the event handlers share.

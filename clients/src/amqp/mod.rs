@@ -33,6 +33,10 @@ use crate::{CallError, WorkerClient};
 /// unroutable), `nack`, `failed` (the channel broke), `timeout`.
 pub const PUBLISHES: &str = "flexi_amqp_publishes_total";
 
+/// The handles of [`PUBLISHES`] (registered once: every publish counts).
+static PUBLISH_SERIES: runtime::metrics::Handles<metrics::Counter, 1> =
+    runtime::metrics::Handles::new(|[outcome]| metrics::counter!(PUBLISHES, "outcome" => outcome));
+
 /// Name used in errors for RabbitMQ itself.
 const RABBITMQ: &str = "RabbitMQ";
 
@@ -155,7 +159,7 @@ impl AmqpClient {
             Err(CallError::Timeout(_)) => "timeout",
             Err(_) => "failed",
         };
-        metrics::counter!(PUBLISHES, "outcome" => outcome).increment(1);
+        PUBLISH_SERIES.with([outcome], |published| published.increment(1));
         result
     }
 

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+use metrics::Histogram;
 use mongodb::{
     Collection,
     error::{ErrorKind, InsertManyError},
 };
+use runtime::metrics::Handles;
 use tokio::sync::{Mutex, mpsc};
 
 use super::{BATCH_SIZE, INSERT_DURATION, LogDocument, PendingWrite, StoreError};
@@ -42,8 +44,10 @@ pub(super) async fn write_batches(
             Err(StoreError::Unavailable(_)) => "unavailable",
             Err(_) => "failed",
         };
-        metrics::histogram!(BATCH_SIZE).record(count as f64);
-        metrics::histogram!(INSERT_DURATION, "outcome" => outcome).record(started.elapsed());
+        BATCH_SERIES.with([outcome], |(size, duration)| {
+            size.record(count as f64);
+            duration.record(started.elapsed());
+        });
         match &result {
             Ok(()) => tracing::debug!(count, "stored log entries"),
             Err(error) => {
@@ -56,6 +60,15 @@ pub(super) async fn write_batches(
         }
     }
 }
+
+/// The handles of [`BATCH_SIZE`] and, by `outcome`, [`INSERT_DURATION`]
+/// (registered once: every call's batch records them).
+static BATCH_SERIES: Handles<(Histogram, Histogram), 1> = Handles::new(|[outcome]| {
+    (
+        metrics::histogram!(BATCH_SIZE),
+        metrics::histogram!(INSERT_DURATION, "outcome" => outcome),
+    )
+});
 
 /// Batches inserted again after a dropped connection (counter).
 pub const BATCHES_RETRIED: &str = "flexi_logger_batches_retried_total";

@@ -50,8 +50,9 @@ impl Parent {
         if version == 0xff || (version == 0 && extended) || (extended && text[55] != b'-') {
             return None;
         }
-        let trace_id = hex_value(&text[3..35])?;
-        let span_id = u64::try_from(hex_value(&text[36..52])?).ok()?;
+        let trace_id =
+            u128::from(hex_u64(&text[3..19])?) << 64 | u128::from(hex_u64(&text[19..35])?);
+        let span_id = hex_u64(&text[36..52])?;
         let flags = hex_u8(&text[53..55])?;
         (trace_id != 0 && span_id != 0).then_some(Self {
             trace_id,
@@ -61,20 +62,34 @@ impl Parent {
     }
 }
 
-/// Lowercase hex digits as a number (at most 32 of them).
-fn hex_value(digits: &[u8]) -> Option<u128> {
-    digits.iter().try_fold(0u128, |value, digit| {
-        let nibble = match digit {
-            b'0'..=b'9' => digit - b'0',
-            b'a'..=b'f' => digit - b'a' + 10,
-            _ => return None,
-        };
-        Some(value << 4 | u128::from(nibble))
-    })
+/// What a byte is worth as a lowercase hex digit; [`NOT_HEX`] for any other byte.
+const HEX_DIGITS: [u8; 256] = {
+    let mut digits = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 16 {
+        digits[b"0123456789abcdef"[i] as usize] = i as u8;
+        i += 1;
+    }
+    digits
+};
+/// A bit no hex digit's value has.
+const NOT_HEX: u8 = 0x10;
+
+/// Up to 16 lowercase hex digits as a number: a table lookup per digit, one
+/// check at the end (on every hop, so it is kept cheap).
+fn hex_u64(digits: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    let mut seen = 0u8;
+    for &digit in digits {
+        let nibble = HEX_DIGITS[usize::from(digit)];
+        seen |= nibble;
+        value = value << 4 | u64::from(nibble & 0x0f);
+    }
+    (seen & NOT_HEX == 0).then_some(value)
 }
 
 fn hex_u8(digits: &[u8]) -> Option<u8> {
-    u8::try_from(hex_value(digits)?).ok()
+    u8::try_from(hex_u64(digits)?).ok()
 }
 
 /// Vendors' `tracestate` as the W3C allows it (what does not parse is
@@ -229,6 +244,9 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "00-4bf92f3577b34da6a3ce929d0e0e473x-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bG-01",
+            "0:-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more",
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",

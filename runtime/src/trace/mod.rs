@@ -49,6 +49,11 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 pub const TRACEPARENT: &str = "traceparent";
 /// The W3C header (and metadata key, and AMQP header) carrying vendors' trace state.
 pub const TRACESTATE: &str = "tracestate";
+/// [`TRACEPARENT`] as a header name, made once at compile time (at run time
+/// `from_static` checks every byte, and a lookup by `&str` parses the name).
+const TRACEPARENT_NAME: http::HeaderName = http::HeaderName::from_static(TRACEPARENT);
+/// [`TRACESTATE`] as a header name (see [`TRACEPARENT_NAME`]).
+const TRACESTATE_NAME: http::HeaderName = http::HeaderName::from_static(TRACESTATE);
 /// Env var: `true` turns tracing off (the OpenTelemetry SDK's standard switch).
 pub const ENV_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 /// Env var: where spans are exported (OTLP/HTTP base URL; `/v1/traces` is appended).
@@ -328,10 +333,10 @@ pub fn inject_http(headers: &mut http::HeaderMap) {
         // never indexed, rather than into HPACK's table, where it would only
         // push out the headers that repeat (and cost a table update per call).
         value.set_sensitive(true);
-        headers.insert(http::HeaderName::from_static(TRACEPARENT), value);
+        headers.insert(TRACEPARENT_NAME, value);
     }
     if let Some(state) = state.and_then(|state| http::HeaderValue::from_str(&state).ok()) {
-        headers.insert(http::HeaderName::from_static(TRACESTATE), state);
+        headers.insert(TRACESTATE_NAME, state);
     }
 }
 
@@ -350,7 +355,12 @@ pub struct HeaderReader<'a>(pub &'a http::HeaderMap);
 
 impl Extractor for HeaderReader<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)?.to_str().ok()
+        let value = match key {
+            TRACEPARENT => self.0.get(TRACEPARENT_NAME),
+            TRACESTATE => self.0.get(TRACESTATE_NAME),
+            _ => self.0.get(key),
+        };
+        value?.to_str().ok()
     }
 
     fn keys(&self) -> Vec<&str> {

@@ -11,14 +11,24 @@ use opentelemetry::propagation::Extractor;
 use tracing::{Instrument, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{Current, HeaderReader, TRACEPARENT, continue_from, enabled};
+use super::{Current, HeaderReader, TRACEPARENT, TRACESTATE, continue_from, enabled};
+
+/// [`TRACEPARENT`] as actix-web's header name (http 0.2), made at compile time.
+const TRACEPARENT_NAME: HeaderName = HeaderName::from_static(TRACEPARENT);
+/// [`TRACESTATE`] as actix-web's header name.
+const TRACESTATE_NAME: HeaderName = HeaderName::from_static(TRACESTATE);
 
 /// actix-web's request headers as a carrier to read.
 struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
 
 impl Extractor for ActixHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)?.to_str().ok()
+        let value = match key {
+            TRACEPARENT => self.0.get(TRACEPARENT_NAME),
+            TRACESTATE => self.0.get(TRACESTATE_NAME),
+            _ => self.0.get(key),
+        };
+        value?.to_str().ok()
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -40,7 +50,7 @@ pub async fn http_request(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let untraced =
-        UNTRACED.contains(&request.path()) && !request.headers().contains_key(TRACEPARENT);
+        UNTRACED.contains(&request.path()) && !request.headers().contains_key(TRACEPARENT_NAME);
     if !enabled() || untraced {
         return next.call(request).await;
     }
@@ -66,7 +76,7 @@ pub async fn http_request(
     }
     if let Ok(value) = HeaderValue::from_bytes(own.as_str().as_bytes()) {
         let headers = response.headers_mut();
-        headers.insert(HeaderName::from_static(TRACEPARENT), value);
+        headers.insert(TRACEPARENT_NAME, value);
     }
     Ok(response)
 }

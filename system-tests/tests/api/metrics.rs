@@ -7,6 +7,8 @@
 //! exact; run in a shared process (`cargo test`), other tests' calls of the same
 //! labels may land in between, and the delta can only be a lower bound.
 
+use std::time::{Duration, Instant};
+
 use prometheus_parse::{Scrape, Value};
 use testkit::unique_name;
 
@@ -131,6 +133,61 @@ async fn metrics_count_every_log_call_once_at_the_broker_and_at_the_logger() {
         &[],
     );
     assert!(stored >= 1.0, "the writes were batched and measured");
+    app.teardown().await;
+}
+
+/// The listener's events, by `outcome`.
+const EVENTS: &str = "flexi_listener_events_total";
+
+#[tokio::test]
+async fn the_event_path_counts_each_publish_delivery_ack_and_insert() {
+    let mut app = TestApp::spawn().await;
+    app.start_listener().await;
+    let listener = app.listener_health.clone().expect("the listener runs");
+    let logger = app.logger_addrs.http.clone();
+    let (broker_before, listener_before, logger_before) = (
+        scrape(&app.client, &app.address).await,
+        scrape(&app.client, &listener).await,
+        scrape(&app.client, &logger).await,
+    );
+    for _ in 0..CALLS {
+        let (status, body) = app.log(None, &unique_name("event"), "counted").await;
+        assert_eq!(status, 202, "{}", body.message);
+    }
+    // The listener stores the events after the broker answered: wait for its acks.
+    let acked = [("outcome", "acked")];
+    let acks_before = value(&listener_before, EVENTS, &acked);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listener_after = loop {
+        let after = scrape(&app.client, &listener).await;
+        let acks = value(&after, EVENTS, &acked) - acks_before;
+        if acks >= f64::from(CALLS) || Instant::now() > deadline {
+            break after;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let broker_after = scrape(&app.client, &app.address).await;
+    let logger_after = scrape(&app.client, &logger).await;
+
+    let confirmed = [("outcome", "ack")];
+    let published: [(&str, &[(&str, &str)]); 1] = [("flexi_amqp_publishes_total", &confirmed)];
+    assert_moved_by(&broker_before, &broker_after, &published, CALLS);
+    let delivered = [("outcome", "delivered")];
+    let events: [(&str, &[(&str, &str)]); 2] = [(EVENTS, &delivered), (EVENTS, &acked)];
+    assert_moved_by(&listener_before, &listener_after, &events, CALLS);
+
+    // The logger groups inserts into batches: at least one, at most one per event.
+    let ok = [("outcome", "ok")];
+    let moved = |metric, labels: &[(&str, &str)]| {
+        value(&logger_after, metric, labels) - value(&logger_before, metric, labels)
+    };
+    let batches = moved("flexi_logger_insert_duration_seconds_count", &ok);
+    let stored = moved("flexi_logger_batch_size_sum", &[]);
+    assert!(batches >= 1.0, "{batches} batches inserted");
+    if alone_in_process() {
+        assert!(batches <= f64::from(CALLS), "{batches} batches");
+        assert_eq!(stored, f64::from(CALLS), "every event in a batch");
+    }
     app.teardown().await;
 }
 
