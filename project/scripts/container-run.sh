@@ -25,18 +25,13 @@ fail() { echo "FAIL  $1: $2"; FAILED+=("$1"); }
 from_container() { sed -E 's#(//|@|^)(127\.0\.0\.1|localhost)([:/]|$)#\110.0.2.2\3#'; }
 
 # A free host port into FREE_PORT, distinct from every other one handed out in
-# this run (not in a subshell: TAKEN must remember it).
-TAKEN=" "
+# this run (not in a subshell: TAKEN must remember it), from below the
+# ephemeral range (free-ports.py says why).
+TAKEN=""
 next_free_port() {
-  local port
-  for ((port = 48100; port < 48400; port++)); do
-    [[ $TAKEN == *" $port "* ]] && continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    TAKEN+="$port "
-    FREE_PORT=$port
-    return 0
-  done
-  die "no free port in 48100-48399"
+  # shellcheck disable=SC2086 # TAKEN is a list of ports
+  FREE_PORT="$(python3 "$HERE/free-ports.py" 1 $TAKEN)" || die "no free port (free-ports.py says why, above)"
+  TAKEN+=" $FREE_PORT"
 }
 
 # start NAME [PORT_SPEC...] -- [ENV...]: the service's image, its own network,

@@ -34,13 +34,10 @@ trap cleanup EXIT
 PASSED=0
 FAILED=0
 
-# Local ports where nothing listens (one unless a count is given), distinct.
+# Local ports that can be listened on (one unless a count is given), distinct,
+# from below the ephemeral range (free-ports.py says why).
 free_port() { # [count]
-  local port count=${1:-1}
-  for ((port = 49321; port < 49521 && count > 0; port++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; count=$((count - 1)); }
-  done
-  ((count == 0)) || { echo "test-stack.sh: no free port in 49321-49520" >&2; return 1; }
+  python3 "$HERE/free-ports.py" "${1:-1}"
 }
 
 # Sources stack.sh in a fresh bash (under its own `set -euo pipefail`) and runs
@@ -129,6 +126,32 @@ check() {
 }
 
 [[ -r $STACK_SH ]] || { echo "test-stack.sh: cannot read $STACK_SH" >&2; exit 2; }
+
+# --- free ports ----------------------------------------------------------------
+
+# A port held by a connection (as an outgoing connection's source port holds
+# one) answers nobody, yet nothing can listen on it: free_port skips it.
+HELD="$(free_port)"
+python3 -c '
+import socket, sys, time
+server = socket.create_server(("127.0.0.1", 0))
+held = socket.socket()
+held.bind(("127.0.0.1", int(sys.argv[1])))
+held.connect(server.getsockname())
+print("held", flush=True)
+time.sleep(60)' "$HELD" >"$WORK/held.out" &
+FAKE_PIDS+=($!)
+for ((i = 0; i < 40; i++)); do [[ -s $WORK/held.out ]] && break; sleep 0.25; done
+got="$(free_port 2)"
+if [[ ! -s $WORK/held.out ]]; then
+  fail "free_port: skips a port held by a connection" "the holder did not start"
+elif [[ $'\n'$got$'\n' == *$'\n'$HELD$'\n'* ]] || (($(wc -l <<<"$got") != 2)); then
+  fail "free_port: skips a port held by a connection" "held :$HELD, got ${got//$'\n'/ }"
+else
+  pass "free_port: skips a port held by a connection"
+fi
+
+# --- wait_for_* ----------------------------------------------------------------
 PORT="$(free_port)"
 LOGS="$WORK/stack/logs"
 
