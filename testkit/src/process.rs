@@ -28,11 +28,16 @@ pub async fn start_and_terminate(
     ready_path: &str,
 ) -> ExitStatus {
     let port = closed_port();
-    let mut child = spawn_ready(binary, port, env, ready_path).await;
+    let (mut child, log) = spawn_ready(binary, port, env, ready_path).await;
     terminate(&child).await;
     tokio::time::timeout(STOP_TIMEOUT, child.wait())
         .await
-        .unwrap_or_else(|_| panic!("{binary} did not exit within {STOP_TIMEOUT:?} of SIGTERM"))
+        .unwrap_or_else(|_| {
+            panic!(
+                "{binary} did not exit within {STOP_TIMEOUT:?} of SIGTERM; its last log lines:\n{}",
+                log.tail()
+            )
+        })
         .expect("an exit status")
 }
 
@@ -58,8 +63,41 @@ pub async fn assert_exits_0_on_sigterm(binary: &str, env: &[(&str, String)], rea
     amqp.delete().await;
 }
 
+/// A child's log lines (stdout and stderr), in a file of its own that is
+/// deleted when this is dropped: read only when a test fails on the child.
+struct ChildLog {
+    path: std::path::PathBuf,
+}
+
+impl ChildLog {
+    /// How many of the last lines a failure shows.
+    const TAIL_LINES: usize = 40;
+
+    fn create(binary: &str) -> (Self, std::fs::File) {
+        let name = std::path::Path::new(binary)
+            .file_name()
+            .map_or_else(|| "service".into(), |name| name.to_string_lossy());
+        let path = std::env::temp_dir().join(format!("flexi-{name}-{}.log", uuid::Uuid::new_v4()));
+        let file = std::fs::File::create(&path).expect("a log file in the temporary directory");
+        (Self { path }, file)
+    }
+
+    fn tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_else(|error| format!("({error})"));
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(Self::TAIL_LINES)..].join("\n")
+    }
+}
+
+impl Drop for ChildLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Runs `binary` with its HTTP server on `port` (one worker thread) and `env`
-/// (its log lines dropped), and waits until `ready_path` answers 2xx.
+/// (its log lines kept for a failure's message), and waits until `ready_path`
+/// answers 2xx.
 ///
 /// # Panics
 ///
@@ -69,22 +107,24 @@ async fn spawn_ready(
     port: u16,
     env: &[(&str, String)],
     ready_path: &str,
-) -> tokio::process::Child {
+) -> (tokio::process::Child, ChildLog) {
+    let (log, file) = ChildLog::create(binary);
     let child = tokio::process::Command::new(binary)
         .env("HTTP_ADDR", local(port))
         .env("HTTP_WORKERS", "1")
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(file.try_clone().expect("the log file, twice"))
+        .stderr(file)
         .kill_on_drop(true)
         .spawn()
         .expect("the binary starts");
     let url = format!("{}{ready_path}", http_url(port));
     assert!(
         healthy_within(&url, HEALTH_TIMEOUT).await,
-        "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}"
+        "{binary} did not become ready at {url} within {HEALTH_TIMEOUT:?}; its last log lines:\n{}",
+        log.tail()
     );
-    child
+    (child, log)
 }
 
 /// Sends `child` SIGTERM.
@@ -120,6 +160,7 @@ pub fn binary(name: &str) -> std::path::PathBuf {
 /// can hold connections open against it and read its memory.
 pub struct Binary {
     child: tokio::process::Child,
+    _log: ChildLog,
     amqp: TestAmqp,
     /// Its HTTP port.
     pub http: u16,
@@ -130,7 +171,7 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// Starts `binary` with `env` (its log lines dropped) and waits until
+    /// Starts `binary` with `env` and waits until
     /// `ready_path` answers.
     ///
     /// # Panics
@@ -147,9 +188,10 @@ impl Binary {
             (ENV_AMQP_NAMESPACE, settings.amqp_namespace),
         ];
         all.extend(env.iter().cloned());
-        let child = spawn_ready(binary, http, &all, ready_path).await;
+        let (child, log) = spawn_ready(binary, http, &all, ready_path).await;
         Self {
             child,
+            _log: log,
             amqp,
             http,
             rpc,

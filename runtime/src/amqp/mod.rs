@@ -73,14 +73,33 @@ pub async fn supervise<F: Future<Output = lapin::Result<()>>>(
         connected.store(false, Ordering::Relaxed);
         match outcome {
             Ok(()) => {
-                let _ = connection.close(200, "shutting down".into()).await;
+                close(&connection, "shutting down").await;
                 return;
             }
             Err(error) => {
                 tracing::warn!(%error, "RabbitMQ session ended; reconnecting");
-                let _ = connection.close(200, "reconnecting".into()).await;
+                close(&connection, "reconnecting").await;
             }
         }
+    }
+}
+
+/// How long [`close`] waits for RabbitMQ to confirm closing a connection.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Closes `connection`, waiting at most [`CLOSE_TIMEOUT`] for RabbitMQ's
+/// confirmation, then drops it either way.
+///
+/// lapin's `close` can wait forever when the connection fails while it closes
+/// (its channels stay in "invalid channel state: Closing" and the confirmation
+/// never arrives); a service shutting down or reconnecting must not hang on it.
+async fn close(connection: &Connection, reason: &str) {
+    let closing = connection.close(200, reason.into());
+    if tokio::time::timeout(CLOSE_TIMEOUT, closing).await.is_err() {
+        tracing::warn!(
+            reason,
+            "RabbitMQ did not confirm closing the connection; dropping it"
+        );
     }
 }
 
