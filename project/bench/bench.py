@@ -11,6 +11,8 @@ CPU time per scenario, and replaces the section between the bench markers of
 README.md with the table and the machine's description.
 
 Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64),
+BENCH_TELEMETRY_PAIRS (20) and BENCH_TELEMETRY_SLICE (3 s: the cost of
+telemetry, from wrk taking turns between two sets of services, on and off),
 and stack.sh's ports with stack.sh's defaults (BROKER_PORT 8080, LOGGER_PORT
 8082, LOGGER_RPC_PORT 5001, MONGO_PORT 27017, RABBITMQ_PORT 5672, …): the stack
 is started with them, and wrk, the Mongo count and `broker compare --direct`
@@ -21,6 +23,7 @@ It is a measurement, not a test: nothing here fails on a missed target.
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -251,39 +254,103 @@ def run(readme):
     telemetry = telemetry_cost(tag)
     readme_table.write_readme(readme, rows, overhead, idle, after, telemetry,
                               host=readme_table.machine(CONNECTIONS, SECONDS), services=SERVICES,
-                              ping_rounds=PING_ROUNDS, telemetry_rounds=TELEMETRY_ROUNDS, log=log)
+                              ping_rounds=PING_ROUNDS, telemetry_pairs=TELEMETRY_PAIRS,
+                              telemetry_slice=TELEMETRY_SLICE, log=log)
 
 
 # What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.
 TELEMETRY_OFF = {"OTEL_SDK_DISABLED": "true", "METRICS_DISABLED": "true"}
-# Rounds of each side; even, so that each side goes first in half of them.
-TELEMETRY_ROUNDS = 6
+# Pairs of wrk slices (one per side) per scenario, and a slice's length. This
+# machine's speed drifts by more than 5 % over tens of seconds (every process's
+# CPU per request moves together, wrk's and the Mongo server's too), so the two
+# sides take turns every few seconds and each pair is compared on its own.
+TELEMETRY_PAIRS = int(os.environ.get("BENCH_TELEMETRY_PAIRS", "20"))
+TELEMETRY_SLICE = int(os.environ.get("BENCH_TELEMETRY_SLICE", "3"))
+# The second set of services (telemetry off) runs beside the bench stack's on
+# ports of its own, with its own state folder and AMQP names, on the same
+# infrastructure and binaries.
+OFF_STACK_DIR = ROOT / ".stack/bench-off"
+SERVICE_PORTS = [name for name in PORT_DEFAULTS
+                 if name not in ("POSTGRES_PORT", "RABBITMQ_PORT", "MONGO_PORT", "SMTP_PORT", "MAILDEV_PORT")]
 
 
 def restart_services(extra_env):
-    """Restarts the services (not the infrastructure) with `extra_env` added."""
+    """Restarts the bench stack's services (not the infrastructure) with `extra_env` added."""
     script = f'source "{STACK}"; services_down; services_up'
     subprocess.run(["bash", "-c", script], env=dict(ENV, **extra_env), check=True,
                    stdout=subprocess.DEVNULL)
     time.sleep(2)
 
 
+def off_stack_env():
+    free = subprocess.run([sys.executable, str(ROOT / "project/scripts/free-ports.py"), str(len(SERVICE_PORTS))],
+                          capture_output=True, text=True, check=True).stdout.split()
+    return dict(ENV, STACK_DIR=str(OFF_STACK_DIR), AMQP_NAMESPACE="bench-off", **TELEMETRY_OFF,
+                **dict(zip(SERVICE_PORTS, free)))
+
+
+def off_stack(env, command):
+    script = f'source "{STACK}"; mkdir -p "$PIDS" "$LOGS"; {command}'
+    subprocess.run(["bash", "-c", script], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def telemetry_slice(side, url, body):
+    """One wrk slice against one side: req/s, requests, and the CPU seconds of
+    its broker and logger and of wrk itself."""
+    procs = [side["pids"][name] for name in ("broker", "logger")]
+    before, wrk_before = sum(cpu_seconds(pid) for pid in procs), children_cpu()
+    result = wrk(url.format(broker=side["broker"]), body, seconds=TELEMETRY_SLICE)
+    result["cpu"] = sum(cpu_seconds(pid) for pid in procs) - before
+    result["wrk_cpu"] = children_cpu() - wrk_before
+    return result
+
+
 def telemetry_cost(tag):
-    """req/s of `POST /` and of `/handle` log over gRPC with tracing and metrics
-    on (the default: trace context on every hop, no spans made, nothing
-    exported) and off, TELEMETRY_ROUNDS rounds each; the median of each side.
-    The order alternates (off on, on off, ...): a drift over the run (the
-    collection growing, the machine warming up) does not count against the
-    side that always goes second."""
+    """`POST /` and `/handle` log over gRPC with tracing and metrics on (the
+    default: trace context on every hop, no spans made, nothing exported) and
+    off, two sets of services running at once, freshly started. wrk takes turns
+    between them in slices of TELEMETRY_SLICE seconds, TELEMETRY_PAIRS pairs per
+    scenario, in turn off first and on first; each pair gives one change
+    (on / off - 1). Returns per scenario each side's median req/s, the median
+    and quartiles of the pairs' changes, and each side's CPU per request of its
+    broker and logger and of wrk (which telemetry does not touch: the control)."""
     body = {"action": "log", "transport": "grpc", "log": {"name": f"bench-telemetry-{tag}", "data": "bench"}}
-    measured = {"on": {"root": [], "grpc": []}, "off": {"root": [], "grpc": []}}
-    for number in range(TELEMETRY_ROUNDS):
-        for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
-            restart_services(TELEMETRY_OFF if mode == "off" else {})
-            measured[mode]["root"].append(wrk(f"{BROKER}/", None)["rps"])
-            measured[mode]["grpc"].append(wrk(f"{BROKER}/handle", body)["rps"])
-            log(f"telemetry {mode}: {measured[mode]}")
-    return {mode: {k: statistics.median(v) for k, v in parts.items()} for mode, parts in measured.items()}
+    scenarios = {"root": ("{broker}/", None), "grpc": ("{broker}/handle", body)}
+    env = off_stack_env()
+    restart_services({})
+    off_stack(env, "services_down; services_up")
+    try:
+        off_pids = {name: int((OFF_STACK_DIR / "pids" / f"{name}.pid").read_text()) for name in ("broker", "logger")}
+        sides = {"on": {"broker": BROKER, "pids": pids()},
+                 "off": {"broker": f"http://127.0.0.1:{env['BROKER_PORT']}", "pids": off_pids}}
+        result = {}
+        for key, (url, payload) in scenarios.items():
+            for side in sides.values():  # warm-up: connections, pools, the first batches
+                wrk(url.format(broker=side["broker"]), payload, seconds=2)
+            slices = {"on": [], "off": []}
+            for number in range(TELEMETRY_PAIRS):
+                for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
+                    slices[mode].append(telemetry_slice(sides[mode], url, payload))
+            changes = sorted(on["rps"] / off["rps"] - 1 for on, off in zip(slices["on"], slices["off"]))
+            quartiles = statistics.quantiles(changes, n=4)
+            result[key] = {"changes": changes, "change": statistics.median(changes),
+                           "q1": quartiles[0], "q3": quartiles[2]}
+            for mode, runs in slices.items():
+                requests = sum(r["total"] for r in runs)
+                result[key][mode] = {"rps": statistics.median(r["rps"] for r in runs),
+                                     "cpu_us": sum(r["cpu"] for r in runs) / requests * 1e6,
+                                     "wrk_us": sum(r["wrk_cpu"] for r in runs) / requests * 1e6,
+                                     "non2xx": sum(r["non2xx"] + r["errors"] for r in runs)}
+            log(f"telemetry {key}: {json.dumps(result[key])}")
+        return result
+    finally:
+        off_stack(env, "services_down")
+
 
 if __name__ == "__main__":
     main()
