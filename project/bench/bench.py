@@ -274,14 +274,6 @@ SERVICE_PORTS = [name for name in PORT_DEFAULTS
                  if name not in ("POSTGRES_PORT", "RABBITMQ_PORT", "MONGO_PORT", "SMTP_PORT", "MAILDEV_PORT")]
 
 
-def restart_services(extra_env):
-    """Restarts the bench stack's services (not the infrastructure) with `extra_env` added."""
-    script = f'source "{STACK}"; services_down; services_up'
-    subprocess.run(["bash", "-c", script], env=dict(ENV, **extra_env), check=True,
-                   stdout=subprocess.DEVNULL)
-    time.sleep(2)
-
-
 def off_stack_env():
     free = subprocess.run([sys.executable, str(ROOT / "project/scripts/free-ports.py"), str(len(SERVICE_PORTS))],
                           capture_output=True, text=True, check=True).stdout.split()
@@ -289,7 +281,9 @@ def off_stack_env():
                 **dict(zip(SERVICE_PORTS, free)))
 
 
-def off_stack(env, command):
+def stack_services(env, command):
+    """Runs stack.sh's `command` (services_up, services_down) for the stack
+    `env` names (its STACK_DIR and ports); never the infrastructure."""
     script = f'source "{STACK}"; mkdir -p "$PIDS" "$LOGS"; {command}'
     subprocess.run(["bash", "-c", script], env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -322,8 +316,9 @@ def telemetry_cost(tag):
     body = {"action": "log", "transport": "grpc", "log": {"name": f"bench-telemetry-{tag}", "data": "bench"}}
     scenarios = {"root": ("{broker}/", None), "grpc": ("{broker}/handle", body)}
     env = off_stack_env()
-    restart_services({})
-    off_stack(env, "services_down; services_up")
+    stack_services(ENV, "services_down; services_up")
+    stack_services(env, "services_down; services_up")
+    time.sleep(2)
     try:
         off_pids = {name: int((OFF_STACK_DIR / "pids" / f"{name}.pid").read_text()) for name in ("broker", "logger")}
         sides = {"on": {"broker": BROKER, "pids": pids()},
@@ -349,7 +344,7 @@ def telemetry_cost(tag):
             log(f"telemetry {key}: {json.dumps(result[key])}")
         return result
     finally:
-        off_stack(env, "services_down")
+        stack_services(env, "services_down")
 
 
 if __name__ == "__main__":
