@@ -21,6 +21,7 @@ It is a measurement, not a test: nothing here fails on a missed target.
 """
 
 import json
+import math
 import os
 import re
 import resource
@@ -304,6 +305,22 @@ def telemetry_slice(side, url, body):
     return result
 
 
+def median_interval(values, confidence=0.95):
+    """A distribution-free confidence interval for the median of `values`
+    (sorted): the k-th smallest and k-th largest, k the largest rank that a
+    sign test allows (each value falls below the true median with chance 1/2).
+    Returns (low, high, the interval's actual coverage)."""
+    n = len(values)
+    below = 0.0  # P(fewer than k of n values fall below the median)
+    k = 0
+    while k < n // 2 and below + math.comb(n, k) / 2 ** n <= (1 - confidence) / 2:
+        below += math.comb(n, k) / 2 ** n
+        k += 1
+    if k == 0:  # too few values for this confidence: the whole range
+        return values[0], values[-1], 1 - 2 / 2 ** n
+    return values[k - 1], values[n - k], 1 - 2 * below
+
+
 def telemetry_cost(tag):
     """`POST /` and `/handle` log over gRPC with tracing and metrics on (the
     default: trace context on every hop, no spans made, nothing exported) and
@@ -311,7 +328,7 @@ def telemetry_cost(tag):
     between them in slices of TELEMETRY_SLICE seconds, TELEMETRY_PAIRS pairs per
     scenario, in turn off first and on first; each pair gives one change
     (on / off - 1). Returns per scenario each side's median req/s, the median
-    and quartiles of the pairs' changes, and each side's CPU per request of its
+    of the pairs' changes and its 95 % confidence interval, and each side's CPU per request of its
     broker and logger and of wrk (which telemetry does not touch: the control)."""
     body = {"action": "log", "transport": "grpc", "log": {"name": f"bench-telemetry-{tag}", "data": "bench"}}
     scenarios = {"root": ("{broker}/", None), "grpc": ("{broker}/handle", body)}
@@ -332,9 +349,9 @@ def telemetry_cost(tag):
                 for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
                     slices[mode].append(telemetry_slice(sides[mode], url, payload))
             changes = sorted(on["rps"] / off["rps"] - 1 for on, off in zip(slices["on"], slices["off"]))
-            quartiles = statistics.quantiles(changes, n=4)
+            low, high, coverage = median_interval(changes)
             result[key] = {"changes": changes, "change": statistics.median(changes),
-                           "q1": quartiles[0], "q3": quartiles[2]}
+                           "low": low, "high": high, "coverage": coverage}
             for mode, runs in slices.items():
                 requests = sum(r["total"] for r in runs)
                 result[key][mode] = {"rps": statistics.median(r["rps"] for r in runs),

@@ -46,17 +46,18 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, servic
               "hop and in log lines, no spans made, nothing exported) and off (`OTEL_SDK_DISABLED=true METRICS_DISABLED=true`). "
               "Two sets of services run at once on the same infrastructure, freshly started, and wrk takes turns "
               f"between them, {telemetry_pairs} pairs of {telemetry_slice} s slices per scenario, in turn off first and "
-              "on first; a pair's change is on ÷ off − 1, and the change below is the median of the pairs' (the "
-              "middle half of them beside it). CPU per request: the side's broker and logger, and wrk's own, "
+              "on first; a pair's change is on ÷ off − 1, and the change below is the median of the pairs', with "
+              "its confidence interval beside it (distribution-free: the order statistics a sign test allows; "
+              "the slices' own noise is wider, a few per cent either way). CPU per request: the side's broker and logger, and wrk's own, "
               "which telemetry does not touch (a control for the machine's drift):", "",
-              "| scenario | off req/s | on req/s | change | middle half of the pairs | "
+              "| scenario | off req/s | on req/s | change | confidence interval of the change | "
               "broker + logger CPU µs/req, off → on | wrk CPU µs/req, off → on | non-2xx | target |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for key, name in (("root", "`POST /`"), ("grpc", "`/handle` log over gRPC")):
         t = telemetry[key]
         off, on = t["off"], t["on"]
         lines.append(f"| {name} | {off['rps']:,.0f} | {on['rps']:,.0f} | {t['change'] * 100:+.1f} % | "
-                     f"{t['q1'] * 100:+.1f} … {t['q3'] * 100:+.1f} % | {off['cpu_us']:.1f} → {on['cpu_us']:.1f} | "
+                     f"{t['low'] * 100:+.1f} … {t['high'] * 100:+.1f} % ({t['coverage'] * 100:.0f} %) | {off['cpu_us']:.1f} → {on['cpu_us']:.1f} | "
                      f"{off['wrk_us']:.1f} → {on['wrk_us']:.1f} | {off['non2xx'] + on['non2xx']} | ≥ −5 % |")
     table = "\n".join(lines)
     replace_section(readme, "bench", table, heading="Benchmark")
