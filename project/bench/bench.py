@@ -313,8 +313,11 @@ def median_interval(values, confidence=0.95):
     n = len(values)
     below = 0.0  # P(fewer than k of n values fall below the median)
     k = 0
-    while k < n // 2 and below + math.comb(n, k) / 2 ** n <= (1 - confidence) / 2:
-        below += math.comb(n, k) / 2 ** n
+    while k < n // 2:
+        chance = math.comb(n, k) / 2 ** n  # exactly k of n values below the median
+        if below + chance > (1 - confidence) / 2:
+            break
+        below += chance
         k += 1
     if k == 0:  # too few values for this confidence: the whole range
         return values[0], values[-1], 1 - 2 / 2 ** n
