@@ -8,12 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("CARGO_FEATURE_GRPC").is_none() {
         return Ok(());
     }
-    let protos = [
-        "proto/logs.proto",
-        "proto/auth.proto",
-        "proto/mail.proto",
-        "proto/ping.proto",
-    ];
+    let protos = ["proto/logs.proto", "proto/flexi.proto"];
     let descriptors = protox::compile(protos, ["proto"])?;
     tonic_prost_build::configure()
         .codec_path("crate::grpc::codec::Codec")

@@ -1,9 +1,10 @@
 //! # authentication
 //!
 //! Users in Postgres (sqlx, migrations run at start-up), passwords as bcrypt
-//! hashes. Authenticates over HTTP (`POST /authenticate`), tarpc
-//! (`authenticate`), gRPC (`auth.AuthService/Authenticate`) and AMQP
-//! request/reply (its queue `authentication_requests`).
+//! hashes. One [`service::Authenticator`] handler, which the runtime serves
+//! over every transport (HTTP `POST /call` and the Go original's
+//! `POST /authenticate`, tarpc, gRPC, AMQP request/reply on its queue
+//! `authentication_requests`); it publishes its token key at `GET /jwks.json`.
 //!
 //! - bcrypt runs on the blocking pool, never on the async runtime, and at most
 //!   one hash per CPU core at a time.
@@ -18,16 +19,13 @@
 //! - [`settings`]: typed settings from environment variables.
 //! - [`store`]: Postgres: database creation, migrations, the seed user, lookups.
 //! - [`password`]: bcrypt off the runtime.
-//! - [`service`]: [`service::Authenticator`], the one operation every transport calls.
+//! - [`service`]: [`service::Authenticator`], the handler.
 //! - [`error`]: how the service's failures become the contract's `WorkerError`.
-//! - [`http`], [`rpc`], [`grpc`]: the servers, thin adapters over [`service`].
+//! - [`tokens`]: the signed token of a login, and its key set.
 //! - [`startup`]: the [`Application`].
 
 pub mod error;
-pub mod grpc;
-pub mod http;
 pub mod password;
-pub mod rpc;
 pub mod service;
 pub mod settings;
 pub mod startup;

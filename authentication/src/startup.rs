@@ -5,7 +5,6 @@ use crate::tokens::Issuer;
 use std::time::Duration;
 
 use anyhow::Context;
-use protocol::rpc::{AuthenticationRequest, AuthenticationResponse};
 use runtime::{
     service::Service,
     worker::{Listeners, Ports},
@@ -13,9 +12,8 @@ use runtime::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Settings, grpc, http,
+    Settings,
     password::Hasher,
-    rpc,
     service::Authenticator,
     store::{Readiness, UserStore},
 };
@@ -25,7 +23,7 @@ pub struct Application {
     settings: Settings,
     auth: Authenticator,
     readiness: Readiness,
-    listeners: Listeners<Authenticator, AuthenticationRequest, AuthenticationResponse>,
+    listeners: Listeners<Authenticator>,
 }
 
 impl Service for Application {
@@ -54,10 +52,13 @@ impl Service for Application {
             store,
             hasher,
             issuer,
-            logger: Authenticator::logger_client(&settings.logger_url)?,
+            logger: Authenticator::logger_client(
+                &settings.logger_url,
+                settings.server.limits.client_idle(),
+            )?,
         };
 
-        let listeners = Listeners::bind(&settings.server, auth.clone(), http::routes).await?;
+        let listeners = Listeners::bind(&settings.server, auth.clone()).await?;
         Ok(Self {
             settings,
             auth,
@@ -89,7 +90,7 @@ impl Service for Application {
                 }
             }
         };
-        let servers = self.listeners.serve(&shutdown, rpc::serve, grpc::serve);
+        let servers = self.listeners.serve(&shutdown);
         let ((), served) = tokio::join!(prepare, servers);
         tracing::info!("authentication stopped");
         served

@@ -1,37 +1,76 @@
-//! One validated request → one route → one client call, under one deadline,
-//! timed.
+//! One validated request → one route → one call through that route's stack
+//! of layers, under one deadline, timed.
 //!
-//! The route is decided once: a `log` that names no transport is the Go
-//! original's event (published to `logs_topic`); everything else is a [`Call`]
-//! to its worker over the transport named (or the action's default), through
-//! that worker's circuit breaker, with [`WorkerClient::call`].
+//! The route is decided once ([`Route::of`]): a `log` that names no transport
+//! is the Go original's event (published to `logs_topic`); everything else is
+//! a [`Call`] to its worker over the transport named (or the action's
+//! default). Each route is a [`CallService`]: the transport's client behind
+//! the layers every transport shares ([`clients::stack`]: breaker, deadline,
+//! safe retry), counted in flight ([`InFlight`]).
 
 use std::{
+    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use clients::{
-    CallError, WorkerClient, amqp::AmqpClient, breaker::Breaker, grpc::GrpcWorkers,
-    http::HttpWorkers, rpc::RpcWorkers,
+    CallError, CallService, Request, Sender, amqp::AmqpClient, breaker::Breakers, grpc::GrpcClient,
+    http::HttpClient, layers::in_flight, rpc::RpcClient,
 };
-use protocol::{Answer, Call, Dispatch, PerWorker, ServerTiming, Transport, User, Worker};
+use protocol::{Answer, Call, Data, Dispatch, ServerTiming, Transport};
+use tower::ServiceExt;
 
-/// The broker's message for a log event accepted by RabbitMQ (the original's).
-pub const LOGGED_VIA_RABBITMQ: &str = "logged via RabbitMQ";
+pub use clients::{amqp::LOGGED_VIA_RABBITMQ, layers::CALLS_IN_FLIGHT};
 
-/// What a successful dispatch answers: the broker's message (the contract's
-/// words for the action) and the worker's data, as the worker sent it.
+/// Where a call goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// To its worker, over a transport.
+    Call(Transport),
+    /// The Go original's event: a log entry published to `logs_topic`,
+    /// stored by the listener.
+    Event,
+}
+
+impl Route {
+    /// Every route.
+    pub fn all() -> impl Iterator<Item = Route> {
+        Transport::ALL
+            .into_iter()
+            .map(Route::Call)
+            .chain([Route::Event])
+    }
+
+    /// The route of a `/handle` request: a `log` that names no transport is the
+    /// original's event; any other call goes over the transport named, or its
+    /// action's default.
+    pub fn of(dispatch: &Dispatch) -> Route {
+        match (dispatch.transport, &dispatch.call) {
+            (None, Call::Log { .. }) => Route::Event,
+            (named, call) => Route::Call(named.unwrap_or(call.action().default_transport())),
+        }
+    }
+
+    /// The transport it travels over (the event: RabbitMQ's).
+    pub fn transport(self) -> Transport {
+        match self {
+            Route::Call(transport) => transport,
+            Route::Event => Transport::Amqp,
+        }
+    }
+}
+
+/// What a successful dispatch answers: the broker's message and what the
+/// action answered, as the worker sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
-    /// The `message` of the broker's answer.
+    /// The `message` of the broker's answer (the contract's words for the action).
     pub message: String,
-    /// The worker's result (the user of a login).
-    pub data: Option<User>,
+    /// What the action answered (a login's user and token).
+    pub data: Data,
     /// The worker's account of its time, when it gave one.
     pub timing: Option<ServerTiming>,
-    /// A login's token.
-    pub token: Option<String>,
     /// Bytes of a ping's data the worker echoed (as many as were sent: checked);
     /// `None` when the call sent none.
     pub echo_bytes: Option<usize>,
@@ -48,182 +87,113 @@ pub struct Dispatched {
     pub result: Result<Accepted, CallError>,
 }
 
-/// Calls to workers in flight, by `transport` (gauge).
-pub const CALLS_IN_FLIGHT: &str = "flexi_broker_calls_in_flight";
+/// Long-lived clients of every transport, shared by every thread of the broker.
+#[derive(Clone)]
+pub struct Clients {
+    /// HTTP, to each worker's `POST /call`.
+    pub http: HttpClient,
+    /// tarpc.
+    pub rpc: RpcClient,
+    /// gRPC.
+    pub grpc: GrpcClient,
+    /// RabbitMQ (one connection for the whole broker): request/reply and events.
+    pub amqp: AmqpClient,
+    /// One circuit breaker per worker and transport.
+    pub breakers: Arc<Breakers>,
+    /// The deadline of one dispatch.
+    pub timeout: Duration,
+}
 
-/// One call counted in [`CALLS_IN_FLIGHT`] until dropped (also when the caller
-/// went away mid-call).
-struct InFlight(Transport);
+impl Clients {
+    /// A dispatcher whose tarpc and gRPC connections are made from the calling
+    /// thread's runtime (an actix-web worker's), so their calls do not cross
+    /// threads (see [`GrpcClient::on_this_runtime`]); RabbitMQ, the HTTP pool
+    /// and the breakers stay shared.
+    pub fn dispatcher(&self) -> Dispatcher {
+        let routes = Route::all()
+            .map(|route| (route, self.service(route)))
+            .collect();
+        Dispatcher {
+            routes: Arc::new(routes),
+            timeout: self.timeout,
+        }
+    }
 
-/// The handles of [`CALLS_IN_FLIGHT`].
-static IN_FLIGHT: runtime::metrics::Handles<metrics::Gauge, 1> = runtime::metrics::Handles::new(
-    |[transport]| metrics::gauge!(CALLS_IN_FLIGHT, "transport" => transport),
-);
+    /// The route's client: the one place a route names its transport's client.
+    fn service(&self, route: Route) -> CallService {
+        match route {
+            Route::Call(Transport::Http) => self.layered(self.http.clone(), route),
+            Route::Call(Transport::Amqp) => self.layered(self.amqp.clone(), route),
+            Route::Call(Transport::Rpc) => self.layered(self.rpc.on_this_runtime(), route),
+            Route::Call(Transport::Grpc) => self.layered(self.grpc.on_this_runtime(), route),
+            Route::Event => self.layered(self.amqp.events(), route),
+        }
+    }
 
-impl InFlight {
-    fn new(transport: Transport) -> Self {
-        IN_FLIGHT.with([transport.as_str()], |calls| calls.increment(1.0));
-        Self(transport)
+    /// `client` behind the layers every transport shares, counted in flight.
+    fn layered(&self, client: impl Sender, route: Route) -> CallService {
+        let transport = route.transport();
+        let stack = clients::stack(client, transport, Some(Arc::clone(&self.breakers)));
+        in_flight(stack, transport)
     }
 }
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        IN_FLIGHT.with([self.0.as_str()], |calls| calls.decrement(1.0));
-    }
-}
-
-/// Long-lived clients of every transport.
-///
-/// A clone shares the RabbitMQ connection, the HTTP pool and the circuit
-/// breakers; [`Dispatcher::for_this_runtime`] gives it tarpc and gRPC
-/// connections of its own.
+/// Every route's service, made on one thread.
 #[derive(Clone)]
 pub struct Dispatcher {
-    /// HTTP clients of the workers.
-    pub http: HttpWorkers,
-    /// tarpc clients of the workers.
-    pub rpc: Arc<RpcWorkers>,
-    /// gRPC clients of the workers.
-    pub grpc: GrpcWorkers,
-    /// RabbitMQ client (one connection for the whole broker).
-    pub amqp: Arc<AmqpClient>,
-    /// Deadline of one dispatch.
-    pub timeout: Duration,
-    /// One circuit breaker per worker and transport, shared by every clone.
-    pub breakers: Arc<Breakers>,
-}
-
-/// A circuit breaker for every worker × transport.
-pub struct Breakers(PerWorker<Vec<Breaker>>);
-
-impl Breakers {
-    /// Breakers that open after `threshold` consecutive failures for `cool_down`.
-    pub fn new(threshold: u32, cool_down: Duration) -> Self {
-        Self(PerWorker::from_fn(|worker: Worker| {
-            Transport::ALL
-                .iter()
-                .map(|t| Breaker::new(worker.name(), t.as_str(), threshold, cool_down))
-                .collect()
-        }))
-    }
-
-    fn get(&self, worker: Worker, transport: Transport) -> &Breaker {
-        let index = Transport::ALL
-            .iter()
-            .position(|t| *t == transport)
-            .unwrap_or_default();
-        &self.0.get(worker)[index]
-    }
+    routes: Arc<HashMap<Route, CallService>>,
+    timeout: Duration,
 }
 
 impl Dispatcher {
-    /// A clone whose tarpc and gRPC connections are made from the calling
-    /// thread's runtime (an actix-web worker's), so their calls do not cross
-    /// threads. See [`GrpcWorkers::on_this_runtime`].
-    pub fn for_this_runtime(&self) -> Self {
-        Self {
-            rpc: Arc::new(self.rpc.on_this_runtime()),
-            grpc: self.grpc.on_this_runtime(),
-            ..self.clone()
-        }
-    }
-
-    /// Routes one request and times it. Never takes longer than the deadline.
-    pub async fn dispatch(&self, dispatch: &Dispatch) -> Dispatched {
+    /// Sends `call` along `route` and times it. Never takes longer than the
+    /// deadline.
+    pub async fn dispatch(&self, call: &Arc<Call>, route: Route) -> Dispatched {
         let started = Instant::now();
-        let call = &dispatch.call;
-        let (transport, result) = match (dispatch.transport, call) {
-            // No transport named: the original's fire-and-forget event, confirmed.
-            (None, Call::Log { log }) => {
-                let published = self.guarded(call, Transport::Amqp, || async {
-                    self.amqp.publish_event(log).await?;
-                    Ok(Accepted {
-                        message: LOGGED_VIA_RABBITMQ.to_owned(),
-                        data: None,
-                        timing: None,
-                        token: None,
-                        echo_bytes: None,
-                    })
-                });
-                (Transport::Amqp, published.await)
-            }
-            (named, call) => {
-                let transport = named.unwrap_or_else(|| call.default_transport());
-                let answered = self.guarded(call, transport, || async {
-                    let answer: Answer = self.client_call(call, transport).await?;
-                    Ok(Accepted {
-                        echo_bytes: echoed(call, transport, &answer)?,
-                        message: call.accepted(),
-                        data: answer.data,
-                        timing: answer.timing,
-                        token: answer.token,
-                    })
-                });
-                (transport, answered.await)
-            }
+        let request = Request {
+            call: Arc::clone(call),
+            deadline: tokio::time::Instant::from_std(started) + self.timeout,
+        };
+        let result = match self.routes.get(&route) {
+            Some(service) => service.clone().oneshot(request).await,
+            None => Err(CallError::Unreachable(call.worker().name().to_owned())),
         };
         Dispatched {
-            transport,
+            transport: route.transport(),
             elapsed: started.elapsed(),
-            result,
+            result: result.and_then(|answer| accepted(call, route, answer)),
         }
-    }
-
-    /// The call over the transport's client.
-    async fn client_call(&self, call: &Call, transport: Transport) -> Result<Answer, CallError> {
-        match transport {
-            Transport::Http => self.http.call(call).await,
-            Transport::Amqp => self.amqp.call(call).await,
-            Transport::Rpc => self.rpc.call(call).await,
-            Transport::Grpc => self.grpc.call(call).await,
-        }
-    }
-
-    /// Runs `attempt` through the worker's breaker for this transport, under the
-    /// deadline; a call that never reached its worker is tried once more after
-    /// 50 ms when it is safe to repeat ([`Call::is_idempotent`]).
-    async fn guarded<F, Fut>(
-        &self,
-        call: &Call,
-        transport: Transport,
-        attempt: F,
-    ) -> Result<Accepted, CallError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<Accepted, CallError>>,
-    {
-        let breaker = self.breakers.get(call.worker(), transport);
-        let _in_flight = InFlight::new(transport);
-        let guarded = async {
-            breaker.admit()?;
-            let mut result = attempt().await;
-            if matches!(result, Err(CallError::Unreachable(_))) && call.is_idempotent() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                result = attempt().await;
-            }
-            breaker.record(&result);
-            result
-        };
-        tokio::time::timeout(self.timeout, guarded)
-            .await
-            .unwrap_or_else(|_| {
-                let timeout = Err(CallError::Timeout(format!("the {transport} dispatch")));
-                breaker.record(&timeout);
-                timeout
-            })
     }
 }
 
-/// The bytes of a ping's data the worker echoed ([`Call::echoed`]). An echo
-/// that did not come back whole is not the contract: the worker's answer is
-/// invalid ([`CallError::Protocol`], 502), so a ping with data that succeeded
-/// carried its size both ways.
-fn echoed(call: &Call, transport: Transport, answer: &Answer) -> Result<Option<usize>, CallError> {
-    call.echoed(answer).map_err(|mismatch| {
-        let worker = call.worker().name();
-        runtime::throttled!(warn, "the echo is not the ping's data", worker, %transport, error = %mismatch);
+/// The broker's answer to a call the worker answered: the contract's words for
+/// the action, what the action answered (which must be that action's, and a
+/// ping's echo its data, or the answer is not the contract: 502).
+fn accepted(call: &Call, route: Route, answer: Answer) -> Result<Accepted, CallError> {
+    let worker = call.worker().name();
+    let invalid = |why: String| {
+        runtime::throttled!(warn, "the worker's answer is not the contract", worker, transport = %route.transport(), error = %why);
         CallError::Protocol(worker.to_owned())
+    };
+    if answer.data.action() != call.action() {
+        return Err(invalid(format!(
+            "a {} call answered as {}",
+            call.action(),
+            answer.data.action()
+        )));
+    }
+    let echo_bytes = call
+        .echoed(&answer)
+        .map_err(|mismatch| invalid(mismatch.to_string()))?;
+    let message = match route {
+        Route::Event => answer.message,
+        Route::Call(_) => call.accepted(),
+    };
+    Ok(Accepted {
+        message,
+        data: answer.data,
+        timing: answer.timing,
+        echo_bytes,
     })
 }
 
@@ -238,11 +208,10 @@ mod tests {
         let ping = Call::Ping {
             ping: Some(PingPayload { data: "abc".into() }),
         };
-        let answer = |echo: Option<&str>| Answer {
-            echo: echo.map(str::to_owned),
-            ..Answer::message(protocol::PONG)
-        };
-        let check = |echo| echoed(&ping, Transport::Grpc, &answer(echo));
+        let answer =
+            |echo: Option<&str>| Answer::new(protocol::PONG, Data::Ping(echo.map(str::to_owned)));
+        let grpc = Route::Call(Transport::Grpc);
+        let check = |echo| accepted(&ping, grpc, answer(echo)).map(|a| a.echo_bytes);
         assert_eq!(check(Some("abc")), Ok(Some(3)));
         for wrong in [None, Some(""), Some("abcd")] {
             let invalid = Err(CallError::Protocol("logger".into()));
@@ -250,6 +219,16 @@ mod tests {
         }
         // A plain ping sent nothing: nothing to check.
         let plain = Call::Ping { ping: None };
-        assert_eq!(echoed(&plain, Transport::Http, &answer(None)), Ok(None));
+        let http = Route::Call(Transport::Http);
+        assert_eq!(
+            accepted(&plain, http, answer(None)).map(|a| a.echo_bytes),
+            Ok(None)
+        );
+        // An answer of another action is not the contract.
+        let logged = Answer::new("logged", Data::Log);
+        assert!(matches!(
+            accepted(&plain, http, logged),
+            Err(CallError::Protocol(_))
+        ));
     }
 }

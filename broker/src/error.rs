@@ -95,6 +95,7 @@ impl ResponseError for BrokerError {
                 }
                 CallError::Worker(WorkerError::Unavailable(_) | WorkerError::Busy(_))
                 | CallError::Unreachable(_)
+                | CallError::NotSent(_)
                 | CallError::CircuitOpen(_) => StatusCode::SERVICE_UNAVAILABLE,
                 CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             },
@@ -204,7 +205,9 @@ pub fn outcome(error: &CallError) -> &'static str {
         CallError::Worker(WorkerError::Invalid(_)) => "rejected",
         CallError::Worker(WorkerError::Unauthorized) => "unauthorized",
         CallError::Worker(WorkerError::Failed(_)) | CallError::Protocol(_) => "failed",
-        CallError::Worker(WorkerError::Unavailable(_)) | CallError::Unreachable(_) => "unavailable",
+        CallError::Worker(WorkerError::Unavailable(_))
+        | CallError::Unreachable(_)
+        | CallError::NotSent(_) => "unavailable",
         CallError::Worker(WorkerError::Busy(_)) => "busy",
         CallError::CircuitOpen(_) => "circuit_open",
         CallError::Timeout(_) => "timeout",

@@ -10,7 +10,7 @@ use actix_web::{
 };
 use metrics::{Counter, Histogram};
 use protocol::{
-    Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
+    Action, Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
 use runtime::http::{Failure, Json, detach_headers, edge_of, receive, resource};
 use runtime::metrics::Handles;
@@ -19,7 +19,7 @@ use runtime::timing::micros;
 use crate::{
     compare::observer::Observer,
     comparisons::{Comparisons, events_then, heartbeat_then},
-    dispatch::{Dispatched, Dispatcher},
+    dispatch::{Dispatched, Dispatcher, Route},
     error::{BrokerError, millis},
     tokens::Tokens,
 };
@@ -71,9 +71,8 @@ async fn handle(
 ) -> Result<HttpResponse, BrokerError> {
     // An invalid body is the broker's answer too (with the call's trace id).
     let Json(dispatch) = dispatch?;
-    let action = dispatch.call.action();
-    state.tokens.check(&request, action).await?;
-    answer(action, state.dispatcher.dispatch(&dispatch).await)
+    let route = Route::of(&dispatch);
+    send(&state, &request, dispatch.call, route).await
 }
 
 /// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
@@ -82,15 +81,31 @@ async fn log_grpc(
     request: HttpRequest,
     dispatch: Result<Json<Dispatch>, Failure>,
 ) -> Result<HttpResponse, BrokerError> {
-    let Json(mut dispatch) = dispatch?;
+    let Json(dispatch) = dispatch?;
     if !matches!(dispatch.call, Call::Log { .. }) {
-        return Err(RequestError::WrongAction(dispatch.call.action()).into());
+        return Err(RequestError::WrongAction(dispatch.call.action().as_str()).into());
     }
-    state.tokens.check(&request, dispatch.call.action()).await?;
-    dispatch.transport = Some(Transport::Grpc);
+    send(
+        &state,
+        &request,
+        dispatch.call,
+        Route::Call(Transport::Grpc),
+    )
+    .await
+}
+
+/// Sends `call` along `route` once its token (where one is needed) checks out.
+async fn send(
+    state: &BrokerState,
+    request: &HttpRequest,
+    call: Call,
+    route: Route,
+) -> Result<HttpResponse, BrokerError> {
+    let action = call.action();
+    state.tokens.check(request, action.as_str()).await?;
     answer(
-        dispatch.call.action(),
-        state.dispatcher.dispatch(&dispatch).await,
+        action,
+        state.dispatcher.dispatch(&Arc::new(call), route).await,
     )
 }
 
@@ -196,7 +211,8 @@ static REQUEST_SERIES: Handles<(Counter, Histogram), 3> =
 
 /// 202 with the answer, its transport and its time; or the error. Counts and
 /// times the dispatch of `action` ([`REQUESTS`], [`REQUEST_DURATION`]).
-fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
+fn answer(action: Action, dispatched: Dispatched) -> Result<HttpResponse, BrokerError> {
+    let action = action.as_str();
     runtime::trace::set_call(action, dispatched.transport.as_str());
     let outcome = match &dispatched.result {
         Ok(_) => "ok",
@@ -209,9 +225,9 @@ fn answer(action: &'static str, dispatched: Dispatched) -> Result<HttpResponse, 
     });
     match dispatched.result {
         Ok(accepted) => {
-            let mut body = JsonResponse::ok(accepted.message);
-            body.data = accepted.data;
-            body.token = accepted.token;
+            let mut body = JsonResponse::answered(accepted.message, accepted.data);
+            // A ping's echo stays between the broker and the worker.
+            body.echo = None;
             body.timing = Some(Timing::of(micros(dispatched.elapsed), accepted.timing));
             body.transport = Some(dispatched.transport);
             body.elapsed_ms = Some(millis(dispatched.elapsed));

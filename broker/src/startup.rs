@@ -5,14 +5,16 @@ use std::{sync::Arc, time::Duration};
 
 use actix_web::{dev::Server, middleware::from_fn, web};
 use anyhow::Context;
-use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
+use clients::{
+    amqp::AmqpClient, breaker::Breakers, grpc::GrpcClient, http::HttpClient, rpc::RpcClient,
+};
 use protocol::PerWorker;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Settings,
     comparisons::Comparisons,
-    dispatch::{Breakers, Dispatcher},
+    dispatch::Clients,
     origins::{Origins, refuse_other_origins},
     rate_limit::{RateLimit, limit_each_client},
     routes::{self, BrokerState},
@@ -29,7 +31,7 @@ impl Application {
     /// Builds every transport client (none connects yet: each connects on first
     /// use and reconnects by itself) and binds the HTTP port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let dispatcher = dispatcher(&settings)?;
+        let clients = clients(&settings)?;
         let origins = Origins::parse(&settings.cors_origins)?;
         // One limiter for every actix-web worker: a client's quota is the broker's.
         let rate_limit = RateLimit::new(
@@ -55,7 +57,7 @@ impl Application {
             // tarpc and gRPC connections of its own (RabbitMQ, HTTP and the
             // circuit breakers stay shared).
             cfg.app_data(web::Data::new(BrokerState {
-                dispatcher: dispatcher.for_this_runtime(),
+                dispatcher: clients.dispatcher(),
                 compare_max_duration,
                 compare_max_total,
                 comparisons: Arc::clone(&comparisons),
@@ -94,8 +96,9 @@ impl Application {
 
 /// Long-lived clients of every transport, as the settings describe them (none
 /// connects yet: each connects on first use and reconnects by itself).
-pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
+pub fn clients(settings: &Settings) -> anyhow::Result<Clients> {
     let timeout = Duration::from_millis(settings.dispatch_timeout_ms);
+    let idle = settings.limits.client_idle();
     let urls = |logger: &str, authentication: &str, mail: &str| PerWorker {
         logger: logger.to_owned(),
         authentication: authentication.to_owned(),
@@ -112,21 +115,21 @@ pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
         &settings.auth_grpc_url,
         &settings.mail_grpc_url,
     );
-    Ok(Dispatcher {
-        http: HttpWorkers::new(http, timeout).context("cannot build the HTTP client")?,
-        rpc: Arc::new(RpcWorkers::new(&rpc, timeout)),
-        grpc: GrpcWorkers::new(&grpc, timeout).context("invalid gRPC URL")?,
-        amqp: Arc::new(AmqpClient::new(
+    Ok(Clients {
+        http: HttpClient::new(http, idle, timeout).context("cannot build the HTTP client")?,
+        rpc: RpcClient::new(&rpc, idle),
+        grpc: GrpcClient::new(&grpc, idle, timeout).context("invalid gRPC URL")?,
+        amqp: AmqpClient::new(
             settings.amqp.clone().resolve_url_file()?.amqp_url,
             settings.amqp.names(),
             "broker",
             settings.amqp_channels,
             timeout,
-        )),
-        timeout,
+        ),
         breakers: Arc::new(Breakers::new(
             settings.breaker_threshold,
             Duration::from_millis(settings.breaker_cool_down_ms),
         )),
+        timeout,
     })
 }

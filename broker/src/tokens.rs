@@ -1,5 +1,5 @@
-//! Who may call what: `TOKEN_REQUIRED_FOR` names the actions (`auth`, `log`,
-//! `mail`, `ping`) and endpoints (`compare`) that need `Authorization: Bearer
+//! Who may call what: `TOKEN_REQUIRED_FOR` names the actions (any of
+//! [`protocol::Action::ALL`]) and endpoints (`compare`) that need `Authorization: Bearer
 //! <token>`, a token from a login ([`protocol::tokens`]). Nothing by default
 //! (the local stack, as the original); the deployments name `mail` and
 //! `compare`.
@@ -57,7 +57,8 @@ impl Tokens {
     /// A check of `required` (words of `TOKEN_REQUIRED_FOR`) against the keys at
     /// `jwks_url`, allowing `leeway_secs` of clock skew.
     pub fn new(required: &[String], jwks_url: &str, leeway_secs: u64) -> anyhow::Result<Self> {
-        let known = ["auth", "log", "mail", "ping", COMPARE];
+        let mut known = protocol::Action::NAMES.to_vec();
+        known.push(COMPARE);
         if let Some(unknown) = required.iter().find(|w| !known.contains(&w.as_str())) {
             anyhow::bail!("TOKEN_REQUIRED_FOR: unknown {unknown:?}; expected some of {known:?}");
         }

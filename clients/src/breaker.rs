@@ -12,11 +12,17 @@
 //! open or half-open, 0 while closed.
 
 use std::{
-    sync::Mutex,
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
-use crate::CallError;
+use protocol::{Answer, Transport, Worker};
+
+use crate::{CallError, Request};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -126,6 +132,97 @@ impl Breaker {
         if was_closed != matches!(*state, State::Closed { .. }) {
             self.publish(*state);
         }
+    }
+}
+
+/// A breaker for every worker × transport, found by their names.
+#[derive(Debug)]
+pub struct Breakers(HashMap<(Worker, Transport), Breaker>);
+
+impl Breakers {
+    /// Breakers that open after `threshold` consecutive failures for `cool_down`.
+    pub fn new(threshold: u32, cool_down: Duration) -> Self {
+        let pairs = Worker::ALL
+            .into_iter()
+            .flat_map(|w| Transport::ALL.map(|t| (w, t)));
+        let breakers = pairs.map(|(worker, transport)| {
+            let breaker = Breaker::new(worker.name(), transport.as_str(), threshold, cool_down);
+            ((worker, transport), breaker)
+        });
+        Self(breakers.collect())
+    }
+
+    /// The breaker of `worker` over `transport`.
+    pub fn get(&self, worker: Worker, transport: Transport) -> Option<&Breaker> {
+        self.0.get(&(worker, transport))
+    }
+}
+
+/// The layer that puts each call through its worker's breaker over one
+/// transport ([`crate::stack`]).
+#[derive(Debug, Clone)]
+pub struct BreakerLayer {
+    breakers: Arc<Breakers>,
+    transport: Transport,
+}
+
+impl BreakerLayer {
+    /// Calls over `transport`, through `breakers`.
+    pub fn new(breakers: Arc<Breakers>, transport: Transport) -> Self {
+        Self {
+            breakers,
+            transport,
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for BreakerLayer {
+    type Service = Guarded<S>;
+
+    fn layer(&self, inner: S) -> Guarded<S> {
+        Guarded {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// A client whose calls go through their breaker.
+#[derive(Debug, Clone)]
+pub struct Guarded<S> {
+    inner: S,
+    layer: BreakerLayer,
+}
+
+impl<S> tower::Service<Request> for Guarded<S>
+where
+    S: tower::Service<Request, Response = Answer, Error = CallError>,
+    S::Future: Send + 'static,
+{
+    type Response = Answer;
+    type Error = CallError;
+    type Future = Pin<Box<dyn Future<Output = Result<Answer, CallError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CallError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let breakers = Arc::clone(&self.layer.breakers);
+        let key = (request.call.worker(), self.layer.transport);
+        if let Some(breaker) = breakers.get(key.0, key.1)
+            && let Err(open) = breaker.admit()
+        {
+            return Box::pin(std::future::ready(Err(open)));
+        }
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let result = answer.await;
+            if let Some(breaker) = breakers.get(key.0, key.1) {
+                breaker.record(&result);
+            }
+            result
+        })
     }
 }
 

@@ -1,133 +1,97 @@
-//! Workers over HTTP: JSON bodies to the original paths.
+//! Workers over HTTP: each call's JSON posted to the worker's `POST /call`,
+//! its [`Reply`] JSON read back.
+//!
+//! One pooled client for every worker. A pooled connection is closed after
+//! `idle` without a call, below the workers' `IDLE_TIMEOUT_SECS`, so a worker
+//! never closes a connection the client is about to use; one the worker closed
+//! anyway (a restart) is found closed by the pool before it is used, and a
+//! request on a reused connection that closed before the request was written
+//! is sent again by hyper itself.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use protocol::{
-    Answer, Call, JsonResponse, PerWorker, ServerTiming, User, WorkerError, timing::SERVER_TIMING,
-};
-use serde::Serialize;
+use protocol::{Answer, JsonResponse, PerWorker, Reply, WorkerError};
 
-use crate::{CallError, WorkerClient};
+use crate::{CallError, Request, Sender};
 
 /// One pooled HTTP client for every worker.
 #[derive(Clone)]
-pub struct HttpWorkers {
+pub struct HttpClient {
     client: reqwest::Client,
-    /// Base URLs (`http://127.0.0.1:8082`); an empty one: not configured.
-    endpoints: PerWorker<String>,
+    /// Each worker's `…/call` URL; an empty one: not configured.
+    urls: Arc<PerWorker<String>>,
 }
 
-impl HttpWorkers {
-    /// A client of the workers at these base URLs whose calls each take at most
-    /// `timeout` (a caller that needs one worker may leave the others empty).
-    pub fn new(endpoints: PerWorker<String>, timeout: Duration) -> Result<Self, reqwest::Error> {
+impl HttpClient {
+    /// A client of the workers at these base URLs (`http://127.0.0.1:8082`; a
+    /// caller that needs one worker may leave the others empty), whose idle
+    /// connections close after `idle`; connecting takes at most `connect`.
+    pub fn new(
+        bases: PerWorker<String>,
+        idle: Duration,
+        connect: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
+            .connect_timeout(connect)
             .pool_max_idle_per_host(64)
-            // Idle keep-alive connections (and their buffers) go after a burst.
-            .pool_idle_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(idle)
             .tcp_nodelay(true)
             .build()?;
-        let endpoints = endpoints.map(|url| url.trim_end_matches('/').to_owned());
-        Ok(Self { client, endpoints })
+        let urls = bases.map(|base| match base.trim_end_matches('/') {
+            "" => String::new(),
+            base => format!("{base}/call"),
+        });
+        Ok(Self {
+            client,
+            urls: Arc::new(urls),
+        })
     }
 }
 
-impl WorkerClient for HttpWorkers {
-    /// `POST /log`, `POST /authenticate`, `POST /send`, or the logger's `GET /ping`
-    /// (a ping with data: `POST /ping`, which echoes it).
-    async fn call(&self, call: &Call) -> Result<Answer, CallError> {
-        let worker = call.worker().name();
-        let base = self.endpoints.get(call.worker());
-        if base.is_empty() {
+impl Sender for HttpClient {
+    async fn send(self, request: Request) -> Result<Answer, CallError> {
+        let worker = request.worker();
+        let url = self.urls.get(request.call.worker());
+        if url.is_empty() {
             return Err(CallError::Unreachable(worker.into()));
         }
-        match call {
-            Call::Log { log } => self.post(worker, &format!("{base}/log"), log).await,
-            Call::Auth { auth } => {
-                self.post(worker, &format!("{base}/authenticate"), auth)
-                    .await
-            }
-            Call::Mail { mail } => self.post(worker, &format!("{base}/send"), mail).await,
-            Call::Ping { ping: None } => self.ping(worker, &format!("{base}/ping")).await,
-            Call::Ping { ping: Some(ping) } => {
-                self.post(worker, &format!("{base}/ping"), ping).await
-            }
-        }
-    }
-}
-
-impl HttpWorkers {
-    async fn ping(&self, worker: &str, url: &str) -> Result<Answer, CallError> {
-        let response = self
-            .client
-            .get(url)
-            .headers(trace_context())
-            .send()
-            .await
-            .map_err(|e| classify(worker, &e))?;
-        if response.status().is_success() {
-            response.bytes().await.map_err(|e| classify(worker, &e))?;
-            Ok(Answer::message(protocol::PONG))
-        } else {
-            Err(CallError::Protocol(worker.into()))
-        }
-    }
-
-    async fn post<B: Serialize>(
-        &self,
-        worker: &str,
-        url: &str,
-        body: &B,
-    ) -> Result<Answer, CallError> {
+        let body =
+            serde_json::to_vec(&*request.call).map_err(|_| CallError::Protocol(worker.into()))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        runtime::trace::inject_http(&mut headers);
         let response = self
             .client
             .post(url)
-            .headers(trace_context())
-            .json(body)
+            .headers(headers)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| classify(worker, &e))?;
         let status = response.status();
-        let timing = response
-            .headers()
-            .get(SERVER_TIMING)
-            .and_then(|v| v.to_str().ok())
-            .and_then(ServerTiming::parse_header);
         let retry_after = response
             .headers()
             .contains_key(reqwest::header::RETRY_AFTER);
         let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
-        let answer: JsonResponse<User> = serde_json::from_slice(&bytes).map_err(|e| {
-            tracing::warn!(worker, %status, error = %e, "worker answered with a non-contract body");
-            CallError::Protocol(worker.to_owned())
-        })?;
-        if status.is_success() && !answer.error {
-            Ok(Answer {
-                message: answer.message,
-                data: answer.data,
-                timing,
-                token: answer.token,
-                echo: answer.echo,
-            })
-        } else {
-            Err(WorkerError::from_http(status.as_u16(), answer.message, retry_after).into())
+        if let Ok(reply) = serde_json::from_slice::<Reply>(&bytes) {
+            return reply.map_err(CallError::Worker);
+        }
+        // Refused before the worker had it (too large, too slow, busy): the
+        // contract's error body, whose status says why.
+        match serde_json::from_slice::<JsonResponse<serde::de::IgnoredAny>>(&bytes) {
+            Ok(refused) if refused.error => {
+                Err(WorkerError::from_http(status.as_u16(), refused.message, retry_after).into())
+            }
+            _ => {
+                tracing::warn!(worker, %status, "worker answered with a non-contract body");
+                Err(CallError::Protocol(worker.to_owned()))
+            }
         }
     }
 }
 
-/// The headers carrying the current trace to the worker.
-fn trace_context() -> reqwest::header::HeaderMap {
-    let mut headers = reqwest::header::HeaderMap::new();
-    runtime::trace::inject_http(&mut headers);
-    headers
-}
-
 fn classify(worker: &str, e: &reqwest::Error) -> CallError {
-    if e.is_timeout() {
-        CallError::Timeout(worker.to_owned())
-    } else if e.is_connect() || e.is_request() {
+    if e.is_connect() || e.is_request() {
         tracing::debug!(worker, error = %e, "worker unreachable over HTTP");
         CallError::Unreachable(worker.to_owned())
     } else {

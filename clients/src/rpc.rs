@@ -1,205 +1,168 @@
-//! Workers over tarpc. A tarpc client is one TCP connection; when it breaks (the
-//! worker restarted), the next call opens a new one.
+//! Workers over tarpc: the one service `call(Call) -> Answer`
+//! ([`protocol::rpc::WorkerService`]), one TCP connection per worker.
+//!
+//! A connection is replaced by a new one on the next call when its dispatch
+//! task has ended (the worker closed it: a restart, its idle timeout) or when
+//! it has been idle for `idle`, below the workers' `IDLE_TIMEOUT_SECS` (tarpc
+//! has no keep-alive ping), so a call never goes out on a connection the
+//! worker is closing. A call that found its connection already shut down was
+//! not sent ([`CallError::NotSent`]: sent again on a new one); one whose
+//! connection broke while it was on it may have reached the worker
+//! ([`CallError::Unreachable`]).
 
-use std::{future::Future, time::Duration};
-
-use protocol::{
-    Answer, Call, PerWorker, WorkerError,
-    rpc::{AuthenticationClient, LoggerClient, MailerClient},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
+
+use protocol::{Answer, PerWorker, rpc::WorkerServiceClient};
 use tarpc::{
-    client::{self, RpcError},
-    context,
+    client::{self, NewClient, RpcError},
     serde_transport::tcp,
     tokio_serde::formats::Bincode,
 };
-use tokio::sync::RwLock;
+use tokio::{sync::Mutex, time::Instant};
 
-use crate::{CallError, WorkerClient};
+use crate::{CallError, Request, Sender};
 
 /// Largest frame sent or accepted, in bytes (the workers' `MAX_BODY_BYTES` default).
 const MAX_FRAME_BYTES: usize = 1024 * 1024;
 
 /// Reconnecting tarpc clients of every worker.
-pub struct RpcWorkers {
-    logger: Reconnecting<LoggerClient>,
-    authentication: Reconnecting<AuthenticationClient>,
-    mail: Reconnecting<MailerClient>,
+#[derive(Clone)]
+pub struct RpcClient {
+    connections: Arc<PerWorker<Connection>>,
     addrs: PerWorker<String>,
-    timeout: Duration,
+    idle: Duration,
 }
 
-impl RpcWorkers {
+impl RpcClient {
     /// Clients of the workers at these addresses (`127.0.0.1:5001`; an empty
-    /// one: not configured) that connect on first use; every call takes at most
-    /// `timeout`.
-    pub fn new(addrs: &PerWorker<String>, timeout: Duration) -> Self {
+    /// one: not configured) that connect on first use and replace a connection
+    /// idle for `idle`.
+    pub fn new(addrs: &PerWorker<String>, idle: Duration) -> Self {
         Self {
-            logger: Reconnecting::new(&addrs.logger, |t| {
-                LoggerClient::new(client::Config::default(), t).spawn()
-            }),
-            authentication: Reconnecting::new(&addrs.authentication, |t| {
-                AuthenticationClient::new(client::Config::default(), t).spawn()
-            }),
-            mail: Reconnecting::new(&addrs.mail, |t| {
-                MailerClient::new(client::Config::default(), t).spawn()
-            }),
+            connections: Arc::new(addrs.map(|addr| Connection::new(addr, idle))),
             addrs: addrs.clone(),
-            timeout,
+            idle,
         }
     }
 
     /// The same workers over connections of their own, opened from the thread
-    /// that first uses them (see [`crate::grpc::GrpcWorkers::on_this_runtime`]).
+    /// that first uses them (see [`crate::grpc::GrpcClient::on_this_runtime`]).
     pub fn on_this_runtime(&self) -> Self {
-        Self::new(&self.addrs, self.timeout)
+        Self::new(&self.addrs, self.idle)
     }
 }
 
-impl WorkerClient for RpcWorkers {
-    /// `Logger::log_info`, `Logger::ping`, `Authentication::authenticate` or
-    /// `Mailer::send_mail`.
-    async fn call(&self, call: &Call) -> Result<Answer, CallError> {
-        match call.clone() {
-            Call::Log { log } => {
-                let call = |c: LoggerClient, ctx| async move { c.log_info(ctx, log).await };
-                self.call_on("logger", &self.logger, call).await
+impl Sender for RpcClient {
+    async fn send(self, request: Request) -> Result<Answer, CallError> {
+        let worker = request.worker();
+        let connection = self.connections.get(request.call.worker());
+        let (client, closed) = connection.client().await.map_err(|e| {
+            tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
+            CallError::Unreachable(worker.into())
+        })?;
+        let mut ctx = tarpc::context::current();
+        if let Some((trace_id, span_id, sampled)) = runtime::trace::tarpc_parent() {
+            ctx.trace_context = tarpc::trace::Context {
+                trace_id: trace_id.into(),
+                span_id: span_id.into(),
+                sampling_decision: if sampled {
+                    tarpc::trace::SamplingDecision::Sampled
+                } else {
+                    tarpc::trace::SamplingDecision::Unsampled
+                },
+            };
+        }
+        ctx.deadline = request.deadline.into_std();
+        match client.call(ctx, (*request.call).clone()).await {
+            Ok(answer) => answer.map_err(CallError::Worker),
+            Err(RpcError::DeadlineExceeded) => Err(CallError::Timeout(worker.into())),
+            Err(RpcError::Server(e)) => {
+                runtime::throttled!(warn, "tarpc server aborted the call", worker, error = %e);
+                Err(CallError::Protocol(worker.into()))
             }
-            Call::Ping { ping } => {
-                let call = |c: LoggerClient, ctx| async move { c.ping(ctx, ping).await };
-                self.call_on("logger", &self.logger, call).await
+            // The dispatch had ended or the request could not be buffered: not sent.
+            Err(error @ (RpcError::Shutdown | RpcError::Send(_))) => {
+                tracing::debug!(worker, %error, "tarpc connection closed before the call; reconnecting");
+                closed.store(true, Ordering::Relaxed);
+                Err(CallError::NotSent(worker.into()))
             }
-            Call::Auth { auth } => {
-                let call =
-                    |c: AuthenticationClient, ctx| async move { c.authenticate(ctx, auth).await };
-                self.call_on("authentication", &self.authentication, call)
-                    .await
-            }
-            Call::Mail { mail } => {
-                let call = |c: MailerClient, ctx| async move { c.send_mail(ctx, mail).await };
-                self.call_on("mail", &self.mail, call).await
+            Err(error @ RpcError::Channel(_)) => {
+                tracing::info!(worker, %error, "tarpc connection lost during a call; reconnecting");
+                closed.store(true, Ordering::Relaxed);
+                Err(CallError::Unreachable(worker.into()))
             }
         }
     }
 }
 
-impl RpcWorkers {
-    /// One call: get (or open) the connection, call under the deadline, classify.
-    async fn call_on<C: Client + Clone, Fut>(
-        &self,
-        worker: &'static str,
-        slot: &Reconnecting<C>,
-        call: impl FnOnce(C, context::Context) -> Fut,
-    ) -> Result<Answer, CallError>
-    where
-        Fut: Future<Output = Result<Result<Answer, WorkerError>, RpcError>>,
-    {
-        let attempt = async {
-            let client = slot.get().await.map_err(|e| {
-                tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
-                CallError::Unreachable(worker.into())
-            })?;
-            let mut ctx = context::current();
-            if let Some((trace_id, span_id, sampled)) = runtime::trace::tarpc_parent() {
-                ctx.trace_context = tarpc::trace::Context {
-                    trace_id: trace_id.into(),
-                    span_id: span_id.into(),
-                    sampling_decision: if sampled {
-                        tarpc::trace::SamplingDecision::Sampled
-                    } else {
-                        tarpc::trace::SamplingDecision::Unsampled
-                    },
-                };
-            }
-            ctx.deadline = std::time::Instant::now() + self.timeout;
-            match call(client, ctx).await {
-                Ok(answer) => answer.map_err(CallError::Worker),
-                Err(e) => Err(slot.failed(worker, e).await),
-            }
-        };
-        tokio::time::timeout(self.timeout, attempt)
-            .await
-            .unwrap_or_else(|_| Err(CallError::Timeout(worker.into())))
-    }
-}
-
-/// The transport every tarpc client of ours runs on (bincode over TCP).
-type Transport<C> = tarpc::serde_transport::Transport<
-    tokio::net::TcpStream,
-    <C as Client>::Resp,
-    <C as Client>::Req,
-    Bincode<<C as Client>::Resp, <C as Client>::Req>,
->;
-
-/// What a generated tarpc client sends and receives.
-trait Client {
-    type Req: serde::Serialize + Send;
-    type Resp: for<'de> serde::Deserialize<'de> + Send;
-}
-
-impl Client for LoggerClient {
-    type Req = tarpc::ClientMessage<protocol::rpc::LoggerRequest>;
-    type Resp = tarpc::Response<protocol::rpc::LoggerResponse>;
-}
-
-impl Client for AuthenticationClient {
-    type Req = tarpc::ClientMessage<protocol::rpc::AuthenticationRequest>;
-    type Resp = tarpc::Response<protocol::rpc::AuthenticationResponse>;
-}
-
-impl Client for MailerClient {
-    type Req = tarpc::ClientMessage<protocol::rpc::MailerRequest>;
-    type Resp = tarpc::Response<protocol::rpc::MailerResponse>;
-}
-
-/// A tarpc client that is replaced by a fresh connection once its own broke.
-struct Reconnecting<C: Client> {
+/// One worker's connection: its client, whether its dispatch task still runs,
+/// and when it was last used.
+struct Connection {
     addr: String,
-    make: fn(Transport<C>) -> C,
-    client: RwLock<Option<C>>,
+    idle: Duration,
+    open: Mutex<Option<Open>>,
 }
 
-impl<C: Client + Clone> Reconnecting<C> {
-    fn new(addr: &str, make: fn(Transport<C>) -> C) -> Self {
+struct Open {
+    client: WorkerServiceClient,
+    closed: Arc<AtomicBool>,
+    last_used: Instant,
+}
+
+impl Connection {
+    fn new(addr: &str, idle: Duration) -> Self {
         Self {
             addr: addr.to_owned(),
-            make,
-            client: RwLock::new(None),
+            idle,
+            open: Mutex::new(None),
         }
     }
 
-    /// The current client, or a new one on a fresh connection.
-    async fn get(&self) -> std::io::Result<C> {
-        if let Some(client) = self.client.read().await.as_ref() {
-            return Ok(client.clone());
+    /// The open connection's client and its flag of being closed (set it to
+    /// have the next call open a new one), or those of a new connection when
+    /// there is none, its task ended, or it sat idle too long.
+    async fn client(&self) -> std::io::Result<(WorkerServiceClient, Arc<AtomicBool>)> {
+        if self.addr.is_empty() {
+            let unset = "no address configured";
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, unset));
         }
-        let mut slot = self.client.write().await;
-        if let Some(client) = slot.as_ref() {
-            return Ok(client.clone());
+        let mut open = self.open.lock().await;
+        let now = Instant::now();
+        if let Some(current) = open.as_mut()
+            && !current.closed.load(Ordering::Relaxed)
+            && now.duration_since(current.last_used) < self.idle
+        {
+            current.last_used = now;
+            return Ok((current.client.clone(), Arc::clone(&current.closed)));
         }
+        // Dropping the last client of a connection ends its dispatch and closes it.
+        *open = None;
         let mut connecting = tcp::connect(&self.addr, Bincode::default);
         connecting.config_mut().max_frame_length(MAX_FRAME_BYTES);
         let transport = connecting.await?;
         // Small calls go out at once instead of waiting for the server's delayed ACK.
         transport.get_ref().set_nodelay(true)?;
-        let client = (self.make)(transport);
-        *slot = Some(client.clone());
-        Ok(client)
-    }
-
-    /// Classifies a failed call; forgets the client if its connection is gone.
-    async fn failed(&self, worker: &str, error: RpcError) -> CallError {
-        match error {
-            RpcError::DeadlineExceeded => CallError::Timeout(worker.into()),
-            RpcError::Server(e) => {
-                runtime::throttled!(warn, "tarpc server aborted the call", worker, error = %e);
-                CallError::Protocol(worker.into())
+        let NewClient { client, dispatch } =
+            WorkerServiceClient::new(client::Config::default(), transport);
+        let closed = Arc::new(AtomicBool::new(false));
+        let ended = Arc::clone(&closed);
+        tokio::spawn(async move {
+            if let Err(error) = dispatch.await {
+                tracing::debug!(%error, "tarpc connection ended");
             }
-            RpcError::Shutdown | RpcError::Send(_) | RpcError::Channel(_) => {
-                tracing::info!(worker, error = %error, "tarpc connection lost; reconnecting on next call");
-                *self.client.write().await = None;
-                CallError::Unreachable(worker.into())
-            }
-        }
+            ended.store(true, Ordering::Relaxed);
+        });
+        *open = Some(Open {
+            client: client.clone(),
+            closed: Arc::clone(&closed),
+            last_used: now,
+        });
+        Ok((client, closed))
     }
 }

@@ -25,6 +25,7 @@
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
 use clap::Parser;
+use protocol::{Action, Transport};
 use tokio_util::sync::CancellationToken;
 
 /// Env var: address the page is served on.
@@ -63,6 +64,20 @@ impl Settings {
 #[template(path = "index.html")]
 struct IndexPage<'a> {
     broker_url: &'a str,
+    /// Every action (the grid's rows, the comparison's choices).
+    actions: &'static [&'static str],
+    /// Every transport (the grid's columns, the comparison's choices).
+    transports: &'static [Transport],
+}
+
+impl<'a> IndexPage<'a> {
+    fn new(broker_url: &'a str) -> Self {
+        Self {
+            broker_url,
+            actions: &Action::NAMES,
+            transports: &Transport::ALL,
+        }
+    }
 }
 
 /// The uPlot release in `static/vendor/uplot/` (npm `uplot`, MIT), as a
@@ -151,10 +166,7 @@ impl runtime::service::Service for Application {
 
     /// Renders the page once and binds the port.
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let page = IndexPage {
-            broker_url: settings.broker_url.trim_end_matches('/'),
-        }
-        .render()?;
+        let page = IndexPage::new(settings.broker_url.trim_end_matches('/')).render()?;
         let page = web::Data::new(page);
         let edge = runtime::limits::Edge::new(&settings.limits);
         let (server, port) = runtime::http::bind_server(
@@ -204,15 +216,37 @@ async fn serve(asset: &'static Asset) -> HttpResponse {
 mod tests {
     use super::*;
 
+    /// The grid has a button for every action over every transport, and the
+    /// comparison offers every action and transport: both come from the
+    /// protocol's lists.
+    #[test]
+    fn the_page_offers_every_action_over_every_transport() {
+        let page = IndexPage::new("http://broker").render().expect("renders");
+        for action in Action::ALL {
+            assert!(
+                page.contains(&format!(r#"<option value="{action}""#)),
+                "{action}"
+            );
+            for transport in Transport::ALL {
+                let button = format!(r#"id="btn-{action}-{transport}""#);
+                assert!(page.contains(&button), "{button}");
+            }
+        }
+        for transport in Transport::ALL {
+            assert!(
+                page.contains(&format!(r#"id="cmpT-{transport}""#)),
+                "{transport}"
+            );
+        }
+    }
+
     /// Every script and stylesheet the page names is served, and every vendored
     /// URL carries the vendored version.
     #[test]
     fn the_page_loads_only_served_assets() {
-        let page = IndexPage {
-            broker_url: "http://broker",
-        }
-        .render()
-        .expect("the page renders");
+        let page = IndexPage::new("http://broker")
+            .render()
+            .expect("the page renders");
         let named: Vec<&str> = page
             .split(['"', '\''])
             .filter(|s| s.starts_with("/static/"))

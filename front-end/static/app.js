@@ -7,7 +7,8 @@ const output = document.getElementById("output");
 const sent = document.getElementById("payload");
 const received = document.getElementById("received");
 
-const TRANSPORTS = ["http", "amqp", "rpc", "grpc"];
+// Every transport, as the page was rendered with them (the protocol's list).
+const TRANSPORTS = document.body.dataset.transports.split(",");
 // One colour per transport, the same in every chart of the comparison.
 const COLORS = { http: "#2f6fde", amqp: "#e8710a", rpc: "#7b61c4", grpc: "#1e9e6a" };
 // The parts of one call's time, in the order they are stacked.

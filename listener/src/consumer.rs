@@ -7,7 +7,7 @@ use std::{
 };
 
 use backon::BackoffBuilder;
-use clients::{CallError, WorkerClient, http::HttpWorkers};
+use clients::{CallError, CallService, Request};
 use lapin::{
     Connection,
     message::Delivery,
@@ -18,6 +18,7 @@ use lapin::{
 };
 use protocol::{Call, LogPayload, WorkerError, amqp::AmqpNames};
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 use crate::Settings;
 
@@ -37,7 +38,7 @@ fn count(outcome: &'static str) {
 /// What the event handlers share.
 pub struct Consumer {
     /// The logger, over HTTP.
-    pub logger: HttpWorkers,
+    pub logger: CallService,
     /// Exchange and queue names.
     pub names: AmqpNames,
     /// The listener's settings.
@@ -97,13 +98,18 @@ impl Consumer {
     async fn handle_event(self: Arc<Self>, delivery: Delivery, shutdown: CancellationToken) {
         count("delivered");
         let call = match serde_json::from_slice::<LogPayload>(&delivery.data) {
-            Ok(log) => Call::Log { log },
+            Ok(log) => std::sync::Arc::new(Call::Log { log }),
             Err(e) => return dead_letter(&delivery, &format!("not a log entry: {e}")).await,
         };
+        let timeout = Duration::from_millis(self.settings.call_timeout_ms);
         let mut backoff = runtime::retry::backoff().build();
         let mut failures = 0;
         loop {
-            match self.logger.call(&call).await {
+            let request = Request {
+                call: Arc::clone(&call),
+                deadline: tokio::time::Instant::now() + timeout,
+            };
+            match self.logger.clone().oneshot(request).await {
                 Ok(_) => {
                     count("acked");
                     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {

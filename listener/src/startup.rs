@@ -10,7 +10,7 @@ use std::{
 
 use actix_web::{HttpResponse, dev::Server, http::StatusCode, web};
 use anyhow::Context;
-use clients::http::HttpWorkers;
+use clients::http::HttpClient;
 use protocol::{JsonResponse, PerWorker};
 use runtime::service::Service;
 use tokio_util::sync::CancellationToken;
@@ -45,7 +45,9 @@ impl Service for Application {
             logger: settings.logger_url.clone(),
             ..PerWorker::default()
         };
-        let logger = HttpWorkers::new(urls, timeout).context("cannot build the HTTP client")?;
+        let http = HttpClient::new(urls, settings.limits.client_idle(), timeout)
+            .context("cannot build the HTTP client")?;
+        let logger = clients::stack(http, protocol::Transport::Http, None);
         let connected = Arc::new(AtomicBool::new(false));
 
         let health_state = web::Data::new(connected.clone());

@@ -1,8 +1,9 @@
-//! The logger's operations, shared by its four transports.
+//! The logger: one [`Handler`] for every action it serves, whatever the
+//! transport (the runtime serves it over each).
 
-use protocol::{Answer, Call, LogPayload, PONG, PingPayload, Worker, WorkerError};
+use protocol::{Answer, Call, Data, LogPayload, PONG, Worker, WorkerError};
 use runtime::{
-    timing::{dependency, timed},
+    timing::dependency,
     worker::{Handler, not_served},
 };
 
@@ -20,26 +21,9 @@ pub struct Logger {
 
 impl Logger {
     /// Stores one entry; answers once MongoDB acknowledged it.
-    pub async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
-        timed(async {
-            dependency("MongoDB insert", self.store.insert(entry)).await?;
-            Ok(Answer::message(LOGGED))
-        })
-        .await
-    }
-
-    /// A round trip that touches no database; a payload's data is echoed back.
-    pub async fn ping(payload: Option<PingPayload>) -> Answer {
-        let echo = payload.map(|p| p.data);
-        let pong = timed(async {
-            Ok(Answer {
-                echo,
-                ..Answer::message(PONG)
-            })
-        })
-        .await;
-        // `timed` fails only when its operation does, and this one never does.
-        pong.unwrap_or_else(|_| Answer::message(PONG))
+    async fn log(&self, entry: LogPayload) -> Result<Answer, WorkerError> {
+        dependency("MongoDB insert", self.store.insert(entry)).await?;
+        Ok(Answer::new(LOGGED, Data::Log))
     }
 }
 
@@ -49,8 +33,17 @@ impl Handler for Logger {
     async fn handle(&self, call: Call) -> Result<Answer, WorkerError> {
         match call {
             Call::Log { log } => self.log(log).await,
-            Call::Ping { ping } => Ok(Self::ping(ping).await),
+            // A round trip that touches no database; a payload's data is echoed back.
+            Call::Ping { ping } => Ok(Answer::new(PONG, Data::Ping(ping.map(|p| p.data)))),
             other => Err(not_served(Self::WORKER, &other)),
         }
+    }
+
+    async fn health(&self) -> Result<(), WorkerError> {
+        Ok(self.store.ping().await?)
+    }
+
+    fn http_routes(cfg: &mut actix_web::web::ServiceConfig) {
+        crate::http::routes(cfg);
     }
 }

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use protocol::rpc::{LoggerRequest, LoggerResponse};
 use runtime::{
     service::Service,
     worker::{Listeners, Ports},
@@ -12,14 +11,14 @@ use runtime::{
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Settings, grpc, http, rpc, service::Logger, store::LogStore};
+use crate::{Settings, service::Logger, store::LogStore};
 
 /// How long in-flight writes may take to drain after the servers stopped.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The logger, bound and ready to serve.
 pub struct Application {
-    listeners: Listeners<Logger, LoggerRequest, LoggerResponse>,
+    listeners: Listeners<Logger>,
     writers: Vec<JoinHandle<()>>,
 }
 
@@ -33,7 +32,7 @@ impl Service for Application {
         let (store, writers) = LogStore::open(&settings)
             .await
             .context("invalid MongoDB settings")?;
-        let listeners = Listeners::bind(&settings.server, Logger { store }, http::routes).await?;
+        let listeners = Listeners::bind(&settings.server, Logger { store }).await?;
         Ok(Self { listeners, writers })
     }
 
@@ -44,10 +43,7 @@ impl Service for Application {
     /// Serves until `shutdown` is cancelled (or one server fails, which stops the
     /// others), then waits for in-flight writes to be stored.
     async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let served = self
-            .listeners
-            .serve(&shutdown, rpc::serve, grpc::serve)
-            .await;
+        let served = self.listeners.serve(&shutdown).await;
 
         let drained = tokio::time::timeout(DRAIN_TIMEOUT, futures::future::join_all(self.writers));
         if drained.await.is_err() {

@@ -1,8 +1,9 @@
-//! Rendering and sending, shared by the mail service's four transports.
+//! The mail service: one [`Handler`] for the action it serves, whatever the
+//! transport (the runtime serves it over each).
 
-use protocol::{Answer, Call, MailPayload, Worker, WorkerError};
+use protocol::{Answer, Call, Data, MailPayload, Worker, WorkerError};
 use runtime::{
-    timing::{dependency, timed},
+    timing::dependency,
     worker::{Handler, not_served},
 };
 
@@ -22,14 +23,11 @@ pub struct Mailer {
 
 impl Mailer {
     /// Renders and sends; answers `sent to <to>` once SMTP took the mail.
-    pub async fn send(&self, mail: MailPayload) -> Result<Answer, WorkerError> {
-        timed(async {
-            let message = message::build(&mail, &self.sender)?;
-            dependency("SMTP send", self.smtp.send(message)).await?;
-            tracing::info!("mail sent");
-            Ok(Answer::message(format!("sent to {}", mail.to)))
-        })
-        .await
+    async fn send(&self, mail: MailPayload) -> Result<Answer, WorkerError> {
+        let message = message::build(&mail, &self.sender)?;
+        dependency("SMTP send", self.smtp.send(message)).await?;
+        tracing::info!("mail sent");
+        Ok(Answer::new(format!("sent to {}", mail.to), Data::Mail))
     }
 }
 

@@ -1,18 +1,17 @@
 //! [`Application`]: binds every port in `build`, serves until stopped.
 
 use anyhow::Context;
-use protocol::rpc::{MailerRequest, MailerResponse};
 use runtime::{
     service::Service,
     worker::{Listeners, Ports},
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{Settings, grpc, http, message::Sender, rpc, sender::Smtp, service::Mailer};
+use crate::{Settings, message::Sender, sender::Smtp, service::Mailer};
 
 /// The mail service, bound and ready to serve.
 pub struct Application {
-    listeners: Listeners<Mailer, MailerRequest, MailerResponse>,
+    listeners: Listeners<Mailer>,
 }
 
 /// A list of domains from a setting: trimmed, lower-case, no empty ones.
@@ -46,7 +45,7 @@ impl Service for Application {
         };
         let smtp = Smtp::new(&settings).context("invalid SMTP settings")?;
         let mailer = Mailer { sender, smtp };
-        let listeners = Listeners::bind(&settings.server, mailer, http::routes).await?;
+        let listeners = Listeners::bind(&settings.server, mailer).await?;
         Ok(Self { listeners })
     }
 
@@ -56,10 +55,7 @@ impl Service for Application {
 
     /// Serves until `shutdown` is cancelled; in-flight calls finish.
     async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let served = self
-            .listeners
-            .serve(&shutdown, rpc::serve, grpc::serve)
-            .await;
+        let served = self.listeners.serve(&shutdown).await;
         tracing::info!("mail stopped");
         served
     }

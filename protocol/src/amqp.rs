@@ -8,8 +8,8 @@
 //!   logger confirmed. Poison messages go to a dead-letter queue.
 //! - **Request/reply** (ours): the broker publishes a [`Call`] (the `/handle` JSON)
 //!   to the serving worker's own request queue with `correlation_id` and
-//!   `reply_to`; the worker does the work and publishes an [`AmqpReply`] back to
-//!   `reply_to`. The same shape as HTTP, tarpc and gRPC: broker → transport →
+//!   `reply_to`; the worker does the work and publishes its [`crate::Reply`]
+//!   back to `reply_to`. The same shape as HTTP, tarpc and gRPC: broker → transport →
 //!   worker → transport → broker.
 //!
 //! Every name can carry a namespace suffix ([`AmqpNames::new`]) so that tests, or
@@ -17,7 +17,7 @@
 
 #[cfg(doc)]
 use crate::Call;
-use crate::{Answer, PerWorker, Worker, WorkerError};
+use crate::{PerWorker, Worker};
 
 /// The topic exchange log events are published to (as in the original).
 pub const LOGS_EXCHANGE: &str = "logs_topic";
@@ -106,10 +106,6 @@ pub fn is_reply_queue(reply_to: &str) -> bool {
         .strip_prefix(REPLY_QUEUE_PREFIX)
         .is_some_and(|rest| !rest.is_empty())
 }
-
-/// A worker's reply to a [`Call`]: its answer or its failure, serialized as
-/// `{"Ok": {...}}` or `{"Err": {...}}`.
-pub type AmqpReply = Result<Answer, WorkerError>;
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,13 @@
 //! The gRPC services, generated from `proto/*.proto` by `build.rs`, and the
-//! conversions between their messages and the contract's types. A message
+//! conversions between their messages and the contract's types: the generic
+//! `flexi.Worker/Call` (a [`Call`] in, an [`Answer`] out) and the Go original's
+//! `logs.LogService/WriteLog`. A message
 //! becomes a contract type only through its checks ([`TryFrom`]), as JSON does.
 
-use crate::{Answer, Credentials, LogPayload, MailPayload, PingPayload, User};
+use crate::{
+    Answer, Call, Credentials, Data, LogPayload, Login, MailPayload, PingPayload, ServerTiming,
+    User,
+};
 
 /// A module per protobuf package, with the code `build.rs` generated for it.
 macro_rules! packages {
@@ -18,12 +23,8 @@ macro_rules! packages {
 packages!(
     /// The original `logs.proto`: package `logs`, `LogService.WriteLog`.
     logs,
-    /// `auth.AuthService/Authenticate`.
-    auth,
-    /// `mail.MailService/SendMail`.
-    mail,
-    /// `ping.PingService/Ping`: a round trip that touches no database.
-    ping,
+    /// `flexi.Worker/Call`: every worker, every action.
+    flexi,
 );
 
 /// Why a request message is not a valid call (answered as `INVALID_ARGUMENT`).
@@ -40,61 +41,111 @@ impl TryFrom<logs::LogRequest> for LogPayload {
     }
 }
 
-impl From<&LogPayload> for logs::LogRequest {
-    fn from(entry: &LogPayload) -> Self {
-        logs::LogRequest {
-            log_entry: Some(logs::Log {
-                name: entry.name.to_string(),
-                data: entry.data.clone(),
+impl From<&Call> for flexi::CallRequest {
+    fn from(call: &Call) -> Self {
+        use flexi::call_request::Action as A;
+        let action = match call {
+            Call::Auth { auth } => A::Auth(flexi::Credentials {
+                email: auth.email.to_string(),
+                password: auth.password.as_str().to_owned(),
             }),
+            Call::Log { log } => A::Log(flexi::LogEntry {
+                name: log.name.to_string(),
+                data: log.data.clone(),
+            }),
+            Call::Mail { mail } => A::Mail(flexi::Mail {
+                from: mail
+                    .from
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                to: mail.to.to_string(),
+                subject: mail.subject.to_string(),
+                message: mail.message.clone(),
+            }),
+            Call::Ping { ping } => A::Ping(flexi::Ping {
+                data: ping.as_ref().map(|p| p.data.clone()),
+            }),
+        };
+        flexi::CallRequest {
+            action: Some(action),
         }
     }
 }
 
-impl TryFrom<auth::AuthRequest> for Credentials {
+impl TryFrom<flexi::CallRequest> for Call {
     type Error = Invalid;
-    fn try_from(request: auth::AuthRequest) -> Result<Self, Invalid> {
-        Ok(Credentials {
-            email: request.email.parse()?,
-            password: request.password.parse()?,
+    fn try_from(request: flexi::CallRequest) -> Result<Self, Invalid> {
+        use flexi::call_request::Action as A;
+        Ok(match request.action.ok_or("the call names no action")? {
+            A::Auth(auth) => Call::Auth {
+                auth: Credentials {
+                    email: auth.email.parse()?,
+                    password: auth.password.parse()?,
+                },
+            },
+            A::Log(log) => Call::Log {
+                log: LogPayload {
+                    name: log.name.parse()?,
+                    data: log.data,
+                },
+            },
+            A::Mail(mail) => {
+                let from = mail.from.trim();
+                Call::Mail {
+                    mail: MailPayload {
+                        from: (!from.is_empty()).then(|| from.parse()).transpose()?,
+                        to: mail.to.parse()?,
+                        subject: mail.subject.parse()?,
+                        message: mail.message,
+                    },
+                }
+            }
+            A::Ping(ping) => Call::Ping {
+                ping: ping.data.map(|data| PingPayload { data }),
+            },
         })
     }
 }
 
-impl From<&Credentials> for auth::AuthRequest {
-    fn from(credentials: &Credentials) -> Self {
-        auth::AuthRequest {
-            email: credentials.email.to_string(),
-            password: credentials.password.as_str().to_owned(),
+impl From<Answer> for flexi::Answer {
+    fn from(answer: Answer) -> Self {
+        use flexi::answer::Data as D;
+        let data = match answer.data {
+            Data::Auth(login) => D::Auth(flexi::Login {
+                user: Some(login.user.into()),
+                token: login.token,
+            }),
+            Data::Log => D::Log(flexi::Empty {}),
+            Data::Mail => D::Mail(flexi::Empty {}),
+            Data::Ping(echo) => D::Ping(flexi::Pong { echo }),
+        };
+        flexi::Answer {
+            message: answer.message,
+            timing: answer.timing.map(Into::into),
+            data: Some(data),
         }
     }
 }
 
-impl TryFrom<mail::MailRequest> for MailPayload {
+impl TryFrom<flexi::Answer> for Answer {
     type Error = Invalid;
-    fn try_from(request: mail::MailRequest) -> Result<Self, Invalid> {
-        let from = request.from.trim();
-        Ok(MailPayload {
-            from: (!from.is_empty()).then(|| from.parse()).transpose()?,
-            to: request.to.parse()?,
-            subject: request.subject.parse()?,
-            message: request.message,
+    fn try_from(answer: flexi::Answer) -> Result<Self, Invalid> {
+        use flexi::answer::Data as D;
+        let data = match answer.data.ok_or("the answer holds no data")? {
+            D::Auth(login) => Data::Auth(Login {
+                user: login.user.ok_or("a login answers a user")?.into(),
+                token: login.token,
+            }),
+            D::Log(_) => Data::Log,
+            D::Mail(_) => Data::Mail,
+            D::Ping(pong) => Data::Ping(pong.echo),
+        };
+        Ok(Answer {
+            message: answer.message,
+            data,
+            timing: answer.timing.map(Into::into),
         })
-    }
-}
-
-impl From<&MailPayload> for mail::MailRequest {
-    fn from(mail: &MailPayload) -> Self {
-        mail::MailRequest {
-            from: mail
-                .from
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            to: mail.to.to_string(),
-            subject: mail.subject.to_string(),
-            message: mail.message.clone(),
-        }
     }
 }
 
@@ -115,7 +166,7 @@ macro_rules! same_fields {
     };
 }
 
-same_fields!(User, auth::User, {
+same_fields!(User, flexi::User, {
     id,
     email,
     first_name,
@@ -125,79 +176,69 @@ same_fields!(User, auth::User, {
     updated_at
 });
 
-impl From<Answer> for auth::AuthResponse {
-    fn from(answer: Answer) -> Self {
-        auth::AuthResponse {
-            user: answer.data.map(Into::into),
-            message: answer.message,
-            token: answer.token.unwrap_or_default(),
-        }
-    }
-}
-
-impl From<auth::AuthResponse> for Answer {
-    fn from(response: auth::AuthResponse) -> Self {
-        Answer {
-            message: response.message,
-            data: response.user.map(Into::into),
-            timing: None,
-            token: Some(response.token).filter(|t| !t.is_empty()),
-            echo: None,
-        }
-    }
-}
-
-impl From<Option<&PingPayload>> for ping::PingRequest {
-    fn from(payload: Option<&PingPayload>) -> Self {
-        ping::PingRequest {
-            data: payload.map(|p| p.data.clone()),
-        }
-    }
-}
-
-impl From<ping::PingRequest> for Option<PingPayload> {
-    fn from(request: ping::PingRequest) -> Self {
-        request.data.map(|data| PingPayload { data })
-    }
-}
-
-impl From<ping::PingResponse> for Answer {
-    fn from(response: ping::PingResponse) -> Self {
-        Answer {
-            echo: response.echo,
-            ..Answer::message(response.result)
-        }
-    }
-}
+same_fields!(ServerTiming, flexi::Timing, {
+    worker_us,
+    dependency_us,
+    queue_us
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_ping_request_carries_its_data_or_none() {
-        let payload = PingPayload {
-            data: String::new(),
-        };
-        let request = ping::PingRequest::from(Some(&payload));
-        assert_eq!(request.data.as_deref(), Some(""));
-        assert_eq!(Option::<PingPayload>::from(request), Some(payload));
-        assert_eq!(
-            Option::<PingPayload>::from(ping::PingRequest::from(None)),
-            None
-        );
-        let answer = Answer::from(ping::PingResponse {
-            result: "pong".into(),
-            echo: Some("e".into()),
-        });
-        assert_eq!(
-            (answer.message.as_str(), answer.echo.as_deref()),
-            ("pong", Some("e"))
-        );
+    fn calls() -> Vec<Call> {
+        [
+            r#"{"action":"auth","auth":{"email":"a@b.c","password":"p"}}"#,
+            r#"{"action":"log","log":{"name":"n","data":"d"}}"#,
+            r#"{"action":"mail","mail":{"from":"me@b.c","to":"a@b.c","subject":"s","message":"m"}}"#,
+            r#"{"action":"ping"}"#,
+            r#"{"action":"ping","ping":{"data":""}}"#,
+        ]
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("valid"))
+        .collect()
     }
 
     #[test]
-    fn an_invalid_message_is_not_a_payload() {
+    fn every_call_and_answer_survives_the_round_trip() {
+        for call in calls() {
+            let message = flexi::CallRequest::from(&call);
+            assert_eq!(Call::try_from(message), Ok(call));
+        }
+        let user = crate::json::user();
+        for data in [
+            Data::Auth(Login {
+                user,
+                token: "jwt".into(),
+            }),
+            Data::Log,
+            Data::Mail,
+            Data::Ping(None),
+            Data::Ping(Some("e".into())),
+        ] {
+            let mut answer = Answer::new("words", data);
+            answer.timing = Some(ServerTiming {
+                worker_us: 3,
+                dependency_us: 2,
+                queue_us: Some(1),
+            });
+            assert_eq!(
+                Answer::try_from(flexi::Answer::from(answer.clone())),
+                Ok(answer)
+            );
+        }
+    }
+
+    #[test]
+    fn an_invalid_message_is_not_a_call() {
+        let blank = flexi::CallRequest {
+            action: Some(flexi::call_request::Action::Log(flexi::LogEntry {
+                name: " ".into(),
+                data: String::new(),
+            })),
+        };
+        assert!(Call::try_from(blank).is_err());
+        assert!(Call::try_from(flexi::CallRequest { action: None }).is_err());
         let empty_name = logs::LogRequest {
             log_entry: Some(logs::Log {
                 name: " ".into(),
@@ -206,25 +247,8 @@ mod tests {
         };
         assert!(LogPayload::try_from(empty_name).is_err());
         assert!(LogPayload::try_from(logs::LogRequest { log_entry: None }).is_err());
-        let bad_to = mail::MailRequest {
-            to: "nobody".into(),
-            ..Default::default()
-        };
-        assert!(MailPayload::try_from(bad_to).is_err());
-    }
-
-    #[test]
-    fn payloads_survive_the_round_trip() {
-        let mail = MailPayload {
-            from: None,
-            to: "you@there.com".parse().expect("valid"),
-            subject: "s".parse().expect("valid"),
-            message: "m".into(),
-        };
-        assert_eq!(
-            MailPayload::try_from(mail::MailRequest::from(&mail)),
-            Ok(mail)
-        );
+        let no_data = flexi::Answer::default();
+        assert!(Answer::try_from(no_data).is_err());
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Email, LogName, Password, Subject, Transport};
+use crate::{Data, Email, LogName, Password, Subject, Transport};
 
 /// The envelope every HTTP answer of every service uses, as the Go original's
 /// `jsonResponse`: `{"error": bool, "message": string, "data": any?}`.
@@ -75,6 +75,32 @@ impl<T> JsonResponse<T> {
             error: true,
             ..Self::ok(message)
         }
+    }
+}
+
+/// What an HTTP answer's `data` holds, by action: the user of a login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Shown {
+    /// A login's user.
+    User(User),
+}
+
+impl JsonResponse<Shown> {
+    /// An action's answer in the HTTP envelope, as the Go original's clients
+    /// read it: `message`, a login's user as `data` and its `token`, a ping's
+    /// `echo`.
+    pub fn answered(message: impl Into<String>, data: Data) -> Self {
+        let mut body = Self::ok(message);
+        match data {
+            Data::Auth(login) => {
+                body.data = Some(Shown::User(login.user));
+                body.token = Some(login.token);
+            }
+            Data::Ping(echo) => body.echo = echo,
+            Data::Log | Data::Mail => {}
+        }
+        body
     }
 }
 
@@ -174,6 +200,20 @@ fn none_is_blank<S: Serializer>(from: &Option<Email>, serializer: S) -> Result<S
     serializer.serialize_str(from.as_ref().map_or("", Email::as_str))
 }
 
+/// A user for the tests.
+#[cfg(test)]
+pub(crate) fn user() -> User {
+    User {
+        id: 1,
+        email: "a@b.c".into(),
+        first_name: "A".into(),
+        last_name: "B".into(),
+        active: 1,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,16 +240,7 @@ mod tests {
 
     #[test]
     fn the_user_has_the_originals_field_names() {
-        let user = User {
-            id: 1,
-            email: "a@b.c".into(),
-            first_name: "A".into(),
-            last_name: "B".into(),
-            active: 1,
-            created_at: String::new(),
-            updated_at: String::new(),
-        };
-        let json = serde_json::to_value(&user).expect("json");
+        let json = serde_json::to_value(user()).expect("json");
         assert_eq!(json["active"], 1);
         assert!(json.get("user_active").is_none());
     }

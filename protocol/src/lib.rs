@@ -8,8 +8,11 @@
 //! ## Layout
 //! - [`json`]: the JSON envelope every HTTP answer uses (`{"error","message","data"}`)
 //!   and the payloads of each action (`auth`, `log`, `mail`).
-//! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON), the
-//!   worker's [`Answer`], and which [`Worker`] serves which action.
+//! - [`action`]: the [`Action`] list every other list derives from, and what
+//!   each action is (its worker, its default transport, its original door).
+//! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON, or
+//!   its binary form), the worker's [`Answer`] with one [`Data`] variant per
+//!   action, and the [`Reply`] of the JSON wires.
 //! - [`ping`]: a ping's optional [`PingPayload`], echoed back by the worker, and the
 //!   check that the echo came back whole.
 //! - [`text`]: validated strings ([`Email`], [`LogName`], [`Password`], [`Subject`]):
@@ -20,19 +23,23 @@
 //!   (the W3C `Server-Timing` header) and the broker's [`Timing`] breakdown.
 //! - [`compare`]: the comparison request (`POST /compare`) and its report.
 //! - [`transport`]: the four transports a call can travel over.
-//! - [`worker`]: what a worker answers on every transport: [`worker::WorkerError`] and
-//!   its mapping to HTTP and gRPC status codes (the only place that mapping lives).
-//! - `grpc` (feature `grpc`): the `.proto` files, compiled once by `build.rs`, and
-//!   the conversions between their messages and the contract's types.
-//! - `rpc` (feature `rpc`): the tarpc service traits.
-//! - [`amqp`]: exchange, queue and routing-key names, and the request/reply message.
+//! - [`worker`]: the three [`Worker`]s, and what a worker answers on every
+//!   transport when it fails: [`worker::WorkerError`] and its mapping to HTTP
+//!   and gRPC status codes (the only place that mapping lives).
+//! - `grpc` (feature `grpc`): the `.proto` files, compiled once by `build.rs`
+//!   (the Go original's `logs.proto` and our generic `flexi.Worker` service),
+//!   and the conversions between their messages and the contract's types.
+//! - `rpc` (feature `rpc`): the one tarpc service, `call(Call) -> Answer`.
+//! - [`amqp`]: exchange, queue and routing-key names.
 
+pub mod action;
 pub mod amqp;
 pub mod call;
 pub mod compare;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod json;
+mod listed;
 pub mod ping;
 pub mod request;
 #[cfg(feature = "rpc")]
@@ -44,14 +51,15 @@ pub mod tokens;
 pub mod transport;
 pub mod worker;
 
-pub use call::{Answer, Call, PerWorker, Worker};
+pub use action::Action;
+pub use call::{Answer, Call, Data, Login, Reply};
 pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
 pub use ping::PingPayload;
 pub use request::{Dispatch, RequestError};
 pub use text::{Email, LogName, Password, Subject};
 pub use timing::{ServerTiming, Timing};
 pub use transport::Transport;
-pub use worker::WorkerError;
+pub use worker::{PerWorker, Worker, WorkerError};
 
 /// What every `ping` answers, on every transport.
 pub const PONG: &str = "pong";

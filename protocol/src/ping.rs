@@ -3,15 +3,13 @@
 //!
 //! `{"action":"ping"}` is the Go original's ping, answered `pong` with no echo;
 //! `{"action":"ping","ping":{"data":"…"}}` is also answered `pong`, and the
-//! worker's [`Answer::echo`] is `data`, over every transport: the AMQP request's
-//! JSON, tarpc's `Logger::ping(payload)`, gRPC's `PingRequest.data` →
-//! `PingResponse.echo`, and HTTP's `POST /ping` `{"data"}` → `{"echo"}` (a plain
-//! ping stays the original's `GET /ping`). The data is bounded only by each
-//! transport's `MAX_BODY_BYTES`.
+//! worker's answer carries `data` back ([`Data::Ping`]), over every transport
+//! (the worker's HTTP door: `POST /ping` `{"data"}` → `{"echo"}`). The data is
+//! bounded only by each transport's `MAX_BODY_BYTES`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Answer, Call};
+use crate::{Answer, Call, Data};
 
 /// What a ping carries to the worker, to be echoed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +41,10 @@ impl Call {
             return Ok(None);
         };
         let sent = ping.data.len();
-        let echoed = answer.echo.as_ref().map(String::len);
+        let echoed = match &answer.data {
+            Data::Ping(echo) => echo.as_ref().map(String::len),
+            _ => None,
+        };
         match echoed {
             Some(bytes) if bytes == sent => Ok(Some(bytes)),
             _ => Err(EchoMismatch { sent, echoed }),
@@ -108,10 +109,8 @@ mod tests {
 
     #[test]
     fn an_echo_must_be_as_long_as_the_data() {
-        let answer = |echo: Option<&str>| Answer {
-            echo: echo.map(str::to_owned),
-            ..Answer::message(crate::PONG)
-        };
+        let answer =
+            |echo: Option<&str>| Answer::new(crate::PONG, Data::Ping(echo.map(str::to_owned)));
         assert_eq!(ping("abc").echoed(&answer(Some("abc"))), Ok(Some(3)));
         assert_eq!(ping("").echoed(&answer(Some(""))), Ok(Some(0)));
         let short = ping("abc").echoed(&answer(Some("ab"))).expect_err("short");

@@ -46,8 +46,8 @@ pub enum RequestError {
 }
 
 impl RequestError {
-    /// A serde error, quoting at most a short prefix of the offending input.
-    pub fn malformed(error: &serde_json::Error) -> Self {
+    /// A parse error, quoting at most a short prefix of the offending input.
+    pub fn malformed(error: impl std::fmt::Display) -> Self {
         let text = error.to_string();
         RequestError::Malformed(match text.char_indices().nth(240) {
             None => text,

@@ -1,7 +1,5 @@
 //! The transports a call can travel over between the broker and a worker.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
 
 /// One of the four ways the broker can reach a worker.
@@ -27,8 +25,18 @@ impl Transport {
         Transport::Grpc,
     ];
 
+    /// The name people write it with (`HTTP`, `gRPC`), for pages and tables.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Transport::Http => "HTTP",
+            Transport::Amqp => "AMQP",
+            Transport::Rpc => "RPC",
+            Transport::Grpc => "gRPC",
+        }
+    }
+
     /// The lowercase name used on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Transport::Http => "http",
             Transport::Amqp => "amqp",
@@ -38,27 +46,7 @@ impl Transport {
     }
 }
 
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A transport name that is not one of `http`, `amqp`, `rpc`, `grpc`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown transport {0:?}: expected one of http, amqp, rpc, grpc")]
-pub struct UnknownTransport(pub String);
-
-impl FromStr for Transport {
-    type Err = UnknownTransport;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Transport::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownTransport(s.to_owned()))
-    }
-}
+crate::listed::named_list!(Transport, UnknownTransport, "transport");
 
 #[cfg(test)]
 mod tests {

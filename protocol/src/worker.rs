@@ -1,4 +1,4 @@
-//! What a worker answers, whatever the transport.
+//! The workers, and what a worker answers, whatever the transport.
 //!
 //! A worker's failure travels as a [`WorkerError`]: as an HTTP status and JSON
 //! error body, as a gRPC status, inside a tarpc `Result`, or inside an AMQP reply.
@@ -6,6 +6,74 @@
 //! reads a failure the same way on all four transports.
 
 use serde::{Deserialize, Serialize};
+
+/// The three workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Worker {
+    /// Log entries in MongoDB; also answers `ping`.
+    Logger,
+    /// Users in Postgres.
+    Authentication,
+    /// Mail over SMTP.
+    Mail,
+}
+
+impl Worker {
+    /// Every worker.
+    pub const ALL: [Worker; 3] = [Worker::Logger, Worker::Authentication, Worker::Mail];
+
+    /// The worker's name (in errors, queue names and metrics).
+    pub fn name(self) -> &'static str {
+        match self {
+            Worker::Logger => "logger",
+            Worker::Authentication => "authentication",
+            Worker::Mail => "mail",
+        }
+    }
+}
+
+impl std::fmt::Display for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One `T` per worker (its address, its client, its circuit breakers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerWorker<T> {
+    /// The logger's.
+    pub logger: T,
+    /// The authentication service's.
+    pub authentication: T,
+    /// The mail service's.
+    pub mail: T,
+}
+
+impl<T> PerWorker<T> {
+    /// `make(worker)` for each worker.
+    pub fn from_fn(mut make: impl FnMut(Worker) -> T) -> Self {
+        Self {
+            logger: make(Worker::Logger),
+            authentication: make(Worker::Authentication),
+            mail: make(Worker::Mail),
+        }
+    }
+
+    /// The worker's `T`.
+    pub fn get(&self, worker: Worker) -> &T {
+        match worker {
+            Worker::Logger => &self.logger,
+            Worker::Authentication => &self.authentication,
+            Worker::Mail => &self.mail,
+        }
+    }
+
+    /// `f` applied to each worker's `T`.
+    pub fn map<U>(&self, mut f: impl FnMut(&T) -> U) -> PerWorker<U> {
+        PerWorker::from_fn(|worker| f(self.get(worker)))
+    }
+}
 
 /// Why a worker could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

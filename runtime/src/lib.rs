@@ -26,9 +26,13 @@
 //!   consumer.
 //! - `guard`, `grpc` (feature `worker`): tarpc's and gRPC's connections and
 //!   requests held to the limits.
-//! - `worker`, `rpc`, `serve` (feature `worker`): what the three workers share:
-//!   their server settings, the `Handler` every transport calls, binding and
-//!   serving HTTP, tarpc, gRPC and AMQP together.
+//! - `worker` (feature `worker`): what the three workers share: their server
+//!   settings, the `Handler` a worker is, `serve_call` (the one way a call
+//!   reaches it), binding and serving every transport together.
+//! - One server per transport, each serving any `Handler` (feature `worker`):
+//!   `http::worker` (`POST /call` and the original's doors), `rpc` (tarpc),
+//!   `grpc` (the generic `flexi.Worker` and the original's `logs.proto`),
+//!   `amqp::server` (the worker's request queue).
 //!
 //! The transports are features so that a service that only serves HTTP (the
 //! front-end) links neither lapin, tarpc nor tonic.
@@ -56,12 +60,3 @@ pub mod timing;
 pub mod trace;
 #[cfg(feature = "worker")]
 pub mod worker;
-
-/// Re-exports for [`serve_tarpc!`]; not part of the API.
-#[cfg(feature = "worker")]
-#[doc(hidden)]
-pub mod __private {
-    pub use futures;
-    pub use tarpc;
-    pub use tokio_util;
-}

@@ -17,6 +17,9 @@ pub const ENV_MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
 pub const ENV_RECEIVE_TIMEOUT_MS: &str = "RECEIVE_TIMEOUT_MS";
 /// Env var: a connection with no traffic this long is closed, in seconds.
 pub const ENV_IDLE_TIMEOUT_SECS: &str = "IDLE_TIMEOUT_SECS";
+/// Env var: a pooled connection to another service idle this long is closed
+/// or pinged, in seconds.
+pub const ENV_CLIENT_IDLE_SECS: &str = "CLIENT_IDLE_SECS";
 /// Env var: connections each server serves at once.
 pub const ENV_MAX_CONNECTIONS: &str = "MAX_CONNECTIONS";
 /// Env var: concurrent streams per gRPC connection.
@@ -43,6 +46,13 @@ pub struct Limits {
     /// seconds (HTTP keep-alive, tarpc, gRPC).
     #[arg(long, env = ENV_IDLE_TIMEOUT_SECS, default_value_t = 60)]
     pub idle_timeout_secs: u64,
+    /// A pooled connection to another service (the broker's to the workers,
+    /// the listener's and authentication's to the logger) idle this long is
+    /// closed (HTTP, tarpc) or pinged (gRPC), in seconds: keep it below the
+    /// `IDLE_TIMEOUT_SECS` of the services called, so that they never close a
+    /// connection a caller is about to use.
+    #[arg(long, env = ENV_CLIENT_IDLE_SECS, default_value_t = 30)]
+    pub client_idle_secs: u64,
     /// Connections each server (HTTP, tarpc, gRPC) serves at once; tarpc and gRPC
     /// close extra ones at once, HTTP leaves them waiting in the listen backlog.
     #[arg(long, env = ENV_MAX_CONNECTIONS, default_value_t = 1024)]
@@ -63,6 +73,7 @@ impl Default for Limits {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             receive_timeout_ms: 10_000,
             idle_timeout_secs: 60,
+            client_idle_secs: 30,
             max_connections: 1024,
             max_streams: 128,
             receive_budget_bytes: 32 * 1024 * 1024,
@@ -79,6 +90,11 @@ impl Limits {
     /// How long a connection may sit idle.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How long a pooled connection to another service may sit idle.
+    pub fn client_idle(&self) -> Duration {
+        Duration::from_secs(self.client_idle_secs.max(1))
     }
 }
 

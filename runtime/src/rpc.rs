@@ -1,9 +1,7 @@
-//! Binding a tarpc server (bincode over length-delimited TCP frames), shared by
-//! every worker: its connections are [`Guarded`] by the worker's [`Edge`].
-//!
-//! The accept loop itself stays in each service: tarpc's `Serve::serve` is an
-//! `async fn` in a trait, so a generic loop could not promise the compiler that
-//! the futures it spawns are `Send`; with the concrete service type it can.
+//! A worker over tarpc, for any [`Handler`]: bincode over length-delimited TCP
+//! frames, the one service [`WorkerService`] (`call(Call) -> Answer`). Its
+//! connections are [`Guarded`] by the worker's [`Edge`]; each call runs in its
+//! caller's trace ([`Traced`]) and through [`serve_call`].
 
 use std::{
     pin::Pin,
@@ -11,41 +9,54 @@ use std::{
 };
 
 use futures::{Stream, StreamExt};
-use tarpc::{ClientMessage, Response, serde_transport, tokio_serde::formats::Bincode};
+use protocol::{
+    Answer, Call, Transport, WorkerError,
+    rpc::{WorkerService, WorkerServiceRequest, WorkerServiceResponse},
+};
+use tarpc::{
+    ClientMessage, Response, serde_transport,
+    server::{BaseChannel, Channel},
+    tokio_serde::formats::Bincode,
+};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::{
+    codec::{Framed, LengthDelimitedCodec},
+    sync::CancellationToken,
+    task::TaskTracker,
+};
 
 use crate::{
     guard::{Guarded, accept},
     limits::Edge,
+    worker::{Handler, serve_call},
 };
 
-/// The codec of a server taking `Req` and answering `Resp`.
-pub type Codec<Req, Resp> = Bincode<ClientMessage<Req>, Response<Resp>>;
+/// The codec of the server: calls in, answers out.
+pub type Codec = Bincode<ClientMessage<WorkerServiceRequest>, Response<WorkerServiceResponse>>;
 
-/// One served connection taking `Req` and answering `Resp`.
-pub type RpcTransport<Req, Resp> = serde_transport::Transport<
+/// One served connection.
+pub type RpcTransport = serde_transport::Transport<
     Guarded<TcpStream>,
-    ClientMessage<Req>,
-    Response<Resp>,
-    Codec<Req, Resp>,
+    ClientMessage<WorkerServiceRequest>,
+    Response<WorkerServiceResponse>,
+    Codec,
 >;
 
 /// A bound tarpc listener: the stream of its connections.
-pub struct RpcListener<Req, Resp> {
+pub struct RpcListener {
     port: u16,
-    incoming: Pin<Box<dyn Stream<Item = RpcTransport<Req, Resp>> + Send>>,
+    incoming: Pin<Box<dyn Stream<Item = RpcTransport> + Send>>,
 }
 
-impl<Req, Resp> RpcListener<Req, Resp> {
+impl RpcListener {
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
     }
 }
 
-impl<Req, Resp> Stream for RpcListener<Req, Resp> {
-    type Item = RpcTransport<Req, Resp>;
+impl Stream for RpcListener {
+    type Item = RpcTransport;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().incoming.poll_next_unpin(cx)
@@ -54,11 +65,7 @@ impl<Req, Resp> Stream for RpcListener<Req, Resp> {
 
 /// Binds a tarpc listener on `addr` (port 0 for any) whose frames are at most
 /// `MAX_BODY_BYTES` and whose connections are held to `edge`'s limits.
-pub async fn bind<Req, Resp>(addr: &str, edge: &Edge) -> std::io::Result<RpcListener<Req, Resp>>
-where
-    Req: for<'de> serde::Deserialize<'de> + Send + 'static,
-    Resp: serde::Serialize + Send + 'static,
-{
+pub async fn bind(addr: &str, edge: &Edge) -> std::io::Result<RpcListener> {
     let listener = TcpListener::bind(addr).await?;
     let port = listener.local_addr()?.port();
     let max_frame = edge.limits().max_body_bytes;
@@ -72,6 +79,40 @@ where
         port,
         incoming: Box::pin(incoming),
     })
+}
+
+/// The tarpc service of a handler.
+#[derive(Clone)]
+struct Server<H>(H);
+
+impl<H: Handler> WorkerService for Server<H> {
+    async fn call(self, _: tarpc::context::Context, call: Call) -> Result<Answer, WorkerError> {
+        serve_call(&self.0, call, Transport::Rpc).await
+    }
+}
+
+/// Serves `listener`'s connections until `shutdown`: one task per call, every
+/// connection the listener lets in (it caps them, see [`crate::guard`]) served
+/// at once. On shutdown it stops accepting connections and reading requests,
+/// then waits for the calls in flight to finish.
+pub async fn serve<H: Handler>(listener: RpcListener, handler: H, shutdown: CancellationToken) {
+    let serve = Traced(Server(handler).serve());
+    let in_flight = TaskTracker::new();
+    let tracker = &in_flight;
+    let serving = listener
+        .map(BaseChannel::with_defaults)
+        .for_each_concurrent(None, |channel| {
+            channel.execute(serve.clone()).for_each(move |call| {
+                tracker.spawn(call);
+                async {}
+            })
+        });
+    tokio::select! {
+        () = serving => {}
+        () = shutdown.cancelled() => {}
+    }
+    in_flight.close();
+    in_flight.wait().await;
 }
 
 /// A tarpc service whose every call runs in the caller's trace: the context

@@ -74,7 +74,7 @@ mod tests {
         let answer = timed(async {
             tokio::time::sleep(Duration::from_millis(5)).await;
             dependency("sleep", tokio::time::sleep(Duration::from_millis(20))).await;
-            Ok(Answer::message("done"))
+            Ok(Answer::new("done", protocol::Data::Log))
         })
         .await
         .expect("answers");

@@ -1,12 +1,15 @@
 //! What every worker (logger, authentication, mail) shares: its settings for
-//! the servers, the [`Handler`] its transports call, and [`Listeners`], which
-//! binds HTTP, tarpc and gRPC in `build` and serves them with the AMQP
-//! request/reply consumer until shutdown.
+//! the servers, the [`Handler`] it is, [`serve_call`] (the one way any
+//! transport's server hands it a call), and [`Listeners`], which binds HTTP,
+//! tarpc and gRPC in `build` and serves them with the AMQP request/reply
+//! consumer until shutdown.
 
 use std::future::Future;
 
 use anyhow::Context;
-use protocol::{Answer, Call, Worker, WorkerError};
+#[cfg(doc)]
+use protocol::Action;
+use protocol::{Answer, Call, Reply, Transport, Worker, WorkerError};
 use tokio_util::sync::CancellationToken;
 
 use crate::{amqp::AmqpSettings, grpc::GrpcListener, limits::Edge, serve::together};
@@ -74,16 +77,57 @@ impl<D: DefaultAddrs> ServerSettings<D> {
     }
 }
 
-/// A worker's one entry point for a [`Call`], whatever the transport: AMQP
-/// requests reach it as they are; HTTP, tarpc and gRPC handlers call the same
-/// operations after their wire's own decoding.
+/// A worker: its one entry point for a [`Call`], whatever the transport. The
+/// runtime serves it over every transport ([`Listeners`]), each call in a span
+/// of its own, counted, timed and answered the same way ([`serve_call`]); the
+/// Go original's own doors (its HTTP paths, `logs.proto`) decode into a `Call`
+/// and reach it too.
 pub trait Handler: Clone + Send + Sync + 'static {
-    /// The worker this is (names its AMQP request queue).
+    /// The worker this is (names its AMQP request queue, its metrics' label,
+    /// and which actions' doors it serves: those of [`Action::worker`]).
     const WORKER: Worker;
 
     /// Does the call; a call this worker does not serve is
-    /// [`WorkerError::Invalid`] (see [`not_served`]).
+    /// [`WorkerError::Invalid`] (see [`not_served`]). Waits on the worker's
+    /// dependency go through [`crate::timing::dependency`], so the answer says
+    /// how long they took.
     fn handle(&self, call: Call) -> impl Future<Output = Result<Answer, WorkerError>> + Send;
+
+    /// Whether the worker can serve: its dependency answers (`GET /health`).
+    fn health(&self) -> impl Future<Output = Result<(), WorkerError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// JSON documents the worker publishes over HTTP (authentication's key
+    /// set): none by default.
+    fn documents(&self) -> Vec<Document> {
+        Vec::new()
+    }
+
+    /// HTTP routes of the worker's own beside the runtime's (the handler is
+    /// app data): none by default.
+    fn http_routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+}
+
+/// A JSON document a worker publishes at fixed paths (`GET`).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Where it is served.
+    pub paths: &'static [&'static str],
+    /// The JSON, serialized once.
+    pub json: String,
+    /// How long a client may keep it, in seconds (`Cache-Control: max-age`).
+    pub max_age_secs: u32,
+}
+
+/// Handles one call of `handler` that came over `transport`: in a span of its
+/// own, counted and timed ([`crate::metrics::worker_call`]), its answer
+/// carrying how long the worker took ([`crate::timing::timed`]). Every server
+/// of every transport calls this, and only this.
+pub async fn serve_call<H: Handler>(handler: &H, call: Call, transport: Transport) -> Reply {
+    let action = call.action();
+    let handled = crate::timing::timed(handler.handle(call));
+    crate::metrics::worker_call(H::WORKER, action, transport, handled).await
 }
 
 /// A dependency of the worker (MongoDB, Postgres, SMTP) could not be reached:
@@ -101,29 +145,12 @@ pub fn failed(error: &dyn std::error::Error) -> WorkerError {
     WorkerError::Failed(error.to_string())
 }
 
-/// A gRPC request's message as the contract's payload, through its checks
-/// (`INVALID_ARGUMENT` otherwise).
-pub fn decode<M, T: TryFrom<M, Error = String>>(
-    request: tonic::Request<M>,
-) -> Result<T, tonic::Status> {
-    T::try_from(request.into_inner()).map_err(tonic::Status::invalid_argument)
-}
-
-/// A gRPC answer carrying the worker's timing in its `server-timing` metadata.
-pub fn grpc_response<T>(message: T, answer: &Answer) -> tonic::Response<T> {
-    let mut response = tonic::Response::new(message);
-    let header = answer.timing.as_ref().map(|t| t.to_header());
-    if let Some(value) = header.and_then(|h| h.parse().ok()) {
-        response
-            .metadata_mut()
-            .insert(protocol::timing::SERVER_TIMING, value);
-    }
-    response
-}
-
 /// The answer to a call sent to a worker that does not serve its action.
 pub fn not_served(worker: Worker, call: &Call) -> WorkerError {
-    WorkerError::Invalid(format!("the {worker} does not serve {:?}", call.action()))
+    WorkerError::Invalid(format!(
+        "the {worker} does not serve {:?}",
+        call.action().as_str()
+    ))
 }
 
 /// The ports a worker bound: HTTP, tarpc, gRPC.
@@ -137,37 +164,30 @@ pub struct Ports {
     pub grpc: u16,
 }
 
-/// The bound listeners of a worker and the service they serve, ready to run.
-pub struct Listeners<H, Req, Resp> {
+/// The bound listeners of a worker and the handler they serve, ready to run.
+pub struct Listeners<H> {
     handler: H,
     http: actix_web::dev::Server,
-    rpc: crate::rpc::RpcListener<Req, Resp>,
+    rpc: crate::rpc::RpcListener,
     grpc: GrpcListener,
     amqp: AmqpSettings,
     prefetch: u16,
     ports: Ports,
 }
 
-impl<H, Req, Resp> Listeners<H, Req, Resp>
-where
-    H: Handler,
-    Req: for<'de> serde::Deserialize<'de> + Send + 'static,
-    Resp: serde::Serialize + Send + 'static,
-{
-    /// Binds, at the settings' addresses, the HTTP server (`routes`, with the
-    /// service `handler` as app data), the tarpc listener and the gRPC listener,
-    /// all three held to the settings' [`crate::limits::Limits`] with one receive
+impl<H: Handler> Listeners<H> {
+    /// Binds, at the settings' addresses, the HTTP server
+    /// ([`crate::http::worker`]), the tarpc listener and the gRPC listener, all
+    /// three held to the settings' [`crate::limits::Limits`] with one receive
     /// budget.
     pub async fn bind<D: DefaultAddrs>(
         settings: &ServerSettings<D>,
         handler: H,
-        routes: fn(&mut actix_web::web::ServiceConfig),
     ) -> anyhow::Result<Self> {
         let edge = Edge::new(&settings.limits);
-        let state = actix_web::web::Data::new(handler.clone());
+        let served = handler.clone();
         let configure = move |cfg: &mut actix_web::web::ServiceConfig| {
-            cfg.app_data(state.clone());
-            routes(cfg);
+            crate::http::worker::routes(cfg, served.clone());
         };
         let (http, http_port) =
             crate::http::bind_server(&settings.http_addr, settings.http_workers, &edge, configure)?;
@@ -198,25 +218,15 @@ where
         self.ports
     }
 
-    /// Serves until `shutdown` (see [`together`]): HTTP and the AMQP request
-    /// queue here, tarpc and gRPC through the worker's own `rpc` and `grpc`
-    /// functions. When one server fails the others stop too.
-    pub async fn serve<R, G, GE>(
-        self,
-        shutdown: &CancellationToken,
-        rpc: impl FnOnce(crate::rpc::RpcListener<Req, Resp>, H, CancellationToken) -> R + Send,
-        grpc: impl FnOnce(GrpcListener, H, CancellationToken) -> G + Send,
-    ) -> anyhow::Result<()>
-    where
-        R: Future<Output = ()> + Send,
-        G: Future<Output = Result<(), GE>> + Send,
-        GE: std::error::Error + Send + Sync + 'static,
-    {
+    /// Serves every transport until `shutdown` (see [`together`]): HTTP,
+    /// tarpc, gRPC and the AMQP request queue. When one server fails the
+    /// others stop too.
+    pub async fn serve(self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         let Self {
             handler,
             http,
-            rpc: rpc_listener,
-            grpc: grpc_listener,
+            rpc,
+            grpc,
             amqp,
             prefetch,
             ..
@@ -234,15 +244,13 @@ where
                 (
                     "tarpc",
                     Box::pin(async move {
-                        rpc(rpc_listener, rpc_handler, rpc_stop).await;
+                        crate::rpc::serve(rpc, rpc_handler, rpc_stop).await;
                         Ok(())
                     }),
                 ),
                 (
                     "gRPC",
-                    Box::pin(
-                        async move { Ok(grpc(grpc_listener, grpc_handler, grpc_stop).await?) },
-                    ),
+                    Box::pin(async move { Ok(grpc.serve(grpc_handler, grpc_stop).await?) }),
                 ),
                 (
                     "AMQP",

@@ -54,4 +54,4 @@ pub use service::{Running, http_url, local, wait_until_healthy};
 pub use smtp::{
     CaughtAddress, CaughtMail, ENV_TEST_MAILDEV_URL, ENV_TEST_SMTP_ADDR, MailCatcher, smtp_addr,
 };
-pub use worker::{TestWorker, WorkerAddrs, serve_on_any_port};
+pub use worker::{TestClient, TestWorker, WorkerAddrs, serve_on_any_port};

@@ -4,12 +4,16 @@
 
 use std::time::Duration;
 
-use clients::{amqp::AmqpClient, grpc::GrpcWorkers, http::HttpWorkers, rpc::RpcWorkers};
-use protocol::{PerWorker, Worker};
+use clients::{
+    CallError, CallService, Request, Sender, amqp::AmqpClient, grpc::GrpcClient, http::HttpClient,
+    rpc::RpcClient,
+};
+use protocol::{Answer, Call, PerWorker, Transport, Worker};
 use runtime::{
     service::Service,
     worker::{DefaultAddrs, Ports, ServerSettings},
 };
+use tower::ServiceExt;
 
 use crate::{
     amqp::{TestAmqp, amqp_url},
@@ -111,32 +115,63 @@ impl TestWorker {
     }
 
     /// An HTTP client of this worker, each call taking at most `timeout`.
-    pub fn http_client(&self, timeout: Duration) -> HttpWorkers {
+    pub fn http_client(&self, timeout: Duration) -> TestClient {
         let endpoints = self.addrs.endpoints(&self.addrs.http);
-        HttpWorkers::new(endpoints, timeout).expect("an HTTP client")
+        let client = HttpClient::new(endpoints, IDLE, timeout).expect("an HTTP client");
+        TestClient::new(client, Transport::Http, timeout)
     }
 
     /// A tarpc client of this worker.
-    pub fn rpc_client(&self, timeout: Duration) -> RpcWorkers {
-        RpcWorkers::new(&self.addrs.endpoints(&self.addrs.rpc), timeout)
+    pub fn rpc_client(&self, timeout: Duration) -> TestClient {
+        let client = RpcClient::new(&self.addrs.endpoints(&self.addrs.rpc), IDLE);
+        TestClient::new(client, Transport::Rpc, timeout)
     }
 
     /// A gRPC client of this worker.
-    pub fn grpc_client(&self, timeout: Duration) -> GrpcWorkers {
+    pub fn grpc_client(&self, timeout: Duration) -> TestClient {
         let endpoints = self.addrs.endpoints(&self.addrs.grpc);
-        GrpcWorkers::new(&endpoints, timeout).expect("valid URLs")
+        let client = GrpcClient::new(&endpoints, IDLE, timeout).expect("valid URLs");
+        TestClient::new(client, Transport::Grpc, timeout)
     }
 
     /// An AMQP client of this worker's namespace, once the worker consumes its
     /// request queue.
-    pub async fn amqp_client(&self, timeout: Duration) -> AmqpClient {
+    pub async fn amqp_client(&self, timeout: Duration) -> TestClient {
         self.amqp.wait_until_served(self.addrs.worker).await;
-        AmqpClient::new(amqp_url(), self.amqp.names.clone(), "test", 1, timeout)
+        let names = self.amqp.names.clone();
+        let client = AmqpClient::new(amqp_url(), names, "test", 1, timeout);
+        TestClient::new(client, Transport::Amqp, timeout)
     }
 
     /// Stops the worker (it must exit cleanly) and deletes its namespace.
     pub async fn stop(self) {
         self.running.stop().await;
         self.amqp.delete().await;
+    }
+}
+
+/// How long a test client's pooled connection may sit idle.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// One transport's client of a worker, as a service calls it
+/// ([`clients::stack`], without a circuit breaker): each call due within
+/// `timeout`.
+#[derive(Clone)]
+pub struct TestClient {
+    service: CallService,
+    timeout: Duration,
+}
+
+impl TestClient {
+    /// `client` behind the shared layers.
+    pub fn new(client: impl Sender, transport: Transport, timeout: Duration) -> Self {
+        let service = clients::stack(client, transport, None);
+        Self { service, timeout }
+    }
+
+    /// Sends `call` and waits for its answer.
+    pub async fn call(&self, call: &Call) -> Result<Answer, CallError> {
+        let request = Request::new(call.clone(), self.timeout);
+        self.service.clone().oneshot(request).await
     }
 }

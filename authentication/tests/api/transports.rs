@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use clients::{CallError, WorkerClient};
-use protocol::{Call, Credentials, WorkerError};
+use clients::CallError;
+use protocol::{Call, Credentials, Data, Login, WorkerError};
 use testkit::TestPostgres;
 
 use crate::helpers::TestAuth;
@@ -19,15 +19,17 @@ fn auth_call(email: &str, password: &str) -> Call {
 }
 
 /// The seed user logs in over `client`; a wrong password is `Unauthorized`.
-async fn answers_like_http(transport: &str, client: &impl WorkerClient) {
+async fn answers_like_http(transport: &str, client: &testkit::TestClient) {
     let good = auth_call("admin@example.com", "verysecret");
     let bad = auth_call("admin@example.com", "nope");
     let user = client
         .call(&good)
         .await
         .map(|a| a.data)
-        .unwrap_or_else(|e| panic!("{transport} login: {e}"))
-        .unwrap_or_else(|| panic!("{transport} login: no user"));
+        .unwrap_or_else(|e| panic!("{transport} login: {e}"));
+    let Data::Auth(Login { user, .. }) = user else {
+        panic!("{transport} login: no user")
+    };
     assert_eq!(user.email, "admin@example.com", "{transport}");
     assert_eq!(
         client.call(&bad).await.map(|a| a.data),

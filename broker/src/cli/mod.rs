@@ -6,7 +6,7 @@ mod render;
 use std::{io::Write as _, time::Duration};
 
 use anyhow::{Context, bail};
-use protocol::{JsonResponse, compare::CompareReport};
+use protocol::{Action, JsonResponse, Transport, compare::CompareReport};
 use serde_json::{Value, json};
 
 pub use render::{CSV_HEADER, render_csv, render_table};
@@ -17,9 +17,9 @@ pub struct CompareArgs {
     /// The broker to ask.
     #[arg(long, env = "BROKER_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// The call to repeat: ping, log, auth or mail.
+    /// The call to repeat: one of the actions (`auth`, `log`, `mail`, `ping`).
     #[arg(long, default_value = "ping")]
-    pub action: String,
+    pub action: Action,
     /// How the calls are sent: `closed` loops, an open loop at a fixed `rate`,
     /// or a `sweep` of rates to each transport's knee.
     #[arg(long, value_enum, default_value_t = ModeArg::Closed)]
@@ -55,9 +55,9 @@ pub struct CompareArgs {
     /// Several message sizes, comma-separated: the whole run once per size.
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<u32>,
-    /// Transports, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "http,amqp,rpc,grpc")]
-    pub transports: Vec<String>,
+    /// Transports, comma-separated (default: every one).
+    #[arg(long, value_delimiter = ',')]
+    pub transports: Vec<Transport>,
     /// The action's payload as JSON (defaults: a log entry, the seeded user, a
     /// mail to compare@example.com).
     #[arg(long)]
@@ -105,25 +105,22 @@ pub const DEFAULT_REQUESTS: u32 = 200;
 pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
     let payload: Option<Value> = match &args.payload {
         Some(text) => Some(serde_json::from_str(text).context("--payload is not JSON")?),
-        None => match args.action.as_str() {
-            "log" => Some(json!({"name": "compare", "data": "from the broker CLI"})),
-            "auth" => Some(json!({"email": "admin@example.com", "password": "verysecret"})),
-            "mail" => Some(json!({
-                "to": "compare@example.com", "subject": "compare", "message": "from the broker CLI"
-            })),
-            _ => None,
-        },
+        None => default_payload(args.action),
     };
     let mode = match args.mode {
         ModeArg::Closed => "closed",
         ModeArg::Rate => "rate",
         ModeArg::Sweep => "sweep",
     };
-    let mut body = json!({"action": args.action, "mode": mode, "transports": args.transports});
+    let transports = match args.transports.as_slice() {
+        [] => Transport::ALL.to_vec(),
+        named => named.to_vec(),
+    };
+    let mut body = json!({"action": args.action, "mode": mode, "transports": transports});
     // Only what was given: the broker's defaults and bounds hold for the rest
     // (and it names a field that does not apply to the mode).
     let requests = args.requests.or((args.mode == ModeArg::Closed
-        && !matches!(args.action.as_str(), "auth" | "mail"))
+        && args.action.costly().is_none())
     .then_some(DEFAULT_REQUESTS));
     let numbers = [
         ("requests", requests.map(|v| json!(v))),
@@ -150,13 +147,25 @@ pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
     Ok(body)
 }
 
+/// The payload a comparison of `action` sends when none is given.
+fn default_payload(action: Action) -> Option<Value> {
+    match action {
+        Action::Log => Some(json!({"name": "compare", "data": "from the broker CLI"})),
+        Action::Auth => Some(json!({"email": "admin@example.com", "password": "verysecret"})),
+        Action::Mail => Some(json!({
+            "to": "compare@example.com", "subject": "compare", "message": "from the broker CLI"
+        })),
+        Action::Ping => None,
+    }
+}
+
 /// Runs the comparison (through the broker at `--url`, or with `--direct` from
 /// this process with clients built from `settings`) and prints it to stdout.
 pub async fn run(args: CompareArgs, settings: crate::Settings) -> anyhow::Result<()> {
     let body = request_body(&args)?;
     let report = if args.direct {
         let comparison = protocol::compare::Comparison::parse(&serde_json::to_vec(&body)?)?;
-        let dispatcher = crate::startup::dispatcher(&settings)?;
+        let dispatcher = crate::startup::clients(&settings)?.dispatcher();
         let max = Duration::from_secs(settings.compare_max_seconds);
         let observer = crate::compare::observer::Observer::default();
         crate::compare::run(&dispatcher, &comparison, max, &observer).await

@@ -6,16 +6,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use protocol::Dispatch;
+use std::sync::Arc;
+
+use protocol::Call;
 
 use super::{observer::Observer, stats::Recorder};
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Route};
 
 /// Runs `calls` calls (at most; until `deadline`) from `concurrency` loops.
 /// The loops run on this task, so they share the recorder without a lock.
 pub async fn run(
     dispatcher: &Dispatcher,
-    dispatch: &Dispatch,
+    (call, route): (&Arc<Call>, Route),
     calls: u64,
     concurrency: u32,
     deadline: Instant,
@@ -34,7 +36,7 @@ pub async fn run(
     };
     let loops = (0..concurrency).map(|_| async {
         while take() {
-            let dispatched = dispatcher.dispatch(dispatch).await;
+            let dispatched = dispatcher.dispatch(call, route).await;
             let micros = runtime::timing::micros(dispatched.elapsed);
             observer.record(dispatched.result.is_ok().then_some(micros));
             recorder

@@ -14,14 +14,17 @@ pub mod observer;
 mod open;
 mod stats;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use protocol::{
-    Dispatch, Transport,
+    Call, Transport,
     compare::{CompareReport, Comparison, Mode, Phase, StepEvent, TransportStats},
 };
 
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Route};
 use observer::{Event, Observer};
 
 /// Runs every size and transport of the comparison, in order.
@@ -33,14 +36,12 @@ pub async fn run(
 ) -> CompareReport {
     let mut results = Vec::new();
     for size in comparison.size_runs() {
-        let dispatch = |transport| Dispatch {
-            transport: Some(transport),
-            call: comparison.call_of_size(size),
-        };
+        let call = Arc::new(comparison.call_of_size(size));
         for &transport in &comparison.transports {
             let run = Run {
                 dispatcher,
-                dispatch: dispatch(transport),
+                call: Arc::clone(&call),
+                transport,
                 comparison,
                 size,
                 observer,
@@ -59,7 +60,7 @@ pub async fn run(
 
 fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareReport {
     let mut report = CompareReport {
-        action: comparison.call.action().to_owned(),
+        action: comparison.call.action().as_str().to_owned(),
         mode: comparison.mode.name().to_owned(),
         requests: u32::try_from(comparison.mode.planned_calls()).unwrap_or(u32::MAX),
         concurrency: comparison.concurrency,
@@ -95,7 +96,8 @@ fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareRepor
 /// One transport's run at one message size.
 struct Run<'a> {
     dispatcher: &'a Dispatcher,
-    dispatch: Dispatch,
+    call: Arc<Call>,
+    transport: Transport,
     comparison: &'a Comparison,
     size: Option<u32>,
     observer: &'a Observer,
@@ -103,7 +105,12 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn transport_of(&self) -> Transport {
-        self.dispatch.transport.unwrap_or(Transport::Http)
+        self.transport
+    }
+
+    /// The run's calls, and where they go.
+    fn target(&self) -> (&Arc<Call>, Route) {
+        (&self.call, Route::Call(self.transport))
     }
 
     fn begin(&self, rate: Option<u32>, phase: Phase) {
@@ -130,7 +137,7 @@ impl Run<'_> {
                 let concurrency = self.comparison.concurrency;
                 closed::run(
                     self.dispatcher,
-                    &self.dispatch,
+                    self.target(),
                     warm_up_calls,
                     concurrency,
                     deadline,
@@ -169,7 +176,7 @@ impl Run<'_> {
         let concurrency = self.comparison.concurrency;
         open::run(
             self.dispatcher,
-            &self.dispatch,
+            self.target(),
             rate,
             calls,
             concurrency,
@@ -187,7 +194,7 @@ impl Run<'_> {
                 let concurrency = self.comparison.concurrency;
                 let (recorder, elapsed) = closed::run(
                     self.dispatcher,
-                    &self.dispatch,
+                    self.target(),
                     requests.into(),
                     concurrency,
                     deadline,

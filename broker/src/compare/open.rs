@@ -9,17 +9,20 @@
 //! then it waits, and leaves late. Calls planned but not sent, or not answered,
 //! [`DRAIN`] after the planned end count as errors.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures::{StreamExt, stream::FuturesUnordered};
 use protocol::{
-    Dispatch,
+    Call,
     compare::{DRAIN, LATE_AFTER_MS},
 };
 use tokio::sync::mpsc;
 
 use super::{observer::Observer, stats::Recorder};
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Route};
 
 /// The instants of `calls` calls at `rate` a second from `start`, sent to
 /// `plan` at each one's time, from a thread of its own. It stops when the
@@ -53,7 +56,7 @@ fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<I
 /// Sends `calls` calls at `rate` a second, at most `concurrency` in flight.
 pub async fn run(
     dispatcher: &Dispatcher,
-    dispatch: &Dispatch,
+    (call, route): (&Arc<Call>, Route),
     rate: u32,
     calls: u64,
     concurrency: u32,
@@ -94,7 +97,7 @@ pub async fn run(
                         }
                         sent += 1;
                         in_flight.push(async move {
-                            (planned, left, dispatcher.dispatch(dispatch).await)
+                            (planned, left, dispatcher.dispatch(call, route).await)
                         });
                     }
                     None => plan_done = true,

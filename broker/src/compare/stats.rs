@@ -242,9 +242,8 @@ mod tests {
     fn accepted() -> Result<Accepted, CallError> {
         Ok(Accepted {
             message: "pong".into(),
-            data: None,
+            data: protocol::Data::Ping(None),
             timing: None,
-            token: None,
             echo_bytes: None,
         })
     }

@@ -2,7 +2,6 @@
 //! The listener carried these calls before; the logger serves them now, so its
 //! request/reply test lives here.
 
-use clients::WorkerClient;
 use protocol::{Call, WorkerError};
 use serde_json::json;
 use testkit::{log_filter, unique_name};

@@ -1,8 +1,7 @@
 //! `ping` with a payload: the data comes back whole over each of the four
 //! transports; a plain ping stays the original's (`GET /ping`, no echo).
 
-use clients::WorkerClient;
-use protocol::{Call, PONG, PingPayload};
+use protocol::{Call, Data, PONG, PingPayload};
 use serde_json::{Value, json};
 
 use crate::helpers::{TIMEOUT, TestLogger};
@@ -42,7 +41,7 @@ async fn half_a_megabyte_comes_back_whole_over_every_transport() {
         let echoed = echoed.unwrap_or_else(|e| panic!("{transport}: {e}"));
         assert_eq!(echoed.message, PONG, "{transport}");
         assert!(
-            echoed.echo.as_ref() == Some(&data),
+            echoed.data == Data::Ping(Some(data.clone())),
             "{transport}: not the data"
         );
         assert_eq!(
@@ -52,8 +51,8 @@ async fn half_a_megabyte_comes_back_whole_over_every_transport() {
         );
         let pong = pong.unwrap_or_else(|e| panic!("{transport}: {e}"));
         assert_eq!(
-            (pong.message.as_str(), pong.echo),
-            (PONG, None),
+            (pong.message.as_str(), pong.data),
+            (PONG, Data::Ping(None)),
             "{transport}"
         );
     }

@@ -10,7 +10,7 @@ use lapin::{
     options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions},
     types::{FieldTable, ShortString},
 };
-use protocol::{Call, LogPayload, Worker, amqp::AmqpReply};
+use protocol::{Call, LogPayload, Reply, Worker};
 use serde_json::Value;
 use testkit::{TestAmqp, TestMongo, TestWorker};
 
@@ -164,7 +164,7 @@ impl RawAmqpCaller {
 
     /// Publishes `body` with a fresh `correlation_id` and returns the reply's
     /// correlation id with the reply.
-    pub async fn request(&mut self, body: &[u8]) -> (String, Option<String>, AmqpReply) {
+    pub async fn request(&mut self, body: &[u8]) -> (String, Option<String>, Reply) {
         let reply_queue = self.reply_queue.clone();
         let id = self.send(body, reply_queue.as_str()).await;
         let reply = tokio::time::timeout(Duration::from_secs(5), self.replies.next())
@@ -177,7 +177,7 @@ impl RawAmqpCaller {
             .correlation_id()
             .as_ref()
             .map(|s| s.as_str().to_owned());
-        let answer: AmqpReply = serde_json::from_slice(&reply.data).expect("reply body");
+        let answer: Reply = serde_json::from_slice(&reply.data).expect("reply body");
         (id, correlation, answer)
     }
 

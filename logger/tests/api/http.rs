@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use clients::{CallError, WorkerClient};
+use clients::CallError;
 use protocol::{JsonResponse, LogRecord, WorkerError};
 use serde_json::{Value, json};
 use testkit::{TcpProxy, closed_port, log_filter, unique_name};

@@ -1,7 +1,6 @@
 //! tarpc and gRPC (and HTTP through the same client interface), and invalid
 //! entries refused on every transport.
 
-use clients::WorkerClient;
 use protocol::{
     WorkerError,
     grpc::logs::{Log, LogRequest, log_service_client::LogServiceClient},
@@ -72,17 +71,31 @@ async fn tarpc_and_grpc_store_the_entry() {
         message(rpc.call(&log_call(&name, "rpc")).await),
         Ok("logged".into())
     );
-    // The original proto's answer.
     assert_eq!(
         message(grpc.call(&log_call(&name, "grpc")).await),
-        Ok("logged!".into())
+        Ok("logged".into())
     );
     assert_eq!(
         message(http.call(&log_call(&name, "http")).await),
         Ok("logged".into())
     );
+    // The original proto's door, and its answer.
+    let mut original = LogServiceClient::connect(worker.addrs.grpc.clone())
+        .await
+        .expect("gRPC connects");
+    let entry = Log {
+        name: name.clone(),
+        data: "logs.proto".into(),
+    };
+    let written = original
+        .write_log(LogRequest {
+            log_entry: Some(entry),
+        })
+        .await;
+    let result = written.map(|response| response.into_inner().result);
+    assert_eq!(result.ok().as_deref(), Some("logged!"));
 
-    for data in ["rpc", "grpc", "http"] {
+    for data in ["rpc", "grpc", "http", "logs.proto"] {
         assert_eq!(
             app.mongo.find_logs(log_filter(&name, data)).await.len(),
             1,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use clients::{CallError, WorkerClient};
+use clients::CallError;
 use protocol::WorkerError;
 use serde_json::json;
 use testkit::{MailCatcher, closed_port, unique_name};
@@ -12,7 +12,7 @@ use crate::helpers::{mail, spawn};
 
 /// Sends a mail to a fresh address over `client`, checks the answer, and
 /// returns the address.
-async fn send_over(transport: &str, client: &impl WorkerClient) -> String {
+async fn send_over(transport: &str, client: &testkit::TestClient) -> String {
     let to = format!("{}@example.com", unique_name(transport));
     assert_eq!(
         client.call(&mail(&to)).await.map(|a| a.message),

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 pub use report::*;
 
-use crate::{Call, RequestError, Transport};
+use crate::{Action, Call, RequestError, Transport};
 
 /// Most requests per transport in one `closed` comparison.
 pub const MAX_REQUESTS: u64 = 10_000;

@@ -16,8 +16,10 @@ enum ModeName {
     Sweep,
 }
 
+/// A `/compare` body's fields; any other field must be one a call reads
+/// ([`crate::call::WireCall::reads`]: `action`, `transport`, an action's
+/// payload), or the body is refused.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawCompare {
     #[serde(default)]
     mode: ModeName,
@@ -32,19 +34,9 @@ struct RawCompare {
     warmup: Option<f64>,
     payload_bytes: Option<u64>,
     sizes: Option<Vec<u64>>,
-    // The call's own fields, read by `Dispatch::parse`.
-    #[serde(rename = "action")]
-    _action: serde::de::IgnoredAny,
-    #[serde(default, rename = "transport")]
-    _transport: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "auth")]
-    _auth: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "log")]
-    _log: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "mail")]
-    _mail: Option<serde::de::IgnoredAny>,
-    #[serde(default, rename = "ping")]
-    _ping: Option<serde::de::IgnoredAny>,
+    /// The call's own fields (read by `Dispatch::parse`), and any unknown one.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
 }
 
 fn bounded(name: &str, value: Option<u64>, default: u64, most: u64) -> Result<u64, RequestError> {
@@ -70,12 +62,12 @@ impl Comparison {
         let call = crate::Dispatch::parse(body)?.call;
         let raw: RawCompare =
             serde_json::from_slice(body).map_err(|e| RequestError::malformed(&e))?;
-        let costly = match call {
-            Call::Auth { .. } => Some("each runs a bcrypt check"),
-            Call::Mail { .. } => Some("each sends a mail"),
-            Call::Log { .. } | Call::Ping { .. } => None,
-        };
+        if let Some(unknown) = raw.other.keys().find(|f| !crate::call::WireCall::reads(f)) {
+            let name: String = unknown.chars().take(crate::text::QUOTE_CHARS).collect();
+            return Err(RequestError::Malformed(format!("unknown field `{name}`")));
+        }
         let action = call.action();
+        let costly = action.costly();
         let mode = Self::mode(&raw, costly.is_some())?;
         if let (Some(why), Mode::Rate { .. } | Mode::Closed { .. }) = (costly, mode)
             && mode.planned_calls() > MAX_COSTLY_REQUESTS
@@ -219,7 +211,7 @@ impl Comparison {
         })
     }
 
-    fn sizes(raw: &RawCompare, costly: bool, action: &str) -> Result<Vec<u32>, RequestError> {
+    fn sizes(raw: &RawCompare, costly: bool, action: Action) -> Result<Vec<u32>, RequestError> {
         let sizes = match (&raw.payload_bytes, &raw.sizes) {
             (Some(_), Some(_)) => return invalid("give payload_bytes or sizes, not both"),
             (Some(bytes), None) => vec![*bytes],

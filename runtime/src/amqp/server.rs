@@ -25,15 +25,11 @@ use lapin::{
     },
     types::{FieldTable, ShortString},
 };
-use protocol::{
-    Call, Transport, WorkerError,
-    amqp::{AmqpReply, is_reply_queue},
-    timing::{SENT_AT_HEADER, SERVER_TIMING},
-};
+use protocol::{Call, Reply, Transport, WorkerError, amqp::is_reply_queue, timing::SENT_AT_HEADER};
 use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
-use crate::worker::Handler;
+use crate::worker::{Handler, serve_call};
 
 /// Consumes the worker's request queue until `shutdown`, reconnecting whenever
 /// RabbitMQ goes away; returns once the requests in flight are answered.
@@ -85,31 +81,25 @@ async fn session<H: Handler>(
     .await
 }
 
-/// Handles one request and publishes the reply, its timing (with how long the
-/// request waited in RabbitMQ) in the reply's `server-timing` header.
+/// Handles one request and publishes the reply, its timing saying how long the
+/// request waited in RabbitMQ too.
 async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
     let reply_to = delivery.properties.reply_to().clone();
     let Some(reply_to) = reply_to.filter(|queue| is_reply_queue(queue.as_str())) else {
         return refuse(&delivery).await;
     };
     let queued = queued_for(&delivery);
-    let mut reply: AmqpReply = match serde_json::from_slice::<Call>(&delivery.data) {
-        Ok(call) => {
-            let action = call.action();
-            crate::metrics::worker_call(H::WORKER, action, Transport::Amqp, handler.handle(call))
-                .await
-        }
+    let mut reply: Reply = match serde_json::from_slice::<Call>(&delivery.data) {
+        Ok(call) => serve_call(&handler, call, Transport::Amqp).await,
         Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
     };
-    let timing = reply.as_mut().ok().and_then(|answer| answer.timing.take());
-    let mut headers = FieldTable::default();
-    if let Some(mut timing) = timing {
+    if let Ok(timing) = reply.as_mut().map(|answer| answer.timing.as_mut())
+        && let Some(timing) = timing
+    {
         timing.queue_us = queued;
-        let value = AMQPValue::LongString(timing.to_header().into());
-        headers.insert(SERVER_TIMING.into(), value);
     }
     match serde_json::to_vec(&reply) {
-        Ok(body) => publish(&channel, &delivery, reply_to, &body, headers).await,
+        Ok(body) => publish(&channel, &delivery, reply_to, &body).await,
         Err(error) => tracing::error!(%error, "could not serialize a reply"),
     }
     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
@@ -118,16 +108,8 @@ async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
 }
 
 /// Publishes a reply to `reply_to` with the request's `correlation_id`.
-async fn publish(
-    channel: &Channel,
-    delivery: &Delivery,
-    reply_to: ShortString,
-    body: &[u8],
-    headers: FieldTable,
-) {
-    let mut properties = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_headers(headers);
+async fn publish(channel: &Channel, delivery: &Delivery, reply_to: ShortString, body: &[u8]) {
+    let mut properties = BasicProperties::default().with_content_type("application/json".into());
     if let Some(id) = delivery.properties.correlation_id() {
         properties = properties.with_correlation_id(id.clone());
     }

@@ -2,6 +2,8 @@
 
 mod detach;
 mod wire;
+#[cfg(feature = "worker")]
+pub mod worker;
 
 pub use detach::detach_headers;
 pub use wire::JsonErrors;
@@ -12,7 +14,7 @@ use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _};
 use actix_web::ResponseError;
 use actix_web::{App, HttpResponse, dev::Server, http::StatusCode, web};
 use anyhow::Context;
-use protocol::{Answer, JsonResponse, WorkerError};
+use protocol::{JsonResponse, WorkerError};
 use tokio_util::sync::CancellationToken;
 
 pub use crate::limits::DEFAULT_MAX_BODY_BYTES;
@@ -158,20 +160,6 @@ impl ResponseError for Failure {
         }
         response
     }
-}
-
-/// 202 with the worker's answer: `{"error":false,"message":…,"data":…}`, and
-/// its timing in the `Server-Timing` header.
-pub fn accepted(answer: Answer) -> HttpResponse {
-    let mut response = HttpResponse::Accepted();
-    if let Some(timing) = answer.timing {
-        response.insert_header((protocol::timing::SERVER_TIMING, timing.to_header()));
-    }
-    let mut body = JsonResponse::ok(answer.message);
-    body.data = answer.data;
-    body.token = answer.token;
-    body.echo = answer.echo;
-    response.json(body)
 }
 
 /// A JSON body received within the app's [`Edge`] limits ([`receive`]) and

@@ -23,7 +23,7 @@ use std::{
 use actix_web::HttpResponse;
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use protocol::{Answer, Transport, Worker, WorkerError};
+use protocol::{Action, Answer, Transport, Worker, WorkerError};
 
 /// The content type of the Prometheus text exposition format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -133,20 +133,25 @@ pub fn outcome<T>(result: &Result<T, WorkerError>) -> &'static str {
 /// ([`WORKER_CALLS`], [`WORKER_CALL_DURATION`]).
 pub async fn worker_call(
     worker: Worker,
-    action: &'static str,
+    action: Action,
     transport: Transport,
     call: impl Future<Output = Result<Answer, WorkerError>>,
 ) -> Result<Answer, WorkerError> {
     let span = tracing::info_span!(
         target: crate::telemetry::CALL_SPANS,
         "worker call",
-        otel.name = action,
+        otel.name = action.as_str(),
         worker = worker.name(),
         transport = transport.as_str(),
     );
     let started = Instant::now();
     let result = tracing::Instrument::instrument(call, span).await;
-    let labels = [worker.name(), action, transport.as_str(), outcome(&result)];
+    let labels = [
+        worker.name(),
+        action.as_str(),
+        transport.as_str(),
+        outcome(&result),
+    ];
     WORKER_CALL_SERIES.with(labels, |(calls, duration)| {
         calls.increment(1);
         duration.record(started.elapsed());

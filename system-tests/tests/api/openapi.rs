@@ -48,3 +48,48 @@ async fn the_broker_matches_its_openapi_description() {
     let _ = std::fs::remove_dir_all(scratch);
     app.teardown().await;
 }
+
+/// The description names every action (a request schema each, in
+/// `HandleRequest`) and every transport: a new one that the description misses
+/// fails here, before schemathesis would never send it.
+#[test]
+fn the_description_names_every_action_and_transport() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../broker/openapi/openapi.yaml");
+    let text = std::fs::read_to_string(spec).expect("the description");
+    let spec: serde_norway::Value = serde_norway::from_str(&text).expect("YAML");
+    let schemas = &spec["components"]["schemas"];
+    let names = |value: &serde_norway::Value| -> Vec<String> {
+        let list = value.as_sequence().cloned().unwrap_or_default();
+        list.iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let requests = schemas["HandleRequest"]["oneOf"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    let mut actions = Vec::new();
+    for request in requests {
+        let reference = request["$ref"].as_str().unwrap_or_default();
+        let schema = reference.rsplit('/').next().unwrap_or_default();
+        actions.extend(names(&schemas[schema]["properties"]["action"]["enum"]));
+    }
+    for action in protocol::Action::NAMES {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "no request schema for {action}"
+        );
+    }
+    let transports = names(&schemas["Transport"]["enum"]);
+    let requested = names(&schemas["RequestTransport"]["enum"]);
+    for transport in protocol::Transport::NAMES {
+        assert!(
+            transports.iter().any(|t| t == transport),
+            "Transport misses {transport}"
+        );
+        assert!(
+            requested.iter().any(|t| t == transport),
+            "RequestTransport misses {transport}"
+        );
+    }
+}

@@ -1,95 +1,31 @@
-//! A worker's gRPC server, held to its [`Edge`] limits: connections capped and
-//! closed when idle ([`crate::guard`]), at most `max_streams` calls per
-//! connection, and each request's message received within the receive deadline
-//! (`DEADLINE_EXCEEDED` otherwise) and taken from the process's receive budget
-//! as its bytes arrive (`RESOURCE_EXHAUSTED` when it is spent). Every call runs
-//! in the caller's trace ([`crate::trace::grpc_request`]).
+//! The gRPC server's layer over each request: its message received within the
+//! receive deadline (`DEADLINE_EXCEEDED` otherwise) and taken from the
+//! process's receive budget as its bytes arrive (`RESOURCE_EXHAUSTED` when it
+//! is spent), and the call served in the caller's trace
+//! ([`crate::trace::grpc_request`]).
 
 use std::{
     pin::Pin,
     task::{Context, Poll, ready},
 };
 
-use futures::{Stream, StreamExt, future::Either};
+use futures::future::Either;
 use http_body::{Frame, SizeHint};
-use tokio::{
-    net::{TcpListener, TcpStream},
-    time::Sleep,
-};
-use tonic::{
-    Status,
-    body::Body,
-    transport::{Server, server::Router},
-};
-use tower_layer::{Identity, Layer, Stack};
+use tokio::time::Sleep;
+use tonic::{Status, body::Body};
+use tower_layer::Layer;
 use tracing::{Instrument, instrument::Instrumented};
 
 use crate::{
-    guard::{Guarded, accept},
     limits::{Edge, Held},
     trace::Scoped,
 };
-
-/// A bound gRPC listener and the limits its server keeps.
-pub struct GrpcListener {
-    listener: TcpListener,
-    edge: Edge,
-}
-
-/// The server a worker adds its services to.
-pub type GrpcServer = Server<Stack<ReceiveLimits, Identity>>;
-
-impl GrpcListener {
-    /// Binds `addr` (port 0 for any).
-    pub async fn bind(addr: &str, edge: &Edge) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let edge = edge.clone();
-        Ok(Self { listener, edge })
-    }
-
-    /// The bound port.
-    pub fn port(&self) -> std::io::Result<u16> {
-        Ok(self.listener.local_addr()?.port())
-    }
-
-    /// The largest message a service may decode (`MAX_BODY_BYTES`): pass it to
-    /// each service's `max_decoding_message_size`.
-    pub fn max_message(&self) -> usize {
-        self.edge.limits().max_body_bytes
-    }
-
-    /// The server to add services to.
-    pub fn server(&self) -> GrpcServer {
-        Server::builder()
-            .max_concurrent_streams(self.edge.limits().max_streams)
-            .layer(ReceiveLimits {
-                edge: self.edge.clone(),
-            })
-    }
-
-    /// Serves `router` (the server with its services) until `shutdown`, letting
-    /// in-flight calls finish.
-    pub async fn serve(
-        self,
-        router: Router<Stack<ReceiveLimits, Identity>>,
-        shutdown: tokio_util::sync::CancellationToken,
-    ) -> Result<(), tonic::transport::Error> {
-        router
-            .serve_with_incoming_shutdown(self.incoming(), shutdown.cancelled_owned())
-            .await
-    }
-
-    fn incoming(self) -> impl Stream<Item = std::io::Result<Guarded<TcpStream>>> {
-        let Self { listener, edge } = self;
-        accept(listener, &edge, false).map(Ok)
-    }
-}
 
 /// The layer that holds each request's body to the receive deadline and
 /// budget, and serves each call in its trace context.
 #[derive(Debug, Clone)]
 pub struct ReceiveLimits {
-    edge: Edge,
+    pub(super) edge: Edge,
 }
 
 impl<S> Layer<S> for ReceiveLimits {
