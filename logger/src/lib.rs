@@ -1,7 +1,8 @@
 //! # logger
 //!
 //! Stores log entries in MongoDB (`logs` database, `logs` collection, documents
-//! `{name, data, created_at, updated_at}`) and answers pings. It is one
+//! `{name, data, created_at, updated_at, trace_id}`), lists them (the `logs`
+//! action) and answers pings. It is one
 //! [`service::Logger`] handler; the runtime serves it over every transport
 //! (HTTP `POST /call` and the Go original's `POST /log`, tarpc, gRPC with the
 //! original's `logs.LogService/WriteLog`, and AMQP request/reply on its queue
@@ -15,12 +16,10 @@
 //!   means the entry is stored.
 //! - [`service`]: [`service::Logger`], the handler of the actions it serves.
 //! - [`error`]: how a store failure becomes the contract's `WorkerError`.
-//! - [`http`]: `GET /logs`, the newest entries.
 //! - [`startup`]: [`Application`]: binds every port in `build`, runs until the
 //!   shutdown token is cancelled, then drains in-flight writes.
 
 pub mod error;
-pub mod http;
 pub mod service;
 pub mod settings;
 pub mod startup;

@@ -35,15 +35,16 @@ impl Handler for Logger {
             Call::Log { log } => self.log(log).await,
             // A round trip that touches no database; a payload's data is echoed back.
             Call::Ping { ping } => Ok(Answer::new(PONG, Data::Ping(ping.map(|p| p.data)))),
+            Call::Logs { logs } => {
+                let page = dependency("MongoDB find", self.store.list(&logs)).await?;
+                let message = format!("{} entries", page.entries.len());
+                Ok(Answer::new(message, Data::Logs(page)))
+            }
             other => Err(not_served(Self::WORKER, &other)),
         }
     }
 
     async fn health(&self) -> Result<(), WorkerError> {
         Ok(self.store.ping().await?)
-    }
-
-    fn http_routes(cfg: &mut actix_web::web::ServiceConfig) {
-        crate::http::routes(cfg);
     }
 }

@@ -18,11 +18,19 @@ pub enum Action {
     Mail,
     /// A round trip that touches no database (logger).
     Ping,
+    /// List the stored log entries, filtered, newest first (logger).
+    Logs,
 }
 
 impl Action {
     /// Every action, in the order the page and the docs list them.
-    pub const ALL: [Action; 4] = [Action::Auth, Action::Log, Action::Mail, Action::Ping];
+    pub const ALL: [Action; 5] = [
+        Action::Auth,
+        Action::Log,
+        Action::Mail,
+        Action::Ping,
+        Action::Logs,
+    ];
 
     /// The name on the wire (`"log"`, …): the `action` of a call and the field
     /// that holds its payload.
@@ -32,13 +40,14 @@ impl Action {
             Action::Log => "log",
             Action::Mail => "mail",
             Action::Ping => "ping",
+            Action::Logs => "logs",
         }
     }
 
     /// The worker that serves it.
     pub const fn worker(self) -> Worker {
         match self {
-            Action::Log | Action::Ping => Worker::Logger,
+            Action::Log | Action::Ping | Action::Logs => Worker::Logger,
             Action::Auth => Worker::Authentication,
             Action::Mail => Worker::Mail,
         }
@@ -49,16 +58,16 @@ impl Action {
     pub const fn default_transport(self) -> Transport {
         match self {
             Action::Log => Transport::Amqp,
-            Action::Auth | Action::Mail | Action::Ping => Transport::Http,
+            Action::Auth | Action::Mail | Action::Ping | Action::Logs => Transport::Http,
         }
     }
 
     /// Whether a call may be sent again when it may have reached its worker
-    /// already: only one that changes nothing (a ping, a login check). A log
-    /// entry or a mail is never repeated blindly, so it is never stored or
-    /// sent twice.
+    /// already: only one that changes nothing (a ping, a login check, a
+    /// read). A log entry or a mail is never repeated blindly, so it is never
+    /// stored or sent twice.
     pub const fn is_idempotent(self) -> bool {
-        matches!(self, Action::Ping | Action::Auth)
+        matches!(self, Action::Ping | Action::Auth | Action::Logs)
     }
 
     /// The Go original's HTTP path for it on its worker (`POST` with the
@@ -69,7 +78,14 @@ impl Action {
             Action::Log => Some("/log"),
             Action::Mail => Some("/send"),
             Action::Ping => Some("/ping"),
+            Action::Logs => None,
         }
+    }
+
+    /// Whether a comparison may set its message size (`payload_bytes`,
+    /// `sizes`): a log's data, a ping's echoed data.
+    pub const fn sized(self) -> bool {
+        matches!(self, Action::Log | Action::Ping)
     }
 
     /// Why a comparison of it is kept small: each call costs (a bcrypt check)
@@ -78,7 +94,7 @@ impl Action {
         match self {
             Action::Auth => Some("each runs a bcrypt check"),
             Action::Mail => Some("each sends a mail"),
-            Action::Log | Action::Ping => None,
+            Action::Log | Action::Ping | Action::Logs => None,
         }
     }
 

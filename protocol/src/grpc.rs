@@ -7,6 +7,7 @@
 use crate::{
     Answer, Call, Credentials, Data, LogPayload, Login, MailPayload, PingPayload, ServerTiming,
     User,
+    logs::{LogEntry, LogPage, LogsQuery, RawQuery},
 };
 
 /// A module per protobuf package, with the code `build.rs` generated for it.
@@ -66,6 +67,7 @@ impl From<&Call> for flexi::CallRequest {
             Call::Ping { ping } => A::Ping(flexi::Ping {
                 data: ping.as_ref().map(|p| p.data.clone()),
             }),
+            Call::Logs { logs } => A::Logs(logs.clone().into()),
         };
         flexi::CallRequest {
             action: Some(action),
@@ -104,6 +106,9 @@ impl TryFrom<flexi::CallRequest> for Call {
             A::Ping(ping) => Call::Ping {
                 ping: ping.data.map(|data| PingPayload { data }),
             },
+            A::Logs(logs) => Call::Logs {
+                logs: logs.try_into()?,
+            },
         })
     }
 }
@@ -119,6 +124,7 @@ impl From<Answer> for flexi::Answer {
             Data::Log => D::Log(flexi::Empty {}),
             Data::Mail => D::Mail(flexi::Empty {}),
             Data::Ping(echo) => D::Ping(flexi::Pong { echo }),
+            Data::Logs(page) => D::Logs(page.into()),
         };
         flexi::Answer {
             message: answer.message,
@@ -140,6 +146,7 @@ impl TryFrom<flexi::Answer> for Answer {
             D::Log(_) => Data::Log,
             D::Mail(_) => Data::Mail,
             D::Ping(pong) => Data::Ping(pong.echo),
+            D::Logs(page) => Data::Logs(page.into()),
         };
         Ok(Answer {
             message: answer.message,
@@ -176,6 +183,57 @@ same_fields!(User, flexi::User, {
     updated_at
 });
 
+same_fields!(LogEntry, flexi::StoredEntry, {
+    name,
+    data,
+    created_at,
+    trace_id,
+    truncated
+});
+
+same_fields!(RawQuery, flexi::LogsQuery, {
+    name,
+    name_prefix,
+    trace_id,
+    since,
+    until,
+    limit,
+    cursor
+});
+
+impl From<LogsQuery> for flexi::LogsQuery {
+    fn from(query: LogsQuery) -> Self {
+        RawQuery::from(query).into()
+    }
+}
+
+impl TryFrom<flexi::LogsQuery> for LogsQuery {
+    type Error = Invalid;
+    fn try_from(query: flexi::LogsQuery) -> Result<Self, Invalid> {
+        LogsQuery::try_from(RawQuery::from(query))
+    }
+}
+
+impl From<LogPage> for flexi::LogPage {
+    fn from(page: LogPage) -> Self {
+        let entries = page.entries.into_iter().map(Into::into).collect();
+        flexi::LogPage {
+            entries,
+            next: page.next,
+        }
+    }
+}
+
+impl From<flexi::LogPage> for LogPage {
+    fn from(page: flexi::LogPage) -> Self {
+        let entries = page.entries.into_iter().map(Into::into).collect();
+        LogPage {
+            entries,
+            next: page.next,
+        }
+    }
+}
+
 same_fields!(ServerTiming, flexi::Timing, {
     worker_us,
     dependency_us,
@@ -193,6 +251,7 @@ mod tests {
             r#"{"action":"mail","mail":{"from":"me@b.c","to":"a@b.c","subject":"s","message":"m"}}"#,
             r#"{"action":"ping"}"#,
             r#"{"action":"ping","ping":{"data":""}}"#,
+            r#"{"action":"logs","logs":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}"#,
         ]
         .iter()
         .map(|body| serde_json::from_str(body).expect("valid"))
@@ -215,6 +274,16 @@ mod tests {
             Data::Mail,
             Data::Ping(None),
             Data::Ping(Some("e".into())),
+            Data::Logs(LogPage {
+                entries: vec![LogEntry {
+                    name: "n".into(),
+                    data: "d".into(),
+                    created_at: "2026-01-01T00:00:00.000Z".into(),
+                    trace_id: None,
+                    truncated: true,
+                }],
+                next: Some("1-0123456789abcdef01234567".into()),
+            }),
         ] {
             let mut answer = Answer::new("words", data);
             answer.timing = Some(ServerTiming {

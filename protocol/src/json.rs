@@ -78,12 +78,15 @@ impl<T> JsonResponse<T> {
     }
 }
 
-/// What an HTTP answer's `data` holds, by action: the user of a login.
+/// What an HTTP answer's `data` holds, by action: the user of a login, a page
+/// of stored entries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Shown {
     /// A login's user.
     User(User),
+    /// A page of stored entries.
+    Logs(crate::logs::LogPage),
 }
 
 impl JsonResponse<Shown> {
@@ -98,6 +101,7 @@ impl JsonResponse<Shown> {
                 body.token = Some(login.token);
             }
             Data::Ping(echo) => body.echo = echo,
+            Data::Logs(page) => body.data = Some(Shown::Logs(page)),
             Data::Log | Data::Mail => {}
         }
         body
@@ -114,21 +118,6 @@ pub struct LogPayload {
     pub name: LogName,
     /// The entry's content. May be empty.
     pub data: String,
-}
-
-/// A stored log entry as `GET /logs` returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogRecord {
-    /// MongoDB's `_id`, as hex.
-    pub id: String,
-    /// The entry's name.
-    pub name: String,
-    /// The entry's content.
-    pub data: String,
-    /// When it was stored (RFC 3339, UTC).
-    pub created_at: String,
-    /// When it was last changed (RFC 3339, UTC).
-    pub updated_at: String,
 }
 
 /// Login credentials: `{"email": ..., "password": ...}`. `Debug` never prints the

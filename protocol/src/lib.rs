@@ -13,6 +13,7 @@
 //! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON, or
 //!   its binary form), the worker's [`Answer`] with one [`Data`] variant per
 //!   action, and the [`Reply`] of the JSON wires.
+//! - [`logs`]: the `logs` action's query, checked field by field, and its page.
 //! - [`ping`]: a ping's optional [`PingPayload`], echoed back by the worker, and the
 //!   check that the echo came back whole.
 //! - [`text`]: validated strings ([`Email`], [`LogName`], [`Password`], [`Subject`]):
@@ -40,6 +41,7 @@ pub mod compare;
 pub mod grpc;
 pub mod json;
 mod listed;
+pub mod logs;
 pub mod ping;
 pub mod request;
 #[cfg(feature = "rpc")]
@@ -53,7 +55,7 @@ pub mod worker;
 
 pub use action::Action;
 pub use call::{Answer, Call, Data, Login, Reply};
-pub use json::{Credentials, JsonResponse, LogPayload, LogRecord, MailPayload, User};
+pub use json::{Credentials, JsonResponse, LogPayload, MailPayload, User};
 pub use ping::PingPayload;
 pub use request::{Dispatch, RequestError};
 pub use text::{Email, LogName, Password, Subject};

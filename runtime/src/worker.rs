@@ -103,10 +103,6 @@ pub trait Handler: Clone + Send + Sync + 'static {
     fn documents(&self) -> Vec<Document> {
         Vec::new()
     }
-
-    /// HTTP routes of the worker's own beside the runtime's (the handler is
-    /// app data): none by default.
-    fn http_routes(_cfg: &mut actix_web::web::ServiceConfig) {}
 }
 
 /// A JSON document a worker publishes at fixed paths (`GET`).

@@ -6,7 +6,7 @@ mod render;
 use std::{io::Write as _, time::Duration};
 
 use anyhow::{Context, bail};
-use protocol::{Action, JsonResponse, Transport, compare::CompareReport};
+use protocol::{Action, Call, JsonResponse, Transport, compare::CompareReport};
 use serde_json::{Value, json};
 
 pub use render::{CSV_HEADER, render_csv, render_table};
@@ -58,8 +58,9 @@ pub struct CompareArgs {
     /// Transports, comma-separated (default: every one).
     #[arg(long, value_delimiter = ',')]
     pub transports: Vec<Transport>,
-    /// The action's payload as JSON (defaults: a log entry, the seeded user, a
-    /// mail to compare@example.com).
+    /// The action's payload as JSON (default: the protocol's example call of
+    /// the action, `protocol::Call::example`: a log entry, the seeded user, a
+    /// mail to compare@example.com, the newest stored entries).
     #[arg(long)]
     pub payload: Option<String>,
     /// How to print the report: an aligned table, the report as JSON, or CSV
@@ -105,7 +106,10 @@ pub const DEFAULT_REQUESTS: u32 = 200;
 pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
     let payload: Option<Value> = match &args.payload {
         Some(text) => Some(serde_json::from_str(text).context("--payload is not JSON")?),
-        None => default_payload(args.action),
+        // The protocol's example call of the action: its payload, if it has one.
+        None => serde_json::to_value(Call::example(args.action))?
+            .get(args.action.as_str())
+            .cloned(),
     };
     let mode = match args.mode {
         ModeArg::Closed => "closed",
@@ -145,18 +149,6 @@ pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
         body[args.action.as_str()] = payload;
     }
     Ok(body)
-}
-
-/// The payload a comparison of `action` sends when none is given.
-fn default_payload(action: Action) -> Option<Value> {
-    match action {
-        Action::Log => Some(json!({"name": "compare", "data": "from the broker CLI"})),
-        Action::Auth => Some(json!({"email": "admin@example.com", "password": "verysecret"})),
-        Action::Mail => Some(json!({
-            "to": "compare@example.com", "subject": "compare", "message": "from the broker CLI"
-        })),
-        Action::Ping => None,
-    }
 }
 
 /// Runs the comparison (through the broker at `--url`, or with `--direct` from

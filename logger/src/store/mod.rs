@@ -6,7 +6,8 @@
 //! round trip is in flight, new entries queue up for the next one. Under no load an
 //! entry is written alone at once; under load the number of round trips falls
 //! instead of the throughput. Either way the caller's answer comes after MongoDB
-//! acknowledged the write.
+//! acknowledged the write. [`LogStore::list`] answers the `logs` action
+//! ([`list`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,13 +17,14 @@ use mongodb::{
     error::ErrorKind,
     options::{ClientOptions, Credential},
 };
-use protocol::{LogPayload, LogRecord};
+use protocol::LogPayload;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::Settings;
 
 mod batch;
+mod list;
 
 pub use batch::BATCHES_RETRIED;
 use batch::write_batches;
@@ -51,19 +53,10 @@ pub struct LogDocument {
     pub created_at: DateTime,
     /// When the entry was last changed.
     pub updated_at: DateTime,
-}
-
-impl From<LogDocument> for LogRecord {
-    fn from(d: LogDocument) -> Self {
-        let rfc3339 = |t: DateTime| t.try_to_rfc3339_string().unwrap_or_default();
-        LogRecord {
-            id: d.id.map(|id| id.to_hex()).unwrap_or_default(),
-            name: d.name,
-            data: d.data,
-            created_at: rfc3339(d.created_at),
-            updated_at: rfc3339(d.updated_at),
-        }
-    }
+    /// The trace of the call that wrote it (absent in entries stored before
+    /// entries kept it, and in documents written by others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// A store operation that failed.
@@ -173,6 +166,7 @@ impl LogStore {
             data: entry.data,
             created_at: now,
             updated_at: now,
+            trace_id: runtime::trace::current_trace_id(),
         };
         let (done, result) = oneshot::channel();
         self.writes
@@ -180,19 +174,6 @@ impl LogStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         result.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// The newest `limit` entries, newest first.
-    pub async fn recent(&self, limit: i64) -> Result<Vec<LogRecord>, StoreError> {
-        use futures::TryStreamExt;
-        let cursor = self
-            .collection
-            .find(doc! {})
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(limit)
-            .await?;
-        let documents: Vec<LogDocument> = cursor.try_collect().await?;
-        Ok(documents.into_iter().map(LogRecord::from).collect())
     }
 
     /// Checks that MongoDB answers (the readiness probe).

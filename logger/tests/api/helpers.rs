@@ -59,9 +59,18 @@ impl TestLogger {
 
     /// `POST /log` with `body` as it is: the status and the JSON answer.
     pub async fn post_log(&self, body: String) -> (u16, Value) {
+        self.post("/log", body).await
+    }
+
+    /// `POST /call` with `call` (any JSON): the status and the JSON answer.
+    pub async fn post_call(&self, call: Value) -> (u16, Value) {
+        self.post("/call", call.to_string()).await
+    }
+
+    async fn post(&self, path: &str, body: String) -> (u16, Value) {
         let response = self
             .client
-            .post(self.url("/log"))
+            .post(self.url(path))
             .body(body)
             .send()
             .await

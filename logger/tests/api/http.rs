@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clients::CallError;
-use protocol::{JsonResponse, LogRecord, WorkerError};
+use protocol::{Call, Data, WorkerError};
 use serde_json::{Value, json};
 use testkit::{TcpProxy, closed_port, log_filter, unique_name};
 
@@ -29,30 +29,34 @@ async fn post_log_stores_the_entry_and_answers_202_logged() {
 }
 
 #[tokio::test]
-async fn get_logs_lists_the_newest_first_up_to_the_limit() {
+async fn logs_lists_the_newest_first_up_to_the_limit() {
     let app = TestLogger::spawn().await;
+    let name = unique_name("newest");
     for i in 0..5 {
         let (status, _) = app
-            .post_log(json!({"name": "n", "data": format!("{i}")}).to_string())
+            .post_log(json!({"name": name, "data": format!("{i}")}).to_string())
             .await;
         assert_eq!(status, 202);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let answer: JsonResponse<Vec<LogRecord>> = app
-        .get("/logs?limit=3")
-        .await
-        .json()
-        .await
-        .expect("contract body");
-    let data: Vec<_> = answer
-        .data
-        .expect("entries")
-        .into_iter()
-        .map(|r| r.data)
-        .collect();
+    let http = app.worker.http_client(TIMEOUT);
+    let query = |body: Value| -> Call {
+        serde_json::from_value(json!({"action": "logs", "logs": body})).expect("a logs call")
+    };
+    let answer = http.call(&query(json!({"name": name, "limit": 3}))).await;
+    let Ok(Data::Logs(page)) = answer.map(|a| a.data) else {
+        panic!("a page of entries")
+    };
+    let data: Vec<_> = page.entries.into_iter().map(|e| e.data).collect();
     assert_eq!(data, ["4", "3", "2"]);
 
-    assert_eq!(app.get("/logs?limit=0").await.status().as_u16(), 400);
+    let zero = serde_json::from_value::<Call>(json!({"action": "logs", "logs": {"limit": 0}}));
+    assert!(zero.is_err(), "a limit of 0 is refused");
+    let (status, body) = app
+        .post_call(json!({"action": "logs", "logs": {"limit": 0}}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("logs.limit"), "{body}");
     app.stop().await;
 }
 

@@ -16,7 +16,10 @@ pub use wire::WireCall;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Action, Credentials, LogPayload, MailPayload, PingPayload, User, Worker};
+use crate::{
+    Action, Credentials, LogPayload, MailPayload, PingPayload, User, Worker,
+    logs::{LogPage, LogsQuery},
+};
 
 /// A validated call: what to do, with what payload. One variant per
 /// [`Action`].
@@ -43,6 +46,11 @@ pub enum Call {
         /// The bytes to echo; none in the original's `{"action":"ping"}`.
         ping: Option<PingPayload>,
     },
+    /// List what the logger stored ([`crate::logs`]).
+    Logs {
+        /// The filters and the page.
+        logs: LogsQuery,
+    },
 }
 
 impl Call {
@@ -53,12 +61,45 @@ impl Call {
             Call::Log { .. } => Action::Log,
             Call::Mail { .. } => Action::Mail,
             Call::Ping { .. } => Action::Ping,
+            Call::Logs { .. } => Action::Logs,
         }
     }
 
     /// The worker that serves this call.
     pub fn worker(&self) -> Worker {
         self.action().worker()
+    }
+
+    /// An example call of `action`: what a comparison sends when it is given
+    /// no payload (the CLI's default), and what the docs show.
+    pub fn example(action: Action) -> Call {
+        let valid = "the example is valid";
+        match action {
+            Action::Auth => Call::Auth {
+                auth: Credentials {
+                    email: "admin@example.com".parse().expect(valid),
+                    password: "verysecret".parse().expect(valid),
+                },
+            },
+            Action::Log => Call::Log {
+                log: LogPayload {
+                    name: "compare".parse().expect(valid),
+                    data: "from the broker CLI".into(),
+                },
+            },
+            Action::Mail => Call::Mail {
+                mail: MailPayload {
+                    from: None,
+                    to: "compare@example.com".parse().expect(valid),
+                    subject: "compare".parse().expect(valid),
+                    message: "from the broker CLI".into(),
+                },
+            },
+            Action::Ping => Call::Ping { ping: None },
+            Action::Logs => Call::Logs {
+                logs: LogsQuery::default(),
+            },
+        }
     }
 
     /// The broker's `message` when the call succeeded: the Go original broker's
@@ -69,6 +110,7 @@ impl Call {
             Call::Log { .. } => "logged".to_owned(),
             Call::Mail { mail } => format!("Message sent to {}", mail.to),
             Call::Ping { .. } => crate::PONG.to_owned(),
+            Call::Logs { .. } => "stored logs".to_owned(),
         }
     }
 }
@@ -112,6 +154,8 @@ pub enum Data {
     Mail,
     /// A ping's data, sent back as it came (none for a plain ping).
     Ping(Option<String>),
+    /// A page of stored entries.
+    Logs(LogPage),
 }
 
 impl Data {
@@ -122,6 +166,7 @@ impl Data {
             Data::Log => Action::Log,
             Data::Mail => Action::Mail,
             Data::Ping(_) => Action::Ping,
+            Data::Logs(_) => Action::Logs,
         }
     }
 }

@@ -2,11 +2,12 @@ use super::*;
 use crate::PingPayload;
 
 /// One call of every action, as JSON.
-const CALLS: [&str; 4] = [
+const CALLS: [&str; 5] = [
     r#"{"action":"auth","auth":{"email":"a@b.c","password":"p"}}"#,
     r#"{"action":"log","log":{"name":"n","data":""}}"#,
     r#"{"action":"mail","mail":{"to":"a@b.c","subject":"s","message":"m"}}"#,
     r#"{"action":"ping"}"#,
+    r#"{"action":"logs","logs":{"name_prefix":"auth","limit":5}}"#,
 ];
 
 #[test]
@@ -74,6 +75,14 @@ fn an_original_doors_body_is_the_actions_payload() {
     );
     assert!(Call::from_payload_json(Action::Log, b"").is_err());
     assert!(Call::from_payload_json(Action::Log, br#"{"name":" ","data":""}"#).is_err());
+    // A `logs` call may leave its query out: the newest entries.
+    let newest: Call = serde_json::from_str(r#"{"action":"logs"}"#).expect("valid");
+    assert_eq!(
+        newest,
+        Call::Logs {
+            logs: Default::default()
+        }
+    );
 }
 
 #[test]
@@ -82,6 +91,19 @@ fn answers_round_trip_and_name_their_action() {
         Answer::new("logged", Data::Log),
         Answer::new("pong", Data::Ping(Some("x".into()))),
         Answer::new("sent", Data::Mail),
+        Answer::new(
+            "1 entries",
+            Data::Logs(crate::logs::LogPage {
+                entries: vec![crate::logs::LogEntry {
+                    name: "n".into(),
+                    data: "d".into(),
+                    created_at: "2026-01-01T00:00:00.000Z".into(),
+                    trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+                    truncated: false,
+                }],
+                next: None,
+            }),
+        ),
     ];
     for answer in answers {
         let json: Reply = serde_json::from_slice(
@@ -96,4 +118,11 @@ fn answers_round_trip_and_name_their_action() {
         );
     }
     assert_eq!(Data::Ping(None).action(), Action::Ping);
+}
+
+#[test]
+fn every_action_has_an_example() {
+    for action in Action::ALL {
+        assert_eq!(Call::example(action).action(), action);
+    }
 }

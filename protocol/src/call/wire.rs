@@ -57,6 +57,9 @@ impl Call {
             Action::Ping => Call::Ping {
                 ping: payload.read()?,
             },
+            Action::Logs => Call::Logs {
+                logs: payload.read()?,
+            },
         })
     }
 
@@ -68,6 +71,7 @@ impl Call {
             Call::Log { log } => writer.write(action, log, true),
             Call::Mail { mail } => writer.write(action, mail, true),
             Call::Ping { ping } => writer.write(action, ping, ping.is_some()),
+            Call::Logs { logs } => writer.write(action, logs, true),
         }
     }
 

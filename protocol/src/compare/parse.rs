@@ -112,7 +112,7 @@ impl Comparison {
                 "a comparison of {action} has no warm-up ({why}): warmup must be 0"
             ));
         }
-        let sizes = Self::sizes(&raw, costly.is_some(), action)?;
+        let sizes = Self::sizes(&raw, action)?;
         let transports = Self::transports(raw.transports)?;
         let comparison = Comparison {
             call,
@@ -211,7 +211,7 @@ impl Comparison {
         })
     }
 
-    fn sizes(raw: &RawCompare, costly: bool, action: Action) -> Result<Vec<u32>, RequestError> {
+    fn sizes(raw: &RawCompare, action: Action) -> Result<Vec<u32>, RequestError> {
         let sizes = match (&raw.payload_bytes, &raw.sizes) {
             (Some(_), Some(_)) => return invalid("give payload_bytes or sizes, not both"),
             (Some(bytes), None) => vec![*bytes],
@@ -221,7 +221,7 @@ impl Comparison {
             (None, Some(sizes)) => sizes.clone(),
             (None, None) => return Ok(Vec::new()),
         };
-        if costly {
+        if !action.sized() {
             return invalid(format!(
                 "payload_bytes and sizes apply to log and ping, not {action}"
             ));

@@ -34,8 +34,7 @@ pub fn routes<H: Handler>(cfg: &mut web::ServiceConfig, handler: H) {
                 .wrap(from_fn(detach_headers))
                 .default_service(method_not_allowed("POST")),
         )
-        .route("/health", web::get().to(health::<H>))
-        .configure(H::http_routes);
+        .route("/health", web::get().to(health::<H>));
     let served = Action::ALL.into_iter().filter(|a| a.worker() == H::WORKER);
     let doors: Vec<_> = served.filter_map(|a| Some((a, a.door()?))).collect();
     for &(action, path) in &doors {

@@ -19,6 +19,7 @@ mod faults_rabbitmq;
 mod fuzz;
 mod helpers;
 mod log;
+mod logs;
 mod mail;
 mod metrics;
 mod openapi;
