@@ -50,5 +50,5 @@ cargo nextest run --workspace --no-fail-fast
 
 echo "== containers"
 # project/Dockerfile's six images built with podman and run against the same
-# infrastructure (the first run also makes the base images: see the README).
+# infrastructure (the first run also makes the base images: docs/deploy.md).
 "$ROOT/project/scripts/containers.sh" check
