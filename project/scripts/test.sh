@@ -6,10 +6,11 @@
 # browser test needs (Debian's chromium, playwright-core) and what the checks of
 # the deployment files and of stack.sh's Prometheus need (Debian's caddy,
 # docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
-# own test (test-stack.sh), rustfmt, clippy with warnings as
-# errors, the whole workspace's tests with cargo-nextest (installed when
-# missing), the browser test among them, and the six images built from
-# project/Dockerfile and run (containers.sh check).
+# own test (test-stack.sh), the documentation's links and make targets
+# (check-docs.py), rustfmt, clippy with warnings as errors, the whole
+# workspace's tests with cargo-nextest (installed when missing), the browser
+# test and the documentation's environment variables among them, and the six
+# images built from project/Dockerfile and run (containers.sh check).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,6 +35,11 @@ trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 
 echo "== stack.sh"
 "$ROOT/project/scripts/test-stack.sh"
+
+echo "== docs"
+# Every relative link and make target named in README.md and docs/ exists (the
+# environment variables are checked by system-tests' docs.rs, with the tests).
+python3 "$ROOT/project/scripts/check-docs.py"
 
 echo "== rustfmt"
 cargo fmt --all --check
