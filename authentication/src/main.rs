@@ -1,7 +1,7 @@
 //! The authentication binary.
 
 /// jemalloc, configured at build time (`.cargo/config.toml`) to hand freed pages
-/// back to the OS within a second (see the README's benchmark).
+/// back to the OS within a second (see docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -25,7 +25,7 @@ enum Command {
 
 /// jemalloc, configured at build time (`.cargo/config.toml`) to hand freed pages
 /// back to the OS within a second: glibc's allocator keeps what a burst of load
-/// freed (see the README's benchmark).
+/// freed (see docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark: drives the local stack and writes a results table into the README.
+"""The benchmark: drives the local stack and writes its tables into docs/benchmarks.md.
 
     python3 project/bench/bench.py            # or: make -C project bench
 
@@ -8,7 +8,7 @@ stopping afterwards only what it started), drives the broker with wrk (from
 Debian) and with the comparison endpoint, calls the workers directly (without the
 broker) to show the broker's own cost, samples every service's memory (RSS) and
 CPU time per scenario, and replaces the section between the bench markers of
-README.md with the table and the machine's description.
+docs/benchmarks.md with the table and the machine's description.
 
 Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64),
 BENCH_TELEMETRY_PAIRS (20) and BENCH_TELEMETRY_SLICE (3 s: the cost of
@@ -34,7 +34,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import readme_table
+import tables
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "project/scripts/stack.sh"
@@ -182,12 +182,12 @@ def main():
                        check=True)
     subprocess.run([str(STACK), "up"], env=ENV, check=True)
     try:
-        run(ROOT / "README.md")
+        run(tables.PAGE)
     finally:
         subprocess.run([str(STACK), "down"], env=ENV, check=False)
 
 
-def run(readme):
+def run(page):
     time.sleep(2)
     idle = {svc: rss_mib(pid) for svc, pid in pids().items()}
     rows = []
@@ -253,10 +253,10 @@ def run(readme):
     time.sleep(10)
     after = {svc: rss_mib(pid) for svc, pid in pids().items()}
     telemetry = telemetry_cost(tag)
-    readme_table.write_readme(readme, rows, overhead, idle, after, telemetry,
-                              host=readme_table.machine(CONNECTIONS, SECONDS), services=SERVICES,
-                              ping_rounds=PING_ROUNDS, telemetry_pairs=TELEMETRY_PAIRS,
-                              telemetry_slice=TELEMETRY_SLICE, log=log)
+    tables.write_bench(page, rows, overhead, idle, after, telemetry,
+                       host=tables.machine(CONNECTIONS, SECONDS), services=SERVICES,
+                       ping_rounds=PING_ROUNDS, telemetry_pairs=TELEMETRY_PAIRS,
+                       telemetry_slice=TELEMETRY_SLICE, log=log)
 
 
 # What turns tracing (the OpenTelemetry SDK's standard switch) and metrics off.

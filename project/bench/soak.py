@@ -7,7 +7,7 @@ Starts the local stack in release mode (reusing running infrastructure,
 stopping afterwards only what it started), then for each transport sends
 `/handle` log calls at a fixed concurrency for SOAK_SECONDS (default 60) with
 wrk, and records errors, throughput, and every service's memory (RSS) before
-and after. Replaces the section between the soak markers of README.md.
+and after. Replaces the section between the soak markers of docs/benchmarks.md.
 A measurement, not a test: nothing fails on a number.
 """
 
@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import bench
-import readme_table
+import tables
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
@@ -27,12 +27,12 @@ CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 def main():
     subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
     try:
-        run(bench.ROOT / "README.md")
+        run(tables.PAGE)
     finally:
         subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
 
 
-def run(readme):
+def run(page):
     time.sleep(2)
     tag = uuid.uuid4().hex[:8]
     rows = []
@@ -45,14 +45,14 @@ def run(readme):
         after = {svc: bench.rss_mib(pid) for svc, pid in bench.pids().items()}
         rows.append((transport, result, before, after))
         bench.log(f"soak {transport}: {result}")
-    write(readme, rows)
+    write(page, rows)
 
 
-def write(readme, rows):
+def write(page, rows):
     services = [s for s in bench.SERVICES if s in rows[0][2]]
     lines = [f"Soaked {time.strftime('%Y-%m-%d')} by `make -C project soak`: `/handle` log, "
              f"{SECONDS} s per transport at concurrency {CONCURRENCY} (wrk, 2 threads), "
-             f"on {readme_table.machine(0, 0).split(';')[0]}.", "",
+             f"on {tables.machine(0, 0).split(';')[0]}.", "",
              "| transport | requests | errors | req/s | p99 ms | RSS before → 5 s after, MiB |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
     for transport, r, before, after in rows:
@@ -60,8 +60,8 @@ def write(readme, rows):
         lines.append(f"| {transport} | {r['total']:,} | {r['non2xx'] + r['errors']} | {r['rps']:,.0f} | "
                      f"{bench.fmt(r.get('p99'))} | {memory} |")
     table = "\n".join(lines)
-    readme_table.replace_section(readme, "soak", table)
-    bench.log("README.md updated")
+    tables.replace_section(page, "soak", table)
+    bench.log(f"{page.name} updated")
     print(table)
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The sweep: each transport's knee for `ping` and `log`, into the README.
+"""The sweep: each transport's knee for `ping` and `log`, into docs/benchmarks.md.
 
     python3 project/bench/sweep.py        # or: make -C project sweep
 
@@ -8,8 +8,9 @@ stopping afterwards only what it started), runs `broker compare --mode sweep`
 through the broker for `ping` and for `log` over all four transports (rates
 doubling from SWEEP_START_RATE, default 100, to at most SWEEP_MAX_RATE, 10 000 (the broker's most),
 SWEEP_SECONDS per step, default 2, SLO p99 ≤ SWEEP_SLO_MS, default 10), and
-replaces the section between the sweep markers of README.md with the knees, a
-table of every step's p99 and a chart of the same (Mermaid, drawn by GitHub).
+replaces the section between the sweep markers of docs/benchmarks.md with the
+knees, a table of every step's p99 and a chart of the same (Mermaid, drawn by
+GitHub).
 A measurement, not a test: nothing fails on a number.
 """
 
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 import bench
-import readme_table
+import tables
 
 START_RATE = int(os.environ.get("SWEEP_START_RATE", "100"))
 MAX_RATE = int(os.environ.get("SWEEP_MAX_RATE", "10000"))
@@ -35,7 +36,7 @@ COLOUR_NAMES = ["blue", "orange", "green", "red"]
 def main():
     subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
     try:
-        run(bench.ROOT / "README.md")
+        run(tables.PAGE)
     finally:
         subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
 
@@ -51,10 +52,10 @@ def sweep(action):
     return json.loads(done.stdout)
 
 
-def run(readme):
+def run(page):
     time.sleep(2)
     reports = {action: sweep(action) for action in ("ping", "log")}
-    write(readme, reports)
+    write(page, reports)
 
 
 def section(action, report):
@@ -99,20 +100,20 @@ def section(action, report):
     return lines
 
 
-def write(readme, reports):
+def write(page, reports):
     legend = ", ".join(f"{t} {c}" for t, c in zip(TRANSPORTS, COLOUR_NAMES))
     lines = [f"Swept {time.strftime('%Y-%m-%d')} by `make -C project sweep` through the broker "
              f"(release build, local stack): rates doubling from {START_RATE}/s to at most "
              f"{MAX_RATE:,}/s, {SECONDS} s per step, 1 s warm-up, SLO p99 ≤ {SLO_MS:g} ms and at most "
              f"1 % errors, latency from each call's planned send time; on "
-             f"{readme_table.machine(0, 0).split(';')[0]}. ✗: the step that missed (the last one run). "
+             f"{tables.machine(0, 0).split(';')[0]}. ✗: the step that missed (the last one run). "
              f"Chart lines: {legend}; a p99 over {SLO_MS * 3:g} ms, or a step not run, is drawn at "
              f"{SLO_MS * 3:g}.", ""]
     for action, report in reports.items():
         lines += section(action, report) + [""]
     table = "\n".join(lines).rstrip()
-    readme_table.replace_section(readme, "sweep", table)
-    bench.log("README.md updated")
+    tables.replace_section(page, "sweep", table)
+    bench.log(f"{page.name} updated")
     print(table)
 
 

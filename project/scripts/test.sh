@@ -6,10 +6,11 @@
 # browser test needs (Debian's chromium, playwright-core) and what the checks of
 # the deployment files and of stack.sh's Prometheus need (Debian's caddy,
 # docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
-# own test (test-stack.sh), rustfmt, clippy with warnings as
-# errors, the whole workspace's tests with cargo-nextest (installed when
-# missing), the browser test among them, and the six images built from
-# project/Dockerfile and run (containers.sh check).
+# own test (test-stack.sh), the documentation's links and make targets
+# (check-docs.py), rustfmt, clippy with warnings as errors, the whole
+# workspace's tests with cargo-nextest (installed when missing), the browser
+# test and the documentation's environment variables among them, and the six
+# images built from project/Dockerfile and run (containers.sh check).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -35,6 +36,11 @@ trap '"$ROOT/project/scripts/stack.sh" infra-down' EXIT
 echo "== stack.sh"
 "$ROOT/project/scripts/test-stack.sh"
 
+echo "== docs"
+# Every relative link and make target named in README.md and docs/ exists (the
+# environment variables are checked by system-tests' docs.rs, with the tests).
+python3 "$ROOT/project/scripts/check-docs.py"
+
 echo "== rustfmt"
 cargo fmt --all --check
 echo "== clippy"
@@ -50,5 +56,5 @@ cargo nextest run --workspace --no-fail-fast
 
 echo "== containers"
 # project/Dockerfile's six images built with podman and run against the same
-# infrastructure (the first run also makes the base images: see the README).
+# infrastructure (the first run also makes the base images: docs/deploy.md).
 "$ROOT/project/scripts/containers.sh" check

@@ -2,7 +2,8 @@
 //! services in-process (port 0) against real RabbitMQ, Postgres, the Mongo-wire
 //! server and the SMTP catcher; every test has its own ports, databases, AMQP
 //! namespace and mail recipients. Also here, because they need the whole system:
-//! the page in headless Chromium, Caddy in front of it, and the deployment files.
+//! the page in headless Chromium, Caddy in front of it, the deployment files, and
+//! the documentation's environment variables.
 
 mod auth;
 mod browser;
@@ -12,6 +13,7 @@ mod compare_limits;
 mod compare_modes;
 mod compare_stall;
 mod deploy;
+mod docs;
 mod durability;
 mod errors;
 mod faults;

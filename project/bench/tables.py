@@ -1,9 +1,13 @@
-"""The README's benchmark tables, from what bench.py measured: the Markdown and
-its place between the README's bench markers."""
+"""The benchmark tables of docs/benchmarks.md, from what bench.py, sweep.py and
+soak.py measured: the Markdown and its place between the page's markers."""
 import os
 import platform
 import time
 from pathlib import Path
+
+# The page the tables are written into, between its `<!-- name:start -->` and
+# `<!-- name:end -->` markers.
+PAGE = Path(__file__).resolve().parents[2] / "docs/benchmarks.md"
 
 
 def machine(connections, seconds):
@@ -21,7 +25,7 @@ def fmt(value, digits=2):
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, services, ping_rounds,
+def write_bench(page, rows, overhead, idle, after, telemetry, *, host, services, ping_rounds,
                  telemetry_pairs, telemetry_slice, log):
     lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {host}.", ""]
     lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
@@ -60,21 +64,21 @@ def write_readme(readme, rows, overhead, idle, after, telemetry, *, host, servic
                      f"{t['low'] * 100:+.1f} … {t['high'] * 100:+.1f} % ({t['coverage'] * 100:.0f} %) | {off['cpu_us']:.1f} → {on['cpu_us']:.1f} | "
                      f"{off['wrk_us']:.1f} → {on['wrk_us']:.1f} | {off['non2xx'] + on['non2xx']} | ≥ −5 % |")
     table = "\n".join(lines)
-    replace_section(readme, "bench", table, heading="Benchmark")
-    log("README.md updated")
+    replace_section(page, "bench", table, heading="The benchmark")
+    log(f"{page.name} updated")
     print(table)
 
 
-def replace_section(readme, name, table, heading=None):
-    """Puts `table` between README.md's `<!-- name:start -->` and `<!-- name:end -->`
-    markers (bench.py, soak.py and sweep.py each own one). Without the markers: a new
+def replace_section(page, name, table, heading=None):
+    """Puts `table` between `page`'s (docs/benchmarks.md) `<!-- name:start -->` and
+    `<!-- name:end -->` markers (bench.py, soak.py and sweep.py each own one). Without the markers: a new
     section `## heading` at the end when a heading is given, an error otherwise."""
-    text = readme.read_text()
+    text = page.read_text()
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start in text and end in text:
         text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
     elif heading:
         text += f"\n## {heading}\n\n{start}\n{table}\n{end}\n"
     else:
-        raise SystemExit(f"[bench] README.md has no {start} … {end} markers")
-    readme.write_text(text)
+        raise SystemExit(f"[bench] {page} has no {start} … {end} markers")
+    page.write_text(text)
