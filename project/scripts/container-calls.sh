@@ -19,6 +19,7 @@ fail() { echo "FAIL  $1: $2"; FAILED+=("$1"); }
 # login (TOKEN), when there was one.
 TOKEN=""
 post() {
+  rm -f "$STATE/answer" # no earlier answer read as this one's
   curl -sS -m 15 -o "$STATE/answer" -w '%{http_code}' -XPOST "$BROKER$1" \
     -H 'Content-Type: application/json' ${3:+-H "Origin: $3"} ${2:+-d "$2"} \
     ${TOKEN:+-H "Authorization: Bearer $TOKEN"} 2>&1 || true
@@ -75,7 +76,7 @@ sys.exit(0 if any(s == sys.argv[1] and (not sender or sender[0] in f) for s, f i
 
 # The token of the login just answered (the whole answer, not the 300 bytes shown).
 token_of_last_answer() {
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("token", ""))' "$STATE/answer"
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("token", ""))' "$STATE/answer" 2>/dev/null || true
 }
 
 calls() {
