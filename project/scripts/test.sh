@@ -8,8 +8,10 @@
 # docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
 # own test (test-stack.sh), rustfmt, clippy with warnings as
 # errors, the whole workspace's tests with cargo-nextest (installed when
-# missing), the browser test among them, and the six images built from
-# project/Dockerfile and run (containers.sh check).
+# missing), the browser test among them, the six images built from
+# project/Dockerfile and run (containers.sh check), and project/docker-compose.yml
+# brought up with `make up-build` through podman's Docker API, every path checked
+# through it, and taken down (compose-check.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -52,3 +54,9 @@ echo "== containers"
 # project/Dockerfile's six images built with podman and run against the same
 # infrastructure (the first run also makes the base images: see the README).
 "$ROOT/project/scripts/containers.sh" check
+
+echo "== compose"
+# project/docker-compose.yml up through podman's Docker API with stand-ins for the
+# infrastructure images (docs/compose-check.md); compose's build reuses the
+# layers the containers step just built.
+"$ROOT/project/scripts/compose-check.sh"
