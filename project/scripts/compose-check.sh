@@ -48,25 +48,29 @@ LABEL="label=com.docker.compose.project=$PROJECT"
 RUN_ID="compose$$"
 UP=() # the services the check starts
 
-# services_of FILE: each service of a compose file and its image, one a line.
-services_of() {
-  python3 -c 'import sys, yaml
-for name, service in yaml.safe_load(open(sys.argv[1]))["services"].items():
-    print(name, service.get("image", "-"))' "$1"
+# read_yaml FILE services|left-out: a compose file's services with their images,
+# or the override's x-left-out, one a line. Debian's Python: PyYAML comes with
+# its docker-compose, which `tools` installs.
+read_yaml() {
+  /usr/bin/python3 -c 'import sys, yaml
+document = yaml.safe_load(open(sys.argv[1]))
+if sys.argv[2] == "services":
+    for name, service in document["services"].items():
+        print(name, service.get("image", "-"))
+else:
+    print("\n".join(document["x-left-out"]))' "$@" || die "cannot read $1"
 }
-# The services with no stand-in (the override's x-left-out).
-mapfile -t LEFT_OUT < <(python3 -c 'import sys, yaml
-print("\n".join(yaml.safe_load(open(sys.argv[1]))["x-left-out"]))' "$OVERRIDE")
 
 build_standins() {
-  local service image started
+  local service image started standins
+  standins="$(read_yaml "$OVERRIDE" services)"
   while read -r service image; do
     [[ -f $STANDINS/$service/Containerfile ]] || die "$OVERRIDE names $image, but $STANDINS/$service/Containerfile is missing"
     started=$SECONDS
     buildah bud --layers --pull=never -t "$image" "$STANDINS/$service" >"$STATE/standin-$service.log" 2>&1 \
       || { tail -20 "$STATE/standin-$service.log" >&2; die "building the $service stand-in failed"; }
     log "stand-in $image built in $((SECONDS - started)) s"
-  done < <(services_of "$OVERRIDE")
+  done <<<"$standins"
 }
 
 start_api() {
@@ -101,10 +105,13 @@ container() {
 }
 
 up_build() {
-  local service image
+  local service image services left_out
+  services="$(read_yaml "$COMPOSE_YML" services)"
+  left_out="$(read_yaml "$OVERRIDE" left-out)"
+  mapfile -t LEFT_OUT <<<"$left_out"
   while read -r service image; do
     [[ " ${LEFT_OUT[*]} " == *" $service "* ]] || UP+=("$service")
-  done < <(services_of "$COMPOSE_YML")
+  done <<<"$services"
   export COMPOSE_PROJECT="$PROJECT" COMPOSE_OVERRIDES="$OVERRIDE" COMPOSE_SERVICES="${UP[*]}"
   log "make -C project up-build: ${UP[*]} (left out: ${LEFT_OUT[*]}), as the project $PROJECT"
   local started=$SECONDS
