@@ -104,7 +104,9 @@ container() {
   podman ps -a --filter "$LABEL" --filter "label=com.docker.compose.service=$1" --format '{{.Names}}' | head -1
 }
 
-up_build() {
+# UP: every service of docker-compose.yml but the override's x-left-out; and what
+# make reads: the project, the override, the services.
+choose_services() {
   local service image services left_out
   services="$(read_yaml "$COMPOSE_YML" services)"
   left_out="$(read_yaml "$OVERRIDE" left-out)"
@@ -113,6 +115,9 @@ up_build() {
     [[ " ${LEFT_OUT[*]} " == *" $service "* ]] || UP+=("$service")
   done <<<"$services"
   export COMPOSE_PROJECT="$PROJECT" COMPOSE_OVERRIDES="$OVERRIDE" COMPOSE_SERVICES="${UP[*]}"
+}
+
+up_build() {
   log "make -C project up-build: ${UP[*]} (left out: ${LEFT_OUT[*]}), as the project $PROJECT"
   local started=$SECONDS
   # In the background, so that a signal's trap runs at once, not after it.
@@ -220,6 +225,7 @@ main() {
   configure
   bases
   build_standins
+  choose_services
   trap teardown EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
