@@ -1,13 +1,25 @@
-# shellcheck shell=bash disable=SC2154 # PORT_* and BROKER come from container-run.sh
-# Sourced by container-run.sh: the calls a user makes, through the containerized
-# broker and page (BROKER, PORT_* and RUN_ID are set there). Each answer is
-# checked, and so is its effect: the log entries read back from the
-# containerized logger, the mails from the SMTP catcher's API.
+# shellcheck shell=bash
+# Sourced by container-run.sh and compose-check.sh: the checks' verdicts (pass,
+# fail, FAILED) and the calls a user makes, through a broker and a page running in
+# containers. Each answer is checked, and so is its effect: the log entries read
+# back from the logger, the mails from the SMTP catcher's API.
+#
+# What the runner sets before `calls`: BROKER and PAGE (their URLs), PAGE_ORIGIN
+# (a page the broker's CORS_ORIGINS allows), MAIL_API (the caught mail: MailDev's
+# /email or MailHog's /api/v2/messages), FROM_ADDRESS (the mail service's
+# sender), RUN_ID, STATE (a folder for answers), and a function
+# `service_get SERVICE PATH` printing what the service (logger, authentication)
+# answers to GET PATH.
+
+FAILED=()
+pass() { echo "ok    $1"; }
+fail() { echo "FAIL  $1: $2"; FAILED+=("$1"); }
 
 # post PATH BODY [ORIGIN]: prints "STATUS BODY"; sends the token of the last
 # login (TOKEN), when there was one.
 TOKEN=""
 post() {
+  rm -f "$STATE/answer" # no earlier answer read as this one's
   curl -sS -m 15 -o "$STATE/answer" -w '%{http_code}' -XPOST "$BROKER$1" \
     -H 'Content-Type: application/json' ${3:+-H "Origin: $3"} ${2:+-d "$2"} \
     ${TOKEN:+-H "Authorization: Bearer $TOKEN"} 2>&1 || true
@@ -42,21 +54,29 @@ has() {
   body="$(curl -sS -m 5 "$@" "$url" 2>/dev/null)" && [[ $body == *"$text"* ]]
 }
 logged() { # data
-  has "http://127.0.0.1:$PORT_logger_80/logs?limit=1000" "\"data\":\"$1\""
+  local body
+  body="$(service_get logger "/logs?limit=1000" 2>/dev/null)" && [[ $body == *"\"data\":\"$1\""* ]]
 }
-mailed() { # subject
-  has "$TEST_MAILDEV_URL/email" "\"subject\":\"$1\""
-}
-mailed_from() { # subject sender: the mail with that subject has that From address
-  curl -sS -m 5 "$TEST_MAILDEV_URL/email" 2>/dev/null | python3 -c '
-import json, sys
-mails = [m for m in json.load(sys.stdin) if m.get("subject") == sys.argv[1]]
-sys.exit(0 if any(a.get("address") == sys.argv[2] for m in mails for a in m.get("from", [])) else 1)' "$1" "$2"
+# mailed SUBJECT [SENDER]: a mail with that subject was caught (and its From
+# address is SENDER), read from MailDev's list or MailHog's.
+mailed() {
+  curl -sS -m 5 "$MAIL_API" 2>/dev/null | python3 -c '
+import email.header, email.utils, json, sys
+answer = json.load(sys.stdin)
+if isinstance(answer, list):  # MailDev
+    mails = [(m.get("subject"), [a.get("address") for a in m.get("from", [])]) for m in answer]
+else:  # MailHog: the raw headers
+    def header(m, name):
+        value = (m["Content"]["Headers"].get(name) or [""])[0]
+        return str(email.header.make_header(email.header.decode_header(value)))
+    mails = [(header(m, "Subject"), [email.utils.parseaddr(header(m, "From"))[1]]) for m in answer["items"]]
+sender = sys.argv[2:]
+sys.exit(0 if any(s == sys.argv[1] and (not sender or sender[0] in f) for s, f in mails) else 1)' "$@"
 }
 
 # The token of the login just answered (the whole answer, not the 300 bytes shown).
 token_of_last_answer() {
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("token", ""))' "$STATE/answer"
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("token", ""))' "$STATE/answer" 2>/dev/null || true
 }
 
 calls() {
@@ -66,7 +86,7 @@ calls() {
   expect "mail without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
   answer="$(post /compare '{"action":"ping","requests":1}')"
   expect "a comparison without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
-  answer="$(curl -sS -m 5 "http://127.0.0.1:$PORT_authentication_80/jwks.json" 2>&1 || true)"
+  answer="$(service_get authentication /jwks.json 2>&1 || true)"
   if [[ $answer == *'"crv":"Ed25519"'* ]]; then pass "authentication's key set (GET /jwks.json)"; else fail "GET /jwks.json" "$answer"; fi
   # The twelve action × transport paths.
   for t in http amqp rpc grpc; do
@@ -101,13 +121,12 @@ calls() {
   # The deployment's narrowing: another page cannot send mail; the page can.
   local mail="{\"action\":\"mail\",\"mail\":{\"from\":\"ceo@bank.example\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID from a page\",\"message\":\"Hello\"}}"
   expect "another page's mail (CORS_ORIGINS)" "$(post /handle "$mail" https://other.example)" 403 '"error":true'
-  expect "the page's mail (CORS_ORIGINS)" "$(post /handle "$mail" http://localhost:8081)" 202 '"error":false'
-  eventually "the page's mail: caught, from FROM_ADDRESS (MAIL_ALLOWED_DOMAINS)" 10 mailed_from "$RUN_ID from a page" flexiconnect@example.com
+  expect "the page's mail (CORS_ORIGINS)" "$(post /handle "$mail" "$PAGE_ORIGIN")" 202 '"error":false'
+  eventually "the page's mail: caught, from FROM_ADDRESS (MAIL_ALLOWED_DOMAINS)" 10 mailed "$RUN_ID from a page" "$FROM_ADDRESS"
   # The page, from the containerized front-end, pointing the browser at the broker.
-  local page="http://127.0.0.1:$PORT_front_end_80"
-  if has "$page/" "$BROKER" -f && curl -fsS -m 5 "$page/static/app.js" -o /dev/null; then
+  if has "$PAGE/" "$BROKER" -f && curl -fsS -m 5 "$PAGE/static/app.js" -o /dev/null; then
     pass "the page: served by the front-end's container, with the broker's URL and its script"
   else
-    fail "the page" "$page/ did not answer with the broker's URL $BROKER, or /static/app.js failed"
+    fail "the page" "$PAGE/ did not answer with the broker's URL $BROKER, or /static/app.js failed"
   fi
 }

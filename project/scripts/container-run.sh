@@ -12,14 +12,12 @@
 : "${TEST_DATABASE_URL:=postgres://postgres:password@127.0.0.1:5432}" "${TEST_SMTP_ADDR:=127.0.0.1:${SMTP_PORT:-1025}}"
 : "${TEST_MAILDEV_URL:=http://127.0.0.1:${MAILDEV_PORT:-1080}}"
 
-FAILED=()
+# shellcheck source=container-calls.sh
+source "$HERE/container-calls.sh" # pass, fail, FAILED and the calls
 RUN_ID="check$$"
 SOCKET="$STATE/podman.sock"
 NAMESPACE=containers # AMQP_NAMESPACE: the check's own exchange and queue names
 DATABASE=flexi_containers
-
-pass() { echo "ok    $1"; }
-fail() { echo "FAIL  $1: $2"; FAILED+=("$1"); }
 
 # From inside a container (slirp4netns), the host's loopback is 10.0.2.2.
 from_container() { sed -E 's#(//|@|^)(127\.0\.0\.1|localhost)([:/]|$)#\110.0.2.2\3#'; }
@@ -105,7 +103,17 @@ start_services() {
     TOKEN_REQUIRED_FOR=mail,compare
   BROKER="http://127.0.0.1:$PORT_broker_80"
   start front-end 80 -- "BROKER_URL=$BROKER"
-  log "started the six containers; the broker is at $BROKER, the page at http://127.0.0.1:$PORT_front_end_80"
+  PAGE="http://127.0.0.1:$PORT_front_end_80"
+  log "started the six containers; the broker is at $BROKER, the page at $PAGE"
+  # What container-calls.sh reads: the broker's CORS_ORIGINS above, the mail
+  # service's default sender, the test infrastructure's MailDev.
+  PAGE_ORIGIN=http://localhost:8081 FROM_ADDRESS=flexiconnect@example.com MAIL_API="$TEST_MAILDEV_URL/email"
+}
+
+# GET PATH from a service's container, through its published HTTP port.
+service_get() { # service path
+  local port="PORT_${1//-/_}_80"
+  curl -sS -m 5 "http://127.0.0.1:${!port}$2"
 }
 
 # What a user relies on in each image: a non-root user, no secret or source tree,
@@ -183,10 +191,7 @@ run_and_check() {
   start_services
   local service
   for service in "${SERVICES[@]}"; do healthy "$service" 90 || true; done
-  if ((${#FAILED[@]} == 0)); then
-    source "$HERE/container-calls.sh"
-    calls
-  fi
+  if ((${#FAILED[@]} == 0)); then calls; fi
   inspect_images
   compose_names_built_images
   log "the runtime images' sizes:"

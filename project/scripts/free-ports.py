@@ -2,6 +2,8 @@
 """Prints COUNT distinct local TCP ports that can be listened on, one per line.
 
 Usage: free-ports.py COUNT [SKIP...]
+       free-ports.py --prefer PORT...
+
 
 For the shell tests that must name a port before the program that listens on
 it starts (Prometheus's scrape targets, podman's published ports). The ports
@@ -12,6 +14,11 @@ outgoing connection's source port, or by a client that keeps connecting to it
 thousands, is handed that very port and connects to itself. Each port is
 checked by binding it as a server does (SO_REUSEADDR), so one held by a
 connection, not only one that answers, is skipped; SKIP ports are skipped too.
+
+With --prefer, one port per PORT: PORT itself when it can be listened on, on
+every address (as a published container port is), else a free one from below
+the ephemeral range (compose-check.sh: a port a running local stack holds is
+moved, not taken from it).
 """
 
 import socket
@@ -28,21 +35,17 @@ def ephemeral_low():
         return 32768  # Linux's default
 
 
-def can_listen(port):
+def can_listen(port, address="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((address, port))
         except OSError:
             return False
     return True
 
 
-def main():
-    if len(sys.argv) < 2 or not sys.argv[1].isdigit():
-        sys.exit("usage: free-ports.py COUNT [SKIP...]")
-    count = int(sys.argv[1])
-    skip = {int(p) for p in sys.argv[2:]}
+def free_ports(count, skip):
     high = ephemeral_low()
     low = max(1024, high - WIDTH)
     found = []
@@ -53,7 +56,23 @@ def main():
             found.append(port)
     if len(found) < count:
         sys.exit(f"free-ports.py: only {len(found)} of {count} free ports in {low}-{high - 1}")
-    print("\n".join(map(str, found)))
+    return found
+
+
+def preferred(ports):
+    taken = [p for p in ports if not can_listen(p, "0.0.0.0")]
+    spare = iter(free_ports(len(taken), set(ports)))
+    return [next(spare) if p in taken else p for p in ports]
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["--prefer"] and all(a.isdigit() for a in args[1:]):
+        print("\n".join(map(str, preferred([int(a) for a in args[1:]]))))
+        return
+    if not args or not all(a.isdigit() for a in args):
+        sys.exit("usage: free-ports.py COUNT [SKIP...] | --prefer PORT...")
+    print("\n".join(map(str, free_ports(int(args[0]), {int(p) for p in args[1:]}))))
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@
 # own test (test-stack.sh), the documentation's links and make targets
 # (check-docs.py), rustfmt, clippy with warnings as errors, the whole
 # workspace's tests with cargo-nextest (installed when missing), the browser
-# test and the documentation's environment variables among them, and the six
-# images built from project/Dockerfile and run (containers.sh check).
+# test and the documentation's environment variables among them, the six
+# images built from project/Dockerfile and run (containers.sh check), and
+# project/docker-compose.yml brought up with `make up-build` through podman's
+# Docker API, every path checked through it, and taken down (compose-check.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -58,3 +60,9 @@ echo "== containers"
 # project/Dockerfile's six images built with podman and run against the same
 # infrastructure (the first run also makes the base images: docs/deploy.md).
 "$ROOT/project/scripts/containers.sh" check
+
+echo "== compose"
+# project/docker-compose.yml up through podman's Docker API with stand-ins for the
+# infrastructure images (docs/deploy.md); compose's build reuses the
+# layers the containers step just built.
+"$ROOT/project/scripts/compose-check.sh"

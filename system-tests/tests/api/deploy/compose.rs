@@ -20,6 +20,24 @@ pub(super) fn load_yaml(path: &Path) -> Value {
     value
 }
 
+/// A compose value with each `${NAME:-default}` replaced by its default, as
+/// compose renders it when NAME is unset (the published ports' `<NAME>_HOST_PORT`).
+pub(super) fn with_defaults(value: &str) -> String {
+    let mut rendered = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let Some(length) = rest[start..].find('}') else {
+            break;
+        };
+        rendered.push_str(&rest[..start]);
+        let variable = &rest[start + 2..start + length];
+        rendered.push_str(variable.split_once(":-").map_or("", |(_, default)| default));
+        rest = &rest[start + length + 1..];
+    }
+    rendered.push_str(rest);
+    rendered
+}
+
 /// Each service's environment in a compose or swarm file.
 pub(super) fn compose_like(path: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let file = load_yaml(path);

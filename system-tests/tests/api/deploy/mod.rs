@@ -11,6 +11,7 @@
 //! - [`rabbitmq`]: RabbitMQ's users (one per service), their permissions and
 //!   the dead-letter queue's bound; [`no_guest`]: the deployments use them.
 //! - [`mailhog`]: Swarm's caught-mail UI, only through Caddy with a password.
+//! - [`standins`]: the compose check's stand-ins for the infrastructure images.
 
 mod compose;
 mod dockerfile;
@@ -21,6 +22,7 @@ mod no_guest;
 mod observability;
 mod promql;
 pub mod rabbitmq;
+mod standins;
 
 use std::{
     collections::{BTreeMap, BTreeSet},

@@ -13,7 +13,7 @@ use serde_norway::Value;
 
 use super::{
     Spec,
-    compose::load_yaml,
+    compose::{load_yaml, with_defaults},
     host_port,
     k8s::{container_env, k8s_documents, kind, load_documents, name},
     root, specs, str_map,
@@ -105,11 +105,12 @@ fn mounted_file(file: &Value, service: &Value, dir: &Path, target: &str) -> Path
     panic!("nothing is mounted at {target}");
 }
 
-/// `host:container` ports a compose or swarm service publishes.
-fn published(service: &Value) -> Vec<String> {
+/// `host:container` ports a compose or swarm service publishes, each host port
+/// as it is when its variable is unset.
+pub(super) fn published(service: &Value) -> Vec<String> {
     let ports = service["ports"].as_sequence().into_iter().flatten();
     ports
-        .filter_map(|p| p.as_str().map(str::to_owned))
+        .filter_map(|p| p.as_str().map(with_defaults))
         .collect()
 }
 
