@@ -72,7 +72,7 @@ def makefile_targets():
     """The rule names of project/Makefile, with `$(VAR)` and `$(addprefix p,…)` expanded."""
     text = MAKEFILE.read_text().replace("\\\n", " ")
     variables = {}
-    for name, value in re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*[:?]?=\s*(.*)$", text, re.M):
+    for name, value in re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*[:?]?=[ \t]*(.*)$", text, re.M):
         variables[name] = value.strip()
 
     def expand(value, depth=0):
