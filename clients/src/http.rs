@@ -34,7 +34,10 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .connect_timeout(connect)
             .pool_max_idle_per_host(64)
-            .pool_idle_timeout(idle)
+            // The pool's reaper runs every `pool_idle_timeout` and takes the
+            // connections idle longer than that: half of `idle`, so none stays
+            // idle for longer than `idle`.
+            .pool_idle_timeout(idle / 2)
             .tcp_nodelay(true)
             .build()?;
         let urls = bases.map(|base| match base.trim_end_matches('/') {

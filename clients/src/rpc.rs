@@ -1,11 +1,11 @@
 //! Workers over tarpc: the one service `call(Call) -> Answer`
 //! ([`protocol::rpc::WorkerService`]), one TCP connection per worker.
 //!
-//! A connection is replaced by a new one on the next call when its dispatch
-//! task has ended (the worker closed it: a restart, its idle timeout) or when
-//! it has been idle for `idle`, below the workers' `IDLE_TIMEOUT_SECS` (tarpc
-//! has no keep-alive ping), so a call never goes out on a connection the
-//! worker is closing. A call that found its connection already shut down was
+//! A connection is closed by the client once no call started or ended on it
+//! for `idle`, below the workers' `IDLE_TIMEOUT_SECS` (tarpc has no
+//! keep-alive ping), so a call never goes out on a connection the worker is
+//! closing; and it is replaced on the next call once its dispatch task ended
+//! (the worker closed it: a restart). A call that found its connection already shut down was
 //! not sent ([`CallError::NotSent`]: sent again on a new one); one whose
 //! connection broke while it was on it may have reached the worker
 //! ([`CallError::Unreachable`]).
@@ -13,7 +13,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -62,7 +62,7 @@ impl Sender for RpcClient {
     async fn send(self, request: Request) -> Result<Answer, CallError> {
         let worker = request.worker();
         let connection = self.connections.get(request.call.worker());
-        let (client, closed) = connection.client().await.map_err(|e| {
+        let open = connection.client().await.map_err(|e| {
             tracing::debug!(worker, error = %e, "worker unreachable over tarpc");
             CallError::Unreachable(worker.into())
         })?;
@@ -79,7 +79,9 @@ impl Sender for RpcClient {
             };
         }
         ctx.deadline = request.deadline.into_std();
-        match client.call(ctx, (*request.call).clone()).await {
+        let answered = open.client.call(ctx, (*request.call).clone()).await;
+        open.touch();
+        match answered {
             Ok(answer) => answer.map_err(CallError::Worker),
             Err(RpcError::DeadlineExceeded) => Err(CallError::Timeout(worker.into())),
             Err(RpcError::Server(e)) => {
@@ -89,12 +91,12 @@ impl Sender for RpcClient {
             // The dispatch had ended or the request could not be buffered: not sent.
             Err(error @ (RpcError::Shutdown | RpcError::Send(_))) => {
                 tracing::debug!(worker, %error, "tarpc connection closed before the call; reconnecting");
-                closed.store(true, Ordering::Relaxed);
+                open.closed.store(true, Ordering::Relaxed);
                 Err(CallError::NotSent(worker.into()))
             }
             Err(error @ RpcError::Channel(_)) => {
                 tracing::info!(worker, %error, "tarpc connection lost during a call; reconnecting");
-                closed.store(true, Ordering::Relaxed);
+                open.closed.store(true, Ordering::Relaxed);
                 Err(CallError::Unreachable(worker.into()))
             }
         }
@@ -109,10 +111,32 @@ struct Connection {
     open: Mutex<Option<Open>>,
 }
 
+/// An open connection, shared with the task that runs its dispatch.
+#[derive(Clone)]
 struct Open {
     client: WorkerServiceClient,
+    /// Set when the connection is done: its dispatch ended (the worker closed
+    /// it), it sat idle too long, or a call found it broken.
     closed: Arc<AtomicBool>,
-    last_used: Instant,
+    opened: Instant,
+    /// When a call last started or ended on it, in ms since `opened`.
+    used_ms: Arc<AtomicU64>,
+}
+
+impl Open {
+    /// Notes a call starting or ending now.
+    fn touch(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.used_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn last_used(&self) -> Instant {
+        self.opened + Duration::from_millis(self.used_ms.load(Ordering::Relaxed))
+    }
+
+    fn is_usable(&self, idle: Duration) -> bool {
+        !self.closed.load(Ordering::Relaxed) && self.last_used().elapsed() < idle
+    }
 }
 
 impl Connection {
@@ -124,25 +148,21 @@ impl Connection {
         }
     }
 
-    /// The open connection's client and its flag of being closed (set it to
-    /// have the next call open a new one), or those of a new connection when
-    /// there is none, its task ended, or it sat idle too long.
-    async fn client(&self) -> std::io::Result<(WorkerServiceClient, Arc<AtomicBool>)> {
+    /// The open connection, or a new one when there is none, it is closed, or
+    /// it sat idle too long; noted as used now.
+    async fn client(&self) -> std::io::Result<Open> {
         if self.addr.is_empty() {
             let unset = "no address configured";
             return Err(std::io::Error::new(std::io::ErrorKind::NotFound, unset));
         }
         let mut open = self.open.lock().await;
-        let now = Instant::now();
-        if let Some(current) = open.as_mut()
-            && !current.closed.load(Ordering::Relaxed)
-            && now.duration_since(current.last_used) < self.idle
-        {
-            current.last_used = now;
-            return Ok((current.client.clone(), Arc::clone(&current.closed)));
+        if let Some(current) = open.as_ref().filter(|o| o.is_usable(self.idle)) {
+            current.touch();
+            return Ok(current.clone());
         }
-        // Dropping the last client of a connection ends its dispatch and closes it.
-        *open = None;
+        if let Some(old) = open.take() {
+            old.closed.store(true, Ordering::Relaxed);
+        }
         let mut connecting = tcp::connect(&self.addr, Bincode::default);
         connecting.config_mut().max_frame_length(MAX_FRAME_BYTES);
         let transport = connecting.await?;
@@ -150,19 +170,44 @@ impl Connection {
         transport.get_ref().set_nodelay(true)?;
         let NewClient { client, dispatch } =
             WorkerServiceClient::new(client::Config::default(), transport);
-        let closed = Arc::new(AtomicBool::new(false));
-        let ended = Arc::clone(&closed);
-        tokio::spawn(async move {
-            if let Err(error) = dispatch.await {
-                tracing::debug!(%error, "tarpc connection ended");
-            }
-            ended.store(true, Ordering::Relaxed);
-        });
-        *open = Some(Open {
-            client: client.clone(),
-            closed: Arc::clone(&closed),
-            last_used: now,
-        });
-        Ok((client, closed))
+        let new = Open {
+            client,
+            closed: Arc::new(AtomicBool::new(false)),
+            opened: Instant::now(),
+            used_ms: Arc::new(AtomicU64::new(0)),
+        };
+        tokio::spawn(run(dispatch, new.clone(), self.idle));
+        *open = Some(new.clone());
+        Ok(new)
     }
+}
+
+/// Runs a connection's dispatch until it ends (the worker closed the
+/// connection), the connection is marked closed, or no call started or ended
+/// on it for `idle`: then the dispatch is dropped, which closes the connection
+/// before the worker's own idle timeout would (tarpc has no keep-alive ping).
+async fn run(
+    dispatch: impl Future<Output = Result<(), impl std::fmt::Display>>,
+    open: Open,
+    idle: Duration,
+) {
+    tokio::pin!(dispatch);
+    loop {
+        let due = open.last_used() + idle;
+        tokio::select! {
+            ended = &mut dispatch => {
+                if let Err(error) = ended {
+                    tracing::debug!(%error, "tarpc connection ended");
+                }
+                break;
+            }
+            () = tokio::time::sleep_until(due) => {
+                if open.closed.load(Ordering::Relaxed) || !open.is_usable(idle) {
+                    tracing::debug!("closing a tarpc connection idle for {idle:?}");
+                    break;
+                }
+            }
+        }
+    }
+    open.closed.store(true, Ordering::Relaxed);
 }

@@ -64,19 +64,32 @@ impl MailCatcher {
         }
     }
 
+    /// Every mail caught so far.
+    async fn caught(&self) -> Vec<CaughtMail> {
+        self.client
+            .get(format!("{}/email", self.url))
+            .send()
+            .await
+            .expect("MailDev answers at TEST_MAILDEV_URL")
+            .json()
+            .await
+            .expect("MailDev's JSON")
+    }
+
+    /// How many mails to `to` were caught.
+    pub async fn count_to(&self, to: &str) -> usize {
+        let mails = self.caught().await;
+        mails
+            .iter()
+            .filter(|m| m.to.iter().any(|a| a.address == to))
+            .count()
+    }
+
     /// Waits until a mail to `to` arrived (or `within` passed).
     pub async fn wait_for(&self, to: &str, within: Duration) -> Option<CaughtMail> {
         let deadline = Instant::now() + within;
         loop {
-            let mails: Vec<CaughtMail> = self
-                .client
-                .get(format!("{}/email", self.url))
-                .send()
-                .await
-                .expect("MailDev answers at TEST_MAILDEV_URL")
-                .json()
-                .await
-                .expect("MailDev's JSON");
+            let mails = self.caught().await;
             if let Some(mail) = mails
                 .into_iter()
                 .find(|m| m.to.iter().any(|a| a.address == to))

@@ -22,6 +22,7 @@ mod fuzz;
 mod helpers;
 mod log;
 mod logs;
+mod lull;
 mod mail;
 mod metrics;
 mod openapi;

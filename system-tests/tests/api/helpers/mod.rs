@@ -7,15 +7,16 @@
 mod requests;
 mod stack;
 mod tools;
+mod workers;
 
 use std::time::Duration;
 
 use protocol::Worker;
-use runtime::{service::Service, worker::Ports};
 pub use stack::{Stack, Tuning};
 pub use testkit::{Running, WorkerAddrs, wait_until_healthy};
 use testkit::{TestAmqp, TestMongo, TestPostgres, http_url, local, serve_on_any_port};
 pub use tools::{assert_fast_503s, eventually, run_to_success, spawn_page, timed};
+use workers::{Started, start};
 
 /// The same test over each transport and over none (the broker's default):
 /// `over_every_transport! { check: http, amqp, rpc, grpc, default }` is five
@@ -53,7 +54,7 @@ pub struct TestApp {
     pub auth_addrs: WorkerAddrs,
     pub mail_addrs: WorkerAddrs,
     /// The workers that were started, the logger (if any) first.
-    pub services: Vec<Running>,
+    services: Vec<Started>,
     pub broker: Option<Running>,
     pub listener: Option<Running>,
     /// The listener's health server, once started.
@@ -79,9 +80,17 @@ impl TestApp {
         let amqp = TestAmqp::new();
         let mut services = Vec::new();
         let logger_addrs = if stack.logger {
-            let any = WorkerAddrs::any(Worker::Logger);
-            let (running, addrs) = spawn_logger(&amqp, &any, |s| store_in(s, &mongo)).await;
-            services.push(running);
+            let mut settings = logger::Settings::from_env().expect("logger settings");
+            serve_on_any_port(&mut settings.server, &amqp);
+            store_in(&mut settings, &mongo);
+            if let Some(tune) = tuning.logger {
+                tune(&mut settings);
+            }
+            let logger = Worker::Logger;
+            let (started, addrs) =
+                start::<logger::Application, _>(logger, settings, |s| &mut s.server).await;
+            services.push(started);
+            amqp.wait_until_served(logger).await;
             addrs
         } else {
             WorkerAddrs::nowhere(Worker::Logger)
@@ -98,7 +107,9 @@ impl TestApp {
             }
             let tuned_postgres_is_reachable = settings.dsn == default_dsn;
             let auth = Worker::Authentication;
-            let addrs = start::<authentication::Application>(auth, settings, &mut services).await;
+            let (started, addrs) =
+                start::<authentication::Application, _>(auth, settings, |s| &mut s.server).await;
+            services.push(started);
             if tuned_postgres_is_reachable {
                 wait_until_healthy(&format!("{}/health", addrs.http)).await;
             }
@@ -117,7 +128,10 @@ impl TestApp {
             if let Some(tune) = tuning.mail {
                 tune(&mut settings);
             }
-            let addrs = start::<mail::Application>(Worker::Mail, settings, &mut services).await;
+            let mail = Worker::Mail;
+            let (started, addrs) =
+                start::<mail::Application, _>(mail, settings, |s| &mut s.server).await;
+            services.push(started);
             amqp.wait_until_served(Worker::Mail).await;
             addrs
         } else {
@@ -183,18 +197,27 @@ impl TestApp {
         wait_until_healthy(&health).await;
     }
 
-    /// Stops the logger (the first of the services), which must exit cleanly.
+    /// Stops the logger, which must exit cleanly.
     pub async fn stop_logger(&mut self) {
-        self.services.remove(0).stop().await;
+        self.started(Worker::Logger).stop().await;
     }
 
     /// Starts the logger again on the ports it had (a restart), into the
     /// test's database.
     pub async fn restart_logger(&mut self) {
-        let mongo = &self.mongo;
-        let (logger, _) =
-            spawn_logger(&self.amqp, &self.logger_addrs, |s| store_in(s, mongo)).await;
-        self.services.insert(0, logger);
+        self.restart(Worker::Logger).await;
+    }
+
+    /// Stops `worker` and starts it again on the ports it had; returns once it
+    /// serves its AMQP request queue again.
+    pub async fn restart(&mut self, worker: Worker) {
+        self.started(worker).restart().await;
+        self.amqp.wait_until_served(worker).await;
+    }
+
+    fn started(&mut self, worker: Worker) -> &mut Started {
+        let found = self.services.iter_mut().find(|s| s.worker == worker);
+        found.unwrap_or_else(|| panic!("the test started no {worker}"))
     }
 
     /// Stops everything this test started and drops its database and queues.
@@ -205,24 +228,13 @@ impl TestApp {
         {
             running.stop().await;
         }
-        for running in self.services.drain(..).rev() {
-            running.stop().await;
+        for mut started in self.services.drain(..).rev() {
+            started.stop().await;
         }
         self.mongo.drop().await;
         self.postgres.drop().await;
         self.amqp.delete().await;
     }
-}
-
-/// Builds and spawns the worker `S` into `services`; where it listens.
-async fn start<S: Service<Ports = Ports>>(
-    worker: Worker,
-    settings: S::Settings,
-    services: &mut Vec<Running>,
-) -> WorkerAddrs {
-    let (running, ports) = Running::build::<S>(settings).await;
-    services.push(running);
-    WorkerAddrs::of(worker, ports)
 }
 
 /// A logger's settings for storing into the test's database.
@@ -239,12 +251,9 @@ pub async fn spawn_logger(
     addrs: &WorkerAddrs,
     tune: impl FnOnce(&mut logger::Settings),
 ) -> (Running, WorkerAddrs) {
-    let bind = |url: &str| url.trim_start_matches("http://").to_owned();
     let mut settings = logger::Settings::from_env().expect("logger settings");
     serve_on_any_port(&mut settings.server, amqp);
-    settings.server.http_addr = bind(&addrs.http);
-    settings.server.rpc_addr = bind(&addrs.rpc);
-    settings.server.grpc_addr = bind(&addrs.grpc);
+    workers::bind_to(&mut settings.server, addrs);
     tune(&mut settings);
     let (running, ports) = Running::build::<logger::Application>(settings).await;
     amqp.wait_until_served(Worker::Logger).await;

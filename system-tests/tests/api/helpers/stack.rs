@@ -42,6 +42,7 @@ impl Stack {
 /// SMTP server, or to change the broker's deadlines.
 #[derive(Default)]
 pub struct Tuning<'a> {
+    pub(super) logger: Option<Tune<'a, logger::Settings>>,
     pub(super) auth: Option<Tune<'a, authentication::Settings>>,
     pub(super) mail: Option<Tune<'a, mail::Settings>>,
     pub(super) broker: Option<Tune<'a, broker::Settings>>,
@@ -51,6 +52,12 @@ pub struct Tuning<'a> {
 type Tune<'a, S> = Box<dyn FnOnce(&mut S) + 'a>;
 
 impl<'a> Tuning<'a> {
+    /// `tune` changes the logger's settings.
+    pub fn logger(mut self, tune: impl FnOnce(&mut logger::Settings) + 'a) -> Self {
+        self.logger = Some(Box::new(tune));
+        self
+    }
+
     /// `tune` changes the authentication service's settings.
     pub fn auth(mut self, tune: impl FnOnce(&mut authentication::Settings) + 'a) -> Self {
         self.auth = Some(Box::new(tune));

@@ -1,0 +1,71 @@
+//! The workers a [`TestApp`](super::TestApp) starts, each with what it takes to
+//! start it again on the ports it bound (a restart).
+
+use std::{future::Future, pin::Pin};
+
+use protocol::Worker;
+use runtime::{
+    service::Service,
+    worker::{DefaultAddrs, Ports, ServerSettings},
+};
+use testkit::{Running, WorkerAddrs};
+
+/// Starts a worker again, on the ports it had.
+type Restart = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Running> + Send>> + Send + Sync>;
+
+/// One running worker.
+pub struct Started {
+    pub worker: Worker,
+    pub running: Option<Running>,
+    restart: Restart,
+}
+
+/// Builds the worker `S` from `settings` (port 0: any) and spawns it; returns
+/// it, with how to restart it on the ports it bound, and where it listens.
+pub async fn start<S, D>(
+    worker: Worker,
+    mut settings: S::Settings,
+    server: fn(&mut S::Settings) -> &mut ServerSettings<D>,
+) -> (Started, WorkerAddrs)
+where
+    S: Service<Ports = Ports>,
+    S::Settings: Clone + Send + Sync + 'static,
+    D: DefaultAddrs,
+{
+    let (running, ports) = Running::build::<S>(settings.clone()).await;
+    let addrs = WorkerAddrs::of(worker, ports);
+    bind_to(server(&mut settings), &addrs);
+    let restart: Restart = Box::new(move || {
+        let settings = settings.clone();
+        Box::pin(async move { Running::build::<S>(settings).await.0 })
+    });
+    let started = Started {
+        worker,
+        running: Some(running),
+        restart,
+    };
+    (started, addrs)
+}
+
+/// Makes `server` bind where `addrs` says (a restart's ports).
+pub fn bind_to<D: DefaultAddrs>(server: &mut ServerSettings<D>, addrs: &WorkerAddrs) {
+    let bind = |url: &str| url.trim_start_matches("http://").to_owned();
+    server.http_addr = bind(&addrs.http);
+    server.rpc_addr = bind(&addrs.rpc);
+    server.grpc_addr = bind(&addrs.grpc);
+}
+
+impl Started {
+    /// Stops it (it must exit cleanly).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    /// Starts it again on its ports (stopping it first if it runs).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.running = Some((self.restart)().await);
+    }
+}
