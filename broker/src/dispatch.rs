@@ -6,7 +6,7 @@
 //! a [`Call`] to its worker over the transport named (or the action's
 //! default). Each route is a [`CallService`]: the transport's client behind
 //! the layers every transport shares ([`clients::stack`]: breaker, deadline,
-//! safe retry), counted in flight ([`InFlight`]).
+//! safe retry), counted in flight ([`clients::layers::in_flight`]).
 
 use std::{
     collections::HashMap,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # project/docker-compose.yml brought up for real on a machine with no Docker
 # engine and no image registry, as `make -C project compose-check` and the test
-# command run it (docs/compose-check.md: what it proves and what it does not):
+# command run it (docs/deploy.md, "The compose check": what it proves and what it does not):
 #
 # 1. the infrastructure's stand-ins are built with buildah from
 #    project/standins/<service>/, FROM the project's debian:bookworm-slim

@@ -2,7 +2,7 @@
 # Sourced by container-run.sh and compose-check.sh: the checks' verdicts (pass,
 # fail, FAILED) and the calls a user makes, through a broker and a page running in
 # containers. Each answer is checked, and so is its effect: the log entries read
-# back from the logger, the mails from the SMTP catcher's API.
+# back through the broker's `logs` action, the mails from the SMTP catcher's API.
 #
 # What the runner sets before `calls`: BROKER and PAGE (their URLs), PAGE_ORIGIN
 # (a page the broker's CORS_ORIGINS allows), MAIL_API (the caught mail: MailDev's
@@ -53,9 +53,9 @@ has() {
   local url=$1 text=$2 body; shift 2
   body="$(curl -sS -m 5 "$@" "$url" 2>/dev/null)" && [[ $body == *"$text"* ]]
 }
-logged() { # data
-  local body
-  body="$(service_get logger "/logs?limit=1000" 2>/dev/null)" && [[ $body == *"\"data\":\"$1\""* ]]
+logged() { # data: the broker's `logs` action lists an entry with that data
+  post /handle '{"action":"logs","logs":{"limit":100}}' >/dev/null
+  grep -qF "\"data\":\"$1\"" "$STATE/answer" 2>/dev/null
 }
 # mailed SUBJECT [SENDER]: a mail with that subject was caught (and its From
 # address is SENDER), read from MailDev's list or MailHog's.
@@ -86,6 +86,12 @@ calls() {
   expect "mail without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
   answer="$(post /compare '{"action":"ping","requests":1}')"
   expect "a comparison without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
+  answer="$(post /handle '{"action":"logs"}')"
+  expect "stored logs without a token (TOKEN_REQUIRED_FOR)" "$answer" 401 'needs a token'
+  # A login first: reading the stored entries back needs its token.
+  answer="$(post /handle '{"action":"auth","auth":{"email":"admin@example.com","password":"verysecret"}}')"
+  expect "login for a token" "$answer" 202 '"message":"Authenticated"'
+  TOKEN="$(token_of_last_answer)"
   answer="$(service_get authentication /jwks.json 2>&1 || true)"
   if [[ $answer == *'"crv":"Ed25519"'* ]]; then pass "authentication's key set (GET /jwks.json)"; else fail "GET /jwks.json" "$answer"; fi
   # The twelve action × transport paths.

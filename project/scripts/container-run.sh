@@ -100,7 +100,7 @@ start_services() {
     "MAIL_URL=http://$host:$PORT_mail_80" "MAIL_RPC_ADDR=$host:$PORT_mail_5003" \
     "MAIL_GRPC_URL=http://$host:$PORT_mail_50003" \
     CORS_ORIGINS=http://localhost:8081,http://127.0.0.1:8081 RATE_LIMIT_PER_SECOND=50 RATE_LIMIT_BURST=100 \
-    TOKEN_REQUIRED_FOR=mail,compare
+    TOKEN_REQUIRED_FOR=mail,logs,compare
   BROKER="http://127.0.0.1:$PORT_broker_80"
   start front-end 80 -- "BROKER_URL=$BROKER"
   PAGE="http://127.0.0.1:$PORT_front_end_80"

@@ -21,7 +21,7 @@
 //! - [`request`]: the broker's `POST /handle` body ([`Dispatch`]: a call and its
 //!   transport); invalid input never gets past [`Dispatch::parse`].
 //! - [`timing`]: where the time of one call went: the worker's [`ServerTiming`]
-//!   (the W3C `Server-Timing` header) and the broker's [`Timing`] breakdown.
+//!   (carried in its answer) and the broker's [`Timing`] breakdown.
 //! - [`compare`]: the comparison request (`POST /compare`) and its report.
 //! - [`transport`]: the four transports a call can travel over.
 //! - [`worker`]: the three [`Worker`]s, and what a worker answers on every

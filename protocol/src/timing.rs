@@ -1,11 +1,12 @@
 //! Where the time of one call went.
 //!
 //! A worker measures its own handling time and the part of it spent in its
-//! dependency (MongoDB, Postgres and bcrypt, SMTP) and reports both back over
-//! every transport as a [`ServerTiming`]: the W3C `Server-Timing` header on HTTP,
-//! the same text in gRPC response metadata and AMQP reply headers, inside the
-//! [`crate::Answer`] over tarpc. An AMQP worker adds how long the request waited
-//! in RabbitMQ. The broker turns it into the [`Timing`] of its answer.
+//! dependency (MongoDB, Postgres and bcrypt, SMTP) and reports both back as a
+//! [`ServerTiming`], the `timing` of its [`crate::Answer`], the same way on
+//! every wire (the Go original's HTTP doors also write it as the W3C
+//! `Server-Timing` header, for people). An AMQP worker adds how long the
+//! request waited in RabbitMQ. The broker turns it into the [`Timing`] of its
+//! answer.
 
 use std::fmt::Write as _;
 

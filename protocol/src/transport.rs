@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
-    /// JSON over HTTP/1.1 to the worker's original paths (`POST /log`, …).
+    /// JSON over HTTP/1.1: the call posted to the worker's `POST /call`.
     Http,
-    /// RabbitMQ: an event on `logs_topic`, or request/reply through the listener.
+    /// RabbitMQ: request/reply through the worker's own queue (and the original's
+    /// event on `logs_topic`).
     Amqp,
     /// tarpc over TCP with bincode framing.
     Rpc,

@@ -5,7 +5,7 @@
 //! (`{"action":"log","log":{"name","data"}}`), so the JSON a client posts to the
 //! broker is the JSON an AMQP request or an HTTP `POST /call` carries; on binary
 //! wires (tarpc's bincode) it is the action's index and its payload
-//! ([`wire`]). Its payloads are validated types, so holding a `Call` means it
+//! (`wire`). Its payloads are validated types, so holding a `Call` means it
 //! is valid. An [`Answer`] carries what the action answers ([`Data`], one
 //! variant per action), the worker's words and its timing, the same on every
 //! wire.

@@ -102,7 +102,7 @@ impl Payload for Json {
         let field = self.action.as_str();
         match self.raw {
             Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("{field}: {e}")),
-            // Only an optional payload (a ping's) may be left out.
+            // Only a payload that may be absent (a ping's, a logs query) may be left out.
             None => serde_json::from_str("null")
                 .map_err(|_| format!("missing field `{field}` for this action")),
         }

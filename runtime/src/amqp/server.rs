@@ -2,7 +2,7 @@
 //! tarpc and gRPC, reached through the worker's own request queue.
 //!
 //! Each message is a [`protocol::Call`] as JSON (the `/handle` body). The worker
-//! handles it and publishes the [`AmqpReply`] to the message's `reply_to` with its
+//! handles it and publishes its [`protocol::Reply`] to the message's `reply_to` with its
 //! `correlation_id`, then acks. A request is never redelivered: its caller has
 //! its answer, or has given up on it.
 //!

@@ -1,4 +1,4 @@
-//! The compose check's stand-ins (`project/standins/`, docs/compose-check.md):
+//! The compose check's stand-ins (`project/standins/`, docs/deploy.md):
 //! the override only swaps images, each stand-in is named as one and built from
 //! the project's Debian base, and every infrastructure image of
 //! docker-compose.yml has a stand-in or is left out by name.
