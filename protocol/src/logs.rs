@@ -61,21 +61,14 @@ impl Default for LogsQuery {
 /// is an object and nothing else (serde would also read a struct from an
 /// array); on binary wires its fields in order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, remote = "Self")]
+#[serde(default, deny_unknown_fields, remote = "Self")]
 pub(crate) struct RawQuery {
-    #[serde(default)]
     pub(crate) name: Option<String>,
-    #[serde(default)]
     pub(crate) name_prefix: Option<String>,
-    #[serde(default)]
     pub(crate) trace_id: Option<String>,
-    #[serde(default)]
     pub(crate) since: Option<String>,
-    #[serde(default)]
     pub(crate) until: Option<String>,
-    #[serde(default)]
     pub(crate) limit: Option<u32>,
-    #[serde(default)]
     pub(crate) cursor: Option<String>,
 }
 

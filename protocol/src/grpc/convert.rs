@@ -1,35 +1,13 @@
-//! The gRPC services, generated from `proto/*.proto` by `build.rs`, and the
-//! conversions between their messages and the contract's types: the generic
-//! `flexi.Worker/Call` (a [`Call`] in, an [`Answer`] out) and the Go original's
-//! `logs.LogService/WriteLog`. A message
-//! becomes a contract type only through its checks ([`TryFrom`]), as JSON does.
+//! The conversions between the gRPC messages and the contract's types: a
+//! message becomes a contract type only through its checks ([`TryFrom`]), as
+//! JSON does.
 
+use super::{Invalid, flexi, logs};
 use crate::{
     Answer, Call, Credentials, Data, LogPayload, Login, MailPayload, PingPayload, ServerTiming,
     User,
     logs::{LogEntry, LogPage, LogsQuery, RawQuery},
 };
-
-/// A module per protobuf package, with the code `build.rs` generated for it.
-macro_rules! packages {
-    ($($(#[$doc:meta])* $package:ident),* $(,)?) => {$(
-        $(#[$doc])*
-        #[allow(missing_docs, clippy::all)]
-        pub mod $package {
-            include!(concat!(env!("OUT_DIR"), "/", stringify!($package), ".rs"));
-        }
-    )*};
-}
-
-packages!(
-    /// The original `logs.proto`: package `logs`, `LogService.WriteLog`.
-    logs,
-    /// `flexi.Worker/Call`: every worker, every action.
-    flexi,
-);
-
-/// Why a request message is not a valid call (answered as `INVALID_ARGUMENT`).
-pub type Invalid = String;
 
 impl TryFrom<logs::LogRequest> for LogPayload {
     type Error = Invalid;
@@ -239,138 +217,3 @@ same_fields!(ServerTiming, flexi::Timing, {
     dependency_us,
     queue_us
 });
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn calls() -> Vec<Call> {
-        [
-            r#"{"action":"auth","auth":{"email":"a@b.c","password":"p"}}"#,
-            r#"{"action":"log","log":{"name":"n","data":"d"}}"#,
-            r#"{"action":"mail","mail":{"from":"me@b.c","to":"a@b.c","subject":"s","message":"m"}}"#,
-            r#"{"action":"ping"}"#,
-            r#"{"action":"ping","ping":{"data":""}}"#,
-            r#"{"action":"logs","logs":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}}"#,
-        ]
-        .iter()
-        .map(|body| serde_json::from_str(body).expect("valid"))
-        .collect()
-    }
-
-    #[test]
-    fn every_call_and_answer_survives_the_round_trip() {
-        for call in calls() {
-            let message = flexi::CallRequest::from(&call);
-            assert_eq!(Call::try_from(message), Ok(call));
-        }
-        let user = crate::json::user();
-        for data in [
-            Data::Auth(Login {
-                user,
-                token: "jwt".into(),
-            }),
-            Data::Log,
-            Data::Mail,
-            Data::Ping(None),
-            Data::Ping(Some("e".into())),
-            Data::Logs(LogPage {
-                entries: vec![LogEntry {
-                    name: "n".into(),
-                    data: "d".into(),
-                    created_at: "2026-01-01T00:00:00.000Z".into(),
-                    trace_id: None,
-                    truncated: true,
-                }],
-                next: Some("1-0123456789abcdef01234567".into()),
-            }),
-        ] {
-            let mut answer = Answer::new("words", data);
-            answer.timing = Some(ServerTiming {
-                worker_us: 3,
-                dependency_us: 2,
-                queue_us: Some(1),
-            });
-            assert_eq!(
-                Answer::try_from(flexi::Answer::from(answer.clone())),
-                Ok(answer)
-            );
-        }
-    }
-
-    #[test]
-    fn an_invalid_message_is_not_a_call() {
-        let blank = flexi::CallRequest {
-            action: Some(flexi::call_request::Action::Log(flexi::LogEntry {
-                name: " ".into(),
-                data: String::new(),
-            })),
-        };
-        assert!(Call::try_from(blank).is_err());
-        assert!(Call::try_from(flexi::CallRequest { action: None }).is_err());
-        let empty_name = logs::LogRequest {
-            log_entry: Some(logs::Log {
-                name: " ".into(),
-                data: String::new(),
-            }),
-        };
-        assert!(LogPayload::try_from(empty_name).is_err());
-        assert!(LogPayload::try_from(logs::LogRequest { log_entry: None }).is_err());
-        let no_data = flexi::Answer::default();
-        assert!(Answer::try_from(no_data).is_err());
-    }
-}
-
-/// The generated services' codec (`build.rs` names it): prost's, except that a
-/// message that does not decode is the sender's fault, `INVALID_ARGUMENT`,
-/// where prost's codec says `INTERNAL` (the bytes came from outside; nothing
-/// inside failed). Clients use it too; our workers never send such a message.
-pub mod codec {
-    use tonic::{
-        Status,
-        codec::{BufferSettings, DecodeBuf, Decoder},
-    };
-    use tonic_prost::{ProstCodec, ProstDecoder};
-
-    /// [`ProstCodec`] with [`InvalidArgument`] decoding.
-    #[derive(Debug, Default)]
-    pub struct Codec<T, U>(ProstCodec<T, U>);
-
-    impl<T, U> tonic::codec::Codec for Codec<T, U>
-    where
-        T: prost::Message + Send + 'static,
-        U: prost::Message + Default + Send + 'static,
-    {
-        type Encode = T;
-        type Decode = U;
-        type Encoder = <ProstCodec<T, U> as tonic::codec::Codec>::Encoder;
-        type Decoder = InvalidArgument<U>;
-
-        fn encoder(&mut self) -> Self::Encoder {
-            self.0.encoder()
-        }
-
-        fn decoder(&mut self) -> Self::Decoder {
-            InvalidArgument(self.0.decoder())
-        }
-    }
-
-    /// prost's decoder whose failures are `INVALID_ARGUMENT`.
-    #[derive(Debug)]
-    pub struct InvalidArgument<U>(ProstDecoder<U>);
-
-    impl<U: prost::Message + Default> Decoder for InvalidArgument<U> {
-        type Item = U;
-        type Error = Status;
-
-        fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-            self.0.decode(buf).map_err(|status| {
-                Status::invalid_argument(format!("undecodable message: {}", status.message()))
-            })
-        }
-
-        fn buffer_settings(&self) -> BufferSettings {
-            self.0.buffer_settings()
-        }
-    }
-}
