@@ -19,7 +19,7 @@ const PARTS = [
   { key: "dependency", label: "dependency", color: "#3f9142" },
 ];
 
-// The bodies the original page sent, plus ping.
+// The bodies the original page sent, plus ping and logs (the newest page).
 const SAMPLES = {
   auth: { action: "auth", auth: { email: "admin@example.com", password: "verysecret" } },
   log: { action: "log", log: { name: "event", data: "Some kind of data" } },
@@ -28,12 +28,14 @@ const SAMPLES = {
     mail: { from: "me@example.com", to: "you@there.com", subject: "Test email", message: "Hello world!" },
   },
   ping: { action: "ping" },
+  logs: { action: "logs", logs: {} },
 };
 
+// Text made safe inside HTML, attribute values in double quotes included.
 function escapeHtml(text) {
   const span = document.createElement("span");
   span.textContent = String(text);
-  return span.innerHTML;
+  return span.innerHTML.replaceAll('"', "&quot;");
 }
 
 function say(html) {
@@ -116,7 +118,9 @@ function renderBreakdown(action, data) {
   box.innerHTML = `<div><strong>Where the time went</strong> (${escapeHtml(action ?? "")} · ${escapeHtml(data.transport ?? "")}):
     ${t.total_ms.toFixed(3)} ms = transport ${t.transport_ms.toFixed(3)}${queue} + worker ${t.worker_ms.toFixed(3)}
     (of which dependency ${t.dependency_ms.toFixed(3)})</div><div class="stack">${bar}</div>` +
-    (data.trace_id ? `<div>trace <code class="trace-id">${escapeHtml(data.trace_id)}</code></div>` : "");
+    // The trace id: a click shows what the call stored (the Stored logs panel, logs.js).
+    (data.trace_id ? `<div>trace <button type="button" class="trace-id" title="Show the entries this call stored">` +
+      `${escapeHtml(data.trace_id)}</button></div>` : "");
   box.hidden = false;
 }
 
