@@ -1,8 +1,11 @@
 //! # front-end
 //!
 //! The test page of the Go original (Test Broker, Test Auth, Test Log, Test Mail,
-//! Test gRPC log; the Output, Sent and Received panes), plus a button for each of
-//! the sixteen action × transport paths and the comparison view: pick an action
+//! Test gRPC log; the Output, Sent and Received panes), plus a button for each
+//! action × transport path, the stored logs and the comparison view. The stored
+//! logs panel lists what the logger stored (the `logs` action), filtered by name
+//! or by a call's trace id (a click on the trace id under an answer), a page at
+//! a time, and follows new entries live. The comparison view: pick an action
 //! and a mode (closed, rate or sweep), watch throughput and p99 live while one
 //! streamed `/compare` runs, then read the table, the percentile spectrum,
 //! latency against throughput (a sweep's knee) and against payload size, and
@@ -16,16 +19,20 @@
 //! - [`Settings`]: typed settings from environment variables.
 //! - [`Application`]: binds in `build`, serves until stopped.
 //! - `templates/index.html` (askama), `static/app.css`, `static/app.js` (the
-//!   buttons), `static/compare*.js` (the comparison: `compare-stream.js` reads
+//!   buttons, and the one way to call the broker: `brokerFetch`, which logs in
+//!   where a token is asked for), `static/logs.js` (the stored logs panel),
+//!   `static/compare*.js` (the comparison: `compare-stream.js` reads
 //!   the `/compare` event stream, `compare-plot.js`, `compare-live.js` and
 //!   `compare-charts.js` draw with uPlot, `compare-files.js` saves and loads
 //!   runs, `compare.js` is the form), all listed in `ASSETS`.
 //! - `static/vendor/uplot/`: uPlot [`UPLOT_VERSION`] (MIT), the chart library.
+//! - `tests/browser/`: the page in headless Chromium (`page.test.mjs`,
+//!   `logs.test.mjs`), run by `system-tests/tests/api/browser.rs`.
 
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
 use clap::Parser;
-use protocol::{Action, Transport};
+use protocol::{Action, Transport, logs};
 use tokio_util::sync::CancellationToken;
 
 /// Env var: address the page is served on.
@@ -68,6 +75,10 @@ struct IndexPage<'a> {
     actions: &'static [&'static str],
     /// Every transport (the grid's columns, the comparison's choices).
     transports: &'static [Transport],
+    /// The stored logs panel's page size until changed (the protocol's default).
+    logs_default_limit: u32,
+    /// The largest page the panel may ask for.
+    logs_max_limit: u32,
 }
 
 impl<'a> IndexPage<'a> {
@@ -76,6 +87,8 @@ impl<'a> IndexPage<'a> {
             broker_url,
             actions: &Action::NAMES,
             transports: &Transport::ALL,
+            logs_default_limit: logs::DEFAULT_LIMIT,
+            logs_max_limit: logs::MAX_LIMIT,
         }
     }
 }
@@ -132,10 +145,11 @@ macro_rules! uplot {
 }
 
 /// Every asset of the page, in the order `index.html` loads them.
-static ASSETS: [Asset; 11] = [
+static ASSETS: [Asset; 12] = [
     uplot!("uPlot.min.css", CSS),
     ours!("app.css", CSS),
     ours!("app.js", JS),
+    ours!("logs.js", JS),
     uplot!("uPlot.iife.min.js", JS),
     ours!("compare-stream.js", JS),
     ours!("compare-plot.js", JS),
