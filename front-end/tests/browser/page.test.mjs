@@ -6,27 +6,21 @@
 // comparison's modes (rate, sweep, payload sizes) as one streamed /compare
 // each and checks the live chart, the result charts, the knee, the JSON and
 // CSV downloads, a saved run drawn over the current one, an error and Cancel.
+// (The Stored logs panel is logs.test.mjs's; `node --test` runs both.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { chromium } from "playwright-core";
 import { CSV_HEADER, chartSeries, compareWith, parseCsv, servedFromPage } from "./compare-helpers.mjs";
+import { TRANSPORTS, clickAndRead, launch, tokensRequired, url } from "./page-helpers.mjs";
 
-const url = process.env.PAGE_URL ?? "http://127.0.0.1:8081";
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const screenshot = process.env.SCREENSHOT;
-// Set when the broker needs a token for mail and comparisons (a deployment's
-// TOKEN_REQUIRED_FOR): then only the login test runs.
-const tokensRequired = process.env.TOKENS_REQUIRED === "1";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-const TRANSPORTS = ["http", "amqp", "rpc", "grpc"];
 const EXPECTED = {
   auth: "Authenticated",
   log: "logged",
   mail: "Message sent to you@there.com",
   ping: "pong",
+  logs: "stored logs",
 };
 
 // Runs a closed comparison of `ping` from the page and waits until it says Done.
@@ -36,17 +30,8 @@ async function comparePing(page, requests, concurrency) {
   assert.match(status, /^Done/);
 }
 
-async function clickAndRead(page, selector) {
-  await page.$eval("#received", (pane) => { pane.textContent = ""; });
-  await page.click(selector);
-  await page.waitForFunction(() => document.querySelector("#received").textContent.trim().startsWith("{"), null, {
-    timeout: 15_000,
-  });
-  return JSON.parse(await page.$eval("#received", (pane) => pane.textContent));
-}
-
 test("every button gets the broker's answer and the comparison draws its chart", { skip: tokensRequired }, async () => {
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const failedAssets = servedFromPage(page, url);
@@ -71,7 +56,7 @@ test("every button gets the broker's answer and the comparison draws its chart",
 
     // Every action over every transport: one click each.
     for (const action of Object.keys(EXPECTED)) {
-      for (const transport of ["http", "amqp", "rpc", "grpc"]) {
+      for (const transport of TRANSPORTS) {
         const answer = await clickAndRead(page, `#btn-${action}-${transport}`);
         assert.equal(answer.error, false, `${action}/${transport}: ${JSON.stringify(answer)}`);
         assert.equal(answer.message, EXPECTED[action], `${action}/${transport}`);
@@ -128,7 +113,7 @@ test("every button gets the broker's answer and the comparison draws its chart",
 
 test("the comparison's modes stream live, chart each transport, mark the knee and save the run", { skip: tokensRequired },
   async () => {
-    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    const browser = await launch();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
       const failedAssets = servedFromPage(page, url);
@@ -260,11 +245,12 @@ async function downloaded(page, selector) {
 }
 
 test("where the broker asks for a token, the page logs in and sends it", { skip: !tokensRequired }, async () => {
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(url, { waitUntil: "load" });
-    // No login yet: the mail's 401 makes the page log in, then send again.
+    // No login yet: the mail's 401 (or the Stored logs panel's, when logs
+    // needs a token too) makes the page log in, then send again.
     const mail = await clickAndRead(page, "#btn-mail-grpc");
     assert.equal(mail.error, false, JSON.stringify(mail));
     assert.equal(mail.message, EXPECTED.mail);
