@@ -144,7 +144,7 @@ pub struct Settings {
     #[arg(long, env = ENV_TRUSTED_PROXIES, value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
     /// What needs `Authorization: Bearer <token>` (a login's token): any of the
-    /// actions `auth`, `log`, `mail`, `ping` and the endpoint `compare`,
+    /// actions `auth`, `log`, `mail`, `ping`, `logs` and the endpoint `compare`,
     /// comma-separated. Empty: nothing, as the original.
     #[arg(long, env = ENV_TOKEN_REQUIRED_FOR, value_delimiter = ',')]
     pub token_required_for: Vec<String>,
