@@ -2,7 +2,8 @@
 //! of layers, under one deadline, timed.
 //!
 //! The route is decided once ([`Route::of`]): a `log` that names no transport
-//! is the Go original's event (published to `logs_topic`); everything else is
+//! is the Go original's event (published to `logs_topic`, or to JetStream when
+//! it names that bus); everything else is
 //! a [`Call`] to its worker over the transport named (or the action's
 //! default). Each route is a [`CallService`]: the transport's client behind
 //! the layers every transport shares ([`clients::stack`]: breaker, deadline,
@@ -16,47 +17,46 @@ use std::{
 
 use clients::{
     CallError, CallService, Request, Sender, amqp::AmqpClient, breaker::Breakers, grpc::GrpcClient,
-    http::HttpClient, layers::in_flight, rpc::RpcClient,
+    http::HttpClient, layers::in_flight, nats::NatsClient, rpc::RpcClient,
 };
-use protocol::{Answer, Call, Data, Dispatch, ServerTiming, Transport};
+use protocol::{Answer, Bus, Call, Data, Dispatch, ServerTiming, Transport};
 use tower::ServiceExt;
 
-pub use clients::{amqp::LOGGED_VIA_RABBITMQ, layers::CALLS_IN_FLIGHT};
+pub use clients::{amqp::LOGGED_VIA_RABBITMQ, layers::CALLS_IN_FLIGHT, nats::LOGGED_VIA_JETSTREAM};
 
 /// Where a call goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
     /// To its worker, over a transport.
     Call(Transport),
-    /// The Go original's event: a log entry published to `logs_topic`,
-    /// stored by the listener.
-    Event,
+    /// The Go original's event: a log entry published on a bus (RabbitMQ's
+    /// `logs_topic`, or JetStream), stored by the listener.
+    Event(Bus),
 }
 
 impl Route {
     /// Every route.
     pub fn all() -> impl Iterator<Item = Route> {
-        Transport::ALL
-            .into_iter()
-            .map(Route::Call)
-            .chain([Route::Event])
+        let events = [Route::Event(Bus::Rabbitmq), Route::Event(Bus::Nats)];
+        Transport::ALL.into_iter().map(Route::Call).chain(events)
     }
 
     /// The route of a `/handle` request: a `log` that names no transport is the
-    /// original's event; any other call goes over the transport named, or its
-    /// action's default.
+    /// original's event, on the bus it names (RabbitMQ's by default); any
+    /// other call goes over the transport named, or its action's default.
     pub fn of(dispatch: &Dispatch) -> Route {
         match (dispatch.transport, &dispatch.call) {
-            (None, Call::Log { .. }) => Route::Event,
+            (None, Call::Log { .. }) => Route::Event(dispatch.bus.unwrap_or(Bus::Rabbitmq)),
             (named, call) => Route::Call(named.unwrap_or(call.action().default_transport())),
         }
     }
 
-    /// The transport it travels over (the event: RabbitMQ's).
+    /// The transport it travels over (an event: its bus's).
     pub fn transport(self) -> Transport {
         match self {
             Route::Call(transport) => transport,
-            Route::Event => Transport::Amqp,
+            Route::Event(Bus::Rabbitmq) => Transport::Amqp,
+            Route::Event(Bus::Nats) => Transport::Nats,
         }
     }
 }
@@ -98,6 +98,8 @@ pub struct Clients {
     pub grpc: GrpcClient,
     /// RabbitMQ (one connection for the whole broker): request/reply and events.
     pub amqp: AmqpClient,
+    /// NATS (one connection for the whole broker): request/reply and events.
+    pub nats: NatsClient,
     /// One circuit breaker per worker and transport.
     pub breakers: Arc<Breakers>,
     /// The deadline of one dispatch.
@@ -126,7 +128,9 @@ impl Clients {
             Route::Call(Transport::Amqp) => self.layered(self.amqp.clone(), route),
             Route::Call(Transport::Rpc) => self.layered(self.rpc.on_this_runtime(), route),
             Route::Call(Transport::Grpc) => self.layered(self.grpc.on_this_runtime(), route),
-            Route::Event => self.layered(self.amqp.events(), route),
+            Route::Call(Transport::Nats) => self.layered(self.nats.clone(), route),
+            Route::Event(Bus::Rabbitmq) => self.layered(self.amqp.events(), route),
+            Route::Event(Bus::Nats) => self.layered(self.nats.events(), route),
         }
     }
 
@@ -186,7 +190,7 @@ fn accepted(call: &Call, route: Route, answer: Answer) -> Result<Accepted, CallE
         .echoed(&answer)
         .map_err(|mismatch| invalid(mismatch.to_string()))?;
     let message = match route {
-        Route::Event => answer.message,
+        Route::Event(_) => answer.message,
         Route::Call(_) => call.accepted(),
     };
     Ok(Accepted {

@@ -59,7 +59,7 @@ pub enum BrokerError {
     /// the worker failed or answered off-contract → 502;
     /// the worker, its dependency or RabbitMQ is unreachable, or its circuit is
     /// open → 503; the worker shed the call (busy) → 503 with `Retry-After`;
-    /// no answer in time → 504.
+    /// no answer in time → 504; larger than the transport takes → 413.
     #[error("{error}")]
     Call {
         /// The transport the call went over.
@@ -98,6 +98,7 @@ impl ResponseError for BrokerError {
                 | CallError::NotSent(_)
                 | CallError::CircuitOpen(_) => StatusCode::SERVICE_UNAVAILABLE,
                 CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+                CallError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             },
         }
     }
@@ -211,6 +212,7 @@ pub fn outcome(error: &CallError) -> &'static str {
         CallError::Worker(WorkerError::Busy(_)) => "busy",
         CallError::CircuitOpen(_) => "circuit_open",
         CallError::Timeout(_) => "timeout",
+        CallError::TooLarge(_) => "too_large",
     }
 }
 

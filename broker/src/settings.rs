@@ -58,7 +58,7 @@ pub const ENV_AMQP_CHANNELS: &str = "AMQP_CHANNELS";
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "broker",
-    about = "Dispatches calls to the workers over HTTP, AMQP, RPC or gRPC"
+    about = "Dispatches calls to the workers over HTTP, AMQP, RPC, gRPC or NATS"
 )]
 pub struct Settings {
     /// Address the public HTTP API binds (the original's broker listens on 8080).
@@ -70,6 +70,12 @@ pub struct Settings {
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,
+    /// NATS: request/reply, and the event stream on JetStream.
+    #[command(flatten)]
+    pub nats: runtime::nats::NatsSettings,
+    /// How much the event stream keeps.
+    #[command(flatten)]
+    pub stream: runtime::nats::stream::StreamSettings,
     /// AMQP channels (each with publisher confirms) that publishes are spread over.
     #[arg(long, env = ENV_AMQP_CHANNELS, default_value_t = 4)]
     pub amqp_channels: usize,

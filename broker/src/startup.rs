@@ -6,7 +6,8 @@ use std::{sync::Arc, time::Duration};
 use actix_web::{dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use clients::{
-    amqp::AmqpClient, breaker::Breakers, grpc::GrpcClient, http::HttpClient, rpc::RpcClient,
+    amqp::AmqpClient, breaker::Breakers, grpc::GrpcClient, http::HttpClient, nats::NatsClient,
+    rpc::RpcClient,
 };
 use protocol::PerWorker;
 use tokio_util::sync::CancellationToken;
@@ -124,6 +125,12 @@ pub fn clients(settings: &Settings) -> anyhow::Result<Clients> {
             settings.amqp.names(),
             "broker",
             settings.amqp_channels,
+            timeout,
+        ),
+        nats: NatsClient::new(
+            settings.nats.clone(),
+            settings.stream.clone(),
+            "broker",
             timeout,
         ),
         breakers: Arc::new(Breakers::new(

@@ -16,7 +16,9 @@
 //! - One file per transport, each a `Service<Request>`: [`http`] (`POST /call`
 //!   with a keep-alive pool), `rpc` (feature `rpc`: tarpc), `grpc` (feature
 //!   `grpc`: tonic, `flexi.Worker/Call`), `amqp` (feature `amqp`: request/reply
-//!   to each worker's queue, and the Go original's log event).
+//!   to each worker's queue, and the Go original's log event), `nats` (feature
+//!   `nats`: request/reply to each worker's subject, and the log event on
+//!   JetStream).
 //!
 //! Adding an action changes nothing here: every client carries any [`Call`].
 
@@ -27,6 +29,8 @@ pub mod breaker;
 pub mod grpc;
 pub mod http;
 pub mod layers;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 
@@ -151,6 +155,10 @@ pub enum CallError {
     /// Recent calls found the worker unreachable; this one was not tried.
     #[error("{0} is unavailable (circuit open)")]
     CircuitOpen(String),
+    /// The call is larger than the transport takes in one message; it was not
+    /// sent.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl CallError {
@@ -162,7 +170,7 @@ impl CallError {
             | CallError::Timeout(_)
             | CallError::CircuitOpen(_) => true,
             CallError::Worker(e) => e.is_transient(),
-            CallError::Protocol(_) => false,
+            CallError::Protocol(_) | CallError::TooLarge(_) => false,
         }
     }
 
@@ -171,7 +179,7 @@ impl CallError {
     pub fn is_outage(&self) -> bool {
         match self {
             CallError::Worker(e) => e.is_outage(),
-            CallError::Protocol(_) => false,
+            CallError::Protocol(_) | CallError::TooLarge(_) => false,
             _ => self.is_transient(),
         }
     }
@@ -183,6 +191,7 @@ impl From<CallError> for WorkerError {
         match e {
             CallError::Worker(w) => w,
             CallError::Protocol(_) => WorkerError::Failed(e.to_string()),
+            CallError::TooLarge(_) => WorkerError::Invalid(e.to_string()),
             _ => WorkerError::Unavailable(e.to_string()),
         }
     }

@@ -13,12 +13,14 @@ pub const ENV_PREFETCH: &str = "PREFETCH";
 pub const ENV_CALL_TIMEOUT_MS: &str = "CALL_TIMEOUT_MS";
 /// Env var: attempts before a failing event is dead-lettered.
 pub const ENV_MAX_FAILED_ATTEMPTS: &str = "MAX_FAILED_ATTEMPTS";
+/// Env var: the JetStream durable consumer's name.
+pub const ENV_NATS_DURABLE: &str = "NATS_DURABLE";
 
 /// Everything the listener needs to run.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "listener",
-    about = "Stores the log events of RabbitMQ's logs_topic through the logger"
+    about = "Stores the log events of RabbitMQ's logs_topic and of NATS JetStream through the logger"
 )]
 pub struct Settings {
     /// Address of the health endpoint (`GET /ping`, `GET /health`).
@@ -30,10 +32,21 @@ pub struct Settings {
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,
+    /// NATS, whose JetStream stream holds the events published on it.
+    #[command(flatten)]
+    pub nats: runtime::nats::NatsSettings,
+    /// How much the event stream keeps (the listener creates it when missing).
+    #[command(flatten)]
+    pub stream: runtime::nats::stream::StreamSettings,
+    /// The JetStream durable consumer's name: it remembers what was stored, so
+    /// a listener that was away catches up. A name not seen before replays
+    /// the stream from its start (a late joiner).
+    #[arg(long, env = ENV_NATS_DURABLE, default_value = "listener")]
+    pub nats_durable: String,
     /// The logger's HTTP base URL (events are stored through it).
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
-    /// Events held unacked at once: how many are stored in parallel.
+    /// Events held unacked at once, per bus: how many are stored in parallel.
     #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
     pub prefetch: u16,
     /// Deadline of one call to a worker, in milliseconds.

@@ -32,6 +32,7 @@
 //!   and the conversions between their messages and the contract's types.
 //! - `rpc` (feature `rpc`): the one tarpc service, `call(Call) -> Answer`.
 //! - [`amqp`]: exchange, queue and routing-key names.
+//! - [`nats`]: subjects, the JetStream stream and its consumer.
 
 pub mod action;
 pub mod amqp;
@@ -42,6 +43,7 @@ pub mod grpc;
 pub mod json;
 mod listed;
 pub mod logs;
+pub mod nats;
 pub mod ping;
 pub mod request;
 #[cfg(feature = "rpc")]
@@ -57,7 +59,7 @@ pub use action::Action;
 pub use call::{Answer, Call, Data, Login, Reply};
 pub use json::{Credentials, JsonResponse, LogPayload, MailPayload, User};
 pub use ping::PingPayload;
-pub use request::{Dispatch, RequestError};
+pub use request::{Bus, Dispatch, RequestError};
 pub use text::{Email, LogName, Password, Subject};
 pub use timing::{ServerTiming, Timing};
 pub use transport::Transport;

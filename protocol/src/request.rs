@@ -3,9 +3,21 @@
 //! Parsing is the only validation: past [`Dispatch::parse`] an action, a transport
 //! and a payload are known to be valid.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Call, Transport, call::WireCall};
+
+/// Where the Go original's log event is published when a `log` names no
+/// transport: RabbitMQ's `logs_topic` (the original's, the default) or
+/// NATS JetStream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bus {
+    /// RabbitMQ's `logs_topic` (the original's).
+    Rabbitmq,
+    /// The JetStream stream of [`crate::nats::NatsNames`].
+    Nats,
+}
 
 /// A `/handle` request past validation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -14,6 +26,9 @@ pub struct Dispatch {
     /// The transport the client asked for; `None` means the action's default,
     /// which is what the Go original did for it.
     pub transport: Option<Transport>,
+    /// The bus a log event names (`None`: RabbitMQ's, the original's); only a
+    /// `log` without a transport is an event.
+    pub bus: Option<Bus>,
     /// What to call.
     pub call: Call,
 }
@@ -22,10 +37,25 @@ impl TryFrom<WireCall> for Dispatch {
     type Error = String;
 
     fn try_from(mut wire: WireCall) -> Result<Self, String> {
-        let transport = wire.transport.take();
+        let (transport, bus) = (wire.transport.take(), wire.bus.take());
+        let call = Call::try_from(wire)?;
+        if bus.is_some() && transport.is_some() {
+            return Err(
+                "bus names where a log event goes, transport how a call travels: \
+                        give one or the other, not both"
+                    .into(),
+            );
+        }
+        if bus.is_some() && call.action() != crate::Action::Log {
+            return Err(format!(
+                "bus applies to a log event, not to {}",
+                call.action()
+            ));
+        }
         Ok(Dispatch {
             transport,
-            call: Call::try_from(wire)?,
+            bus,
+            call,
         })
     }
 }
@@ -94,6 +124,30 @@ mod tests {
             parse(r#"{"action":"mail","mail":{"to":"you@there.com","subject":"s","message":"m"}}"#)
                 .expect("valid: from may be omitted");
         assert_eq!(mail.call.action(), "mail");
+    }
+
+    #[test]
+    fn an_event_may_name_its_bus_but_not_with_a_transport() {
+        let d =
+            parse(r#"{"action":"log","bus":"nats","log":{"name":"e","data":""}}"#).expect("valid");
+        assert_eq!((d.transport, d.bus), (None, Some(Bus::Nats)));
+        for (body, says) in [
+            (
+                r#"{"action":"log","bus":"nats","transport":"grpc","log":{"name":"e","data":""}}"#,
+                "not both",
+            ),
+            (
+                r#"{"action":"ping","bus":"nats"}"#,
+                "bus applies to a log event",
+            ),
+            (
+                r#"{"action":"log","bus":"kafka","log":{"name":"e","data":""}}"#,
+                "unknown variant",
+            ),
+        ] {
+            let error = parse(body).expect_err(body).to_string();
+            assert!(error.contains(says), "{body}: {error}");
+        }
     }
 
     #[test]

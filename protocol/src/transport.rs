@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One of the four ways the broker can reach a worker.
+/// One of the five ways the broker can reach a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
@@ -15,15 +15,19 @@ pub enum Transport {
     Rpc,
     /// gRPC (tonic) over HTTP/2.
     Grpc,
+    /// NATS request/reply: the call to the worker's subject, answered to the
+    /// caller's inbox.
+    Nats,
 }
 
 impl Transport {
     /// Every transport, in the order the comparison reports them.
-    pub const ALL: [Transport; 4] = [
+    pub const ALL: [Transport; 5] = [
         Transport::Http,
         Transport::Amqp,
         Transport::Rpc,
         Transport::Grpc,
+        Transport::Nats,
     ];
 
     /// The name people write it with (`HTTP`, `gRPC`), for pages and tables.
@@ -33,6 +37,7 @@ impl Transport {
             Transport::Amqp => "AMQP",
             Transport::Rpc => "RPC",
             Transport::Grpc => "gRPC",
+            Transport::Nats => "NATS",
         }
     }
 
@@ -43,6 +48,7 @@ impl Transport {
             Transport::Amqp => "amqp",
             Transport::Rpc => "rpc",
             Transport::Grpc => "grpc",
+            Transport::Nats => "nats",
         }
     }
 }

@@ -24,6 +24,8 @@
 //! - `amqp` (feature `amqp`): connect to RabbitMQ, keep a session up, declare the
 //!   contract's exchanges and queues; `amqp::server`, a worker's request/reply
 //!   consumer.
+//! - `nats` (feature `nats`): NATS settings, connecting, trace context in
+//!   headers; `nats::server`, a worker's request/reply server.
 //! - `guard`, `grpc` (feature `worker`): tarpc's and gRPC's connections and
 //!   requests held to the limits.
 //! - `worker` (feature `worker`): what the three workers share: their server
@@ -32,7 +34,7 @@
 //! - One server per transport, each serving any `Handler` (feature `worker`):
 //!   `http::worker` (`POST /call` and the original's doors), `rpc` (tarpc),
 //!   `grpc` (the generic `flexi.Worker` and the original's `logs.proto`),
-//!   `amqp::server` (the worker's request queue).
+//!   `amqp::server` (the worker's request queue), `nats::server` (its subject).
 //!
 //! The transports are features so that a service that only serves HTTP (the
 //! front-end) links neither lapin, tarpc nor tonic.
@@ -47,6 +49,8 @@ pub mod http;
 pub mod limits;
 pub mod log_throttle;
 pub mod metrics;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod retry;
 #[cfg(feature = "worker")]
 pub mod rpc;

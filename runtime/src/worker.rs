@@ -25,6 +25,8 @@ pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
 pub use crate::limits::ENV_MAX_BODY_BYTES;
 /// Env var: AMQP requests a worker handles at once.
 pub const ENV_AMQP_PREFETCH: &str = "AMQP_PREFETCH";
+/// Env var: NATS requests a worker handles at once.
+pub const ENV_NATS_MAX_IN_FLIGHT: &str = "NATS_MAX_IN_FLIGHT";
 
 /// A worker's default addresses (on the local stack; containers set them).
 pub trait DefaultAddrs: std::fmt::Debug + Clone + Send + Sync + 'static {
@@ -61,6 +63,12 @@ pub struct ServerSettings<D: DefaultAddrs> {
     /// AMQP requests handled at once (unacked messages of the request queue).
     #[arg(long, env = ENV_AMQP_PREFETCH, default_value_t = 128)]
     pub amqp_prefetch: u16,
+    /// NATS, where the worker serves its subject.
+    #[command(flatten)]
+    pub nats: crate::nats::NatsSettings,
+    /// NATS requests handled at once; more wait in the subscription.
+    #[arg(long, env = ENV_NATS_MAX_IN_FLIGHT, default_value_t = 128)]
+    pub nats_max_in_flight: usize,
     #[arg(skip)]
     #[doc(hidden)]
     pub defaults: std::marker::PhantomData<D>,
@@ -168,6 +176,8 @@ pub struct Listeners<H> {
     grpc: GrpcListener,
     amqp: AmqpSettings,
     prefetch: u16,
+    nats: crate::nats::NatsSettings,
+    nats_max_in_flight: usize,
     ports: Ports,
 }
 
@@ -205,6 +215,8 @@ impl<H: Handler> Listeners<H> {
             grpc,
             amqp: settings.amqp.clone().resolve_url_file()?,
             prefetch: settings.amqp_prefetch,
+            nats: settings.nats.clone(),
+            nats_max_in_flight: settings.nats_max_in_flight,
             ports,
         })
     }
@@ -215,7 +227,7 @@ impl<H: Handler> Listeners<H> {
     }
 
     /// Serves every transport until `shutdown` (see [`together`]): HTTP,
-    /// tarpc, gRPC and the AMQP request queue. When one server fails the
+    /// tarpc, gRPC, the AMQP request queue and the NATS subject. When one server fails the
     /// others stop too.
     pub async fn serve(self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         let Self {
@@ -225,11 +237,16 @@ impl<H: Handler> Listeners<H> {
             grpc,
             amqp,
             prefetch,
+            nats,
+            nats_max_in_flight,
             ..
         } = self;
         let stop = || shutdown.clone();
-        let (http_stop, rpc_stop, grpc_stop, amqp_stop) = (stop(), stop(), stop(), stop());
-        let (rpc_handler, grpc_handler) = (handler.clone(), handler.clone());
+        let (http_stop, rpc_stop, grpc_stop) = (stop(), stop(), stop());
+        let (amqp_stop, nats_stop) = (stop(), stop());
+        let (rpc_handler, grpc_handler, amqp_handler) =
+            (handler.clone(), handler.clone(), handler.clone());
+        let max = nats_max_in_flight;
         together(
             shutdown,
             vec![
@@ -251,8 +268,16 @@ impl<H: Handler> Listeners<H> {
                 (
                     "AMQP",
                     Box::pin(async move {
-                        crate::amqp::server::serve_requests(&amqp, prefetch, handler, amqp_stop)
-                            .await;
+                        let server = crate::amqp::server::serve_requests;
+                        server(&amqp, prefetch, amqp_handler, amqp_stop).await;
+                        Ok(())
+                    }),
+                ),
+                (
+                    "NATS",
+                    Box::pin(async move {
+                        let server = crate::nats::server::serve_requests;
+                        server(&nats, max, handler, nats_stop).await;
                         Ok(())
                     }),
                 ),

@@ -51,10 +51,28 @@ impl TestAmqp {
             .expect("RabbitMQ reachable at TEST_AMQP_URL")
     }
 
-    /// Waits until `worker` consumes its request queue (it connected to RabbitMQ
-    /// and serves AMQP calls), panicking after 15 s: until then an AMQP call to
-    /// it is a fast 503, as it should be.
+    /// The namespace's NATS settings (NATS shares the namespace).
+    pub fn nats_settings(&self) -> runtime::nats::NatsSettings {
+        crate::nats::nats_settings(&self.namespace)
+    }
+
+    /// Waits until `worker` consumes its request queue and serves its NATS
+    /// subject (it connected to both and serves their calls), panicking after
+    /// 15 s: until then an AMQP or NATS call to it is a fast 503, as it should
+    /// be.
     pub async fn wait_until_served(&self, worker: Worker) {
+        self.wait_until_served_at(worker, &self.nats_settings())
+            .await;
+    }
+
+    /// [`TestAmqp::wait_until_served`], with the worker's NATS where `nats`
+    /// says (a server of the test's own).
+    pub async fn wait_until_served_at(&self, worker: Worker, nats: &runtime::nats::NatsSettings) {
+        self.wait_until_consumed(worker).await;
+        crate::nats::wait_until_served(nats, worker).await;
+    }
+
+    async fn wait_until_consumed(&self, worker: Worker) {
         let queue = self.names.request_queues.get(worker);
         let connection = self.connect().await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -82,8 +100,9 @@ impl TestAmqp {
     }
 
     /// Deletes every queue (the listener's, its dead letters', each worker's
-    /// request queue) and exchange of the namespace.
+    /// request queue) and exchange of the namespace, and its NATS event stream.
     pub async fn delete(self) {
+        crate::nats::delete_stream(&self.namespace).await;
         let connection = self.connect().await;
         let Ok(channel) = connection.create_channel().await else {
             return;

@@ -5,8 +5,8 @@
 //! services bind port 0, so tests run in parallel without seeing each other.
 //!
 //! The servers are found through `TEST_MONGO_URL`, `TEST_AMQP_URL`,
-//! `TEST_DATABASE_URL`, `TEST_SMTP_ADDR` and `TEST_MAILDEV_URL` (defaults: the
-//! local stack's). `make -C project test` starts them when they are not running.
+//! `TEST_NATS_URL`, `TEST_DATABASE_URL`, `TEST_SMTP_ADDR` and
+//! `TEST_MAILDEV_URL` (defaults: the local stack's). `make -C project test` starts them when they are not running.
 //!
 //! ## Layout
 //!
@@ -23,7 +23,8 @@
 //!   [`assert_exits_0_on_sigterm`].
 //! - [`mongo`]: [`TestMongo`], [`mongo_url`], [`log_filter`], [`filter!`].
 //! - [`postgres`]: [`TestPostgres`], [`database_url`].
-//! - [`amqp`]: [`TestAmqp`], [`amqp_url`].
+//! - [`amqp`]: [`TestAmqp`], [`amqp_url`]: a namespace of its own, which NATS
+//!   shares ([`nats`]: the settings, a worker served, the event stream deleted).
 //! - [`smtp`]: [`smtp_addr`], [`MailCatcher`] and the [`CaughtMail`] it reads.
 //! - [`proxy`]: [`TcpProxy`], to cut one test off from a shared server.
 //! - [`logs`]: [`capture_logs`] and its [`LogCapture`].
@@ -34,6 +35,7 @@ pub mod hostile;
 pub mod logs;
 pub mod mongo;
 pub mod names;
+pub mod nats;
 pub mod otlp;
 pub mod postgres;
 pub mod process;

@@ -5,6 +5,7 @@ use std::process::ExitStatus;
 
 use runtime::{
     amqp::{ENV_AMQP_NAMESPACE, ENV_AMQP_URL},
+    nats::{ENV_NATS_NAMESPACE, ENV_NATS_URL},
     worker::{ENV_GRPC_ADDR, ENV_RPC_ADDR},
 };
 
@@ -43,7 +44,8 @@ pub async fn start_and_terminate(
 
 /// Runs a service's binary as [`start_and_terminate`] does, with `env`, its
 /// tarpc and gRPC servers (a worker's; other services have none) on any port
-/// and its AMQP queues in a namespace of its own, deleted afterwards.
+/// and its AMQP queues and NATS subjects in a namespace of its own, deleted
+/// afterwards.
 ///
 /// # Panics
 ///
@@ -57,6 +59,8 @@ pub async fn assert_exits_0_on_sigterm(binary: &str, env: &[(&str, String)], rea
         (ENV_GRPC_ADDR, local(0)),
         (ENV_AMQP_URL, settings.amqp_url),
         (ENV_AMQP_NAMESPACE, settings.amqp_namespace),
+        (ENV_NATS_URL, crate::nats::nats_url()),
+        (ENV_NATS_NAMESPACE, amqp.namespace.clone()),
     ]);
     let exit = start_and_terminate(binary, &env, ready_path).await;
     assert!(exit.success(), "{exit:?}");

@@ -26,6 +26,7 @@ use crate::{
 pub fn serve_on_any_port<D: DefaultAddrs>(server: &mut ServerSettings<D>, amqp: &TestAmqp) {
     server.on_any_port();
     server.amqp = amqp.settings();
+    server.nats = amqp.nats_settings();
 }
 
 /// Where one worker listens, on each transport that has an address (AMQP

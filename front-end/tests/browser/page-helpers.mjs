@@ -8,7 +8,7 @@ export const url = process.env.PAGE_URL ?? "http://127.0.0.1:8081";
 // TOKEN_REQUIRED_FOR: mail, compare and logs in the test): then only the login
 // tests run.
 export const tokensRequired = process.env.TOKENS_REQUIRED === "1";
-export const TRANSPORTS = ["http", "amqp", "rpc", "grpc"];
+export const TRANSPORTS = ["http", "amqp", "rpc", "grpc", "nats"];
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

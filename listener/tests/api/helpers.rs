@@ -36,6 +36,7 @@ impl Stack {
         let mut settings = Settings::from_env().expect("settings");
         settings.http_addr = testkit::local(0);
         settings.amqp = amqp.settings();
+        settings.nats = amqp.nats_settings();
         settings.logger_url = testkit::http_url(logger_ports.http);
         settings.max_failed_attempts = 2;
         let (listener, port) = Running::build::<Application>(settings).await;

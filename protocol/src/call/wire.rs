@@ -116,14 +116,16 @@ pub struct WireCall {
     action: Option<String>,
     /// `/handle`'s transport, taken by [`crate::Dispatch`]; a call ignores it.
     pub transport: Option<Transport>,
+    /// `/handle`'s bus of a log event, taken by [`crate::Dispatch`].
+    pub bus: Option<crate::request::Bus>,
     payloads: Vec<(Action, Box<RawValue>)>,
 }
 
 impl WireCall {
-    /// Names the fields a call reads (besides `action`): `transport` and one
-    /// per action.
+    /// Names the fields a call reads: `action`, `/handle`'s `transport` and
+    /// `bus`, and one per action.
     pub fn reads(field: &str) -> bool {
-        field == "action" || field == "transport" || field.parse::<Action>().is_ok()
+        matches!(field, "action" | "transport" | "bus") || field.parse::<Action>().is_ok()
     }
 }
 
@@ -163,6 +165,7 @@ impl<'de> Visitor<'de> for WireVisitor {
         let mut wire = WireCall {
             action: None,
             transport: None,
+            bus: None,
             payloads: Vec::new(),
         };
         while let Some(key) = map.next_key::<Key>()? {
@@ -172,6 +175,7 @@ impl<'de> Visitor<'de> for WireVisitor {
                 }
                 Key::Action => wire.action = Some(map.next_value()?),
                 Key::Transport => wire.transport = map.next_value()?,
+                Key::Bus => wire.bus = map.next_value()?,
                 Key::Payload(action) => wire.payloads.push((action, map.next_value()?)),
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -186,6 +190,7 @@ impl<'de> Visitor<'de> for WireVisitor {
 enum Key {
     Action,
     Transport,
+    Bus,
     Payload(Action),
     Other,
 }
@@ -209,6 +214,7 @@ impl Visitor<'_> for KeyVisitor {
         Ok(match field {
             "action" => Key::Action,
             "transport" => Key::Transport,
+            "bus" => Key::Bus,
             field => field.parse().map_or(Key::Other, Key::Payload),
         })
     }

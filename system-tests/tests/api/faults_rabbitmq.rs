@@ -148,6 +148,7 @@ async fn the_listener_waits_for_rabbitmq_instead_of_exiting() {
     let mut settings = listener::Settings::from_env().expect("settings");
     settings.http_addr = testkit::local(0);
     settings.amqp = app.amqp.settings();
+    settings.nats = app.amqp.nats_settings();
     settings.amqp.amqp_url = settings
         .amqp
         .amqp_url

@@ -25,6 +25,8 @@ mod logs;
 mod lull;
 mod mail;
 mod metrics;
+mod nats;
+mod nats_faults;
 mod openapi;
 mod origins;
 mod ping;

@@ -27,7 +27,7 @@ fn exported() -> BTreeSet<String> {
         clients::breaker::CIRCUIT_OPEN,
         clients::amqp::PUBLISHES,
         runtime::metrics::WORKER_CALLS,
-        listener::consumer::EVENTS,
+        listener::events::EVENTS,
         authentication::password::BCRYPT_WAITING,
     ];
     let series = |h: &str| ["_bucket", "_sum", "_count"].map(|s| format!("{h}{s}"));

@@ -86,11 +86,11 @@ impl TestApp {
             if let Some(tune) = tuning.logger {
                 tune(&mut settings);
             }
-            let logger = Worker::Logger;
+            let (logger, nats) = (Worker::Logger, settings.server.nats.clone());
             let (started, addrs) =
                 start::<logger::Application, _>(logger, settings, |s| &mut s.server).await;
             services.push(started);
-            amqp.wait_until_served(logger).await;
+            amqp.wait_until_served_at(logger, &nats).await;
             addrs
         } else {
             WorkerAddrs::nowhere(Worker::Logger)
@@ -158,6 +158,7 @@ impl TestApp {
         settings.http_addr = local(0);
         settings.http_workers = 1;
         settings.amqp = app.amqp.settings();
+        settings.nats = app.amqp.nats_settings();
         settings.logger_url = app.logger_addrs.http.clone();
         settings.logger_rpc_addr = app.logger_addrs.rpc.clone();
         settings.logger_grpc_url = app.logger_addrs.grpc.clone();
@@ -183,11 +184,19 @@ impl TestApp {
 
     /// Starts a listener for this test's namespace and logger.
     pub async fn start_listener(&mut self) {
+        self.start_listener_tuned(|_| {}).await;
+    }
+
+    /// Starts a listener for this test's namespace and logger, with `tune`
+    /// applied to its settings.
+    pub async fn start_listener_tuned(&mut self, tune: impl FnOnce(&mut listener::Settings)) {
         let mut settings = listener::Settings::from_env().expect("listener settings");
         settings.http_addr = local(0);
         settings.amqp = self.amqp.settings();
+        settings.nats = self.amqp.nats_settings();
         settings.logger_url = self.logger_addrs.http.clone();
         settings.call_timeout_ms = 1500;
+        tune(&mut settings);
         let (listener, port) = Running::build::<listener::Application>(settings).await;
         let base = http_url(port);
         let health = format!("{base}/health");

@@ -60,7 +60,7 @@ where
     F: Fn(&'static str) -> Fut,
     Fut: Future<Output = (u16, Value)>,
 {
-    for transport in ["http", "amqp", "rpc", "grpc"] {
+    for transport in protocol::Transport::NAMES {
         let ((status, body), took) = timed(call(transport)).await;
         assert_eq!(status, 503, "{transport}: {body}");
         assert_eq!(body["error"], true);

@@ -145,14 +145,16 @@ async fn log(broker: &str, name: &str, transport: Option<&str>) -> u16 {
 async fn the_broker_the_logger_and_the_listener_work_as_their_own_users() {
     let imported = Imported::new().await;
     let mongo = testkit::TestMongo::new().await;
+    let nats = testkit::nats::nats_settings(&unique_name("t"));
     let mut settings = logger::Settings::from_env().expect("logger settings");
     settings.server.on_any_port();
     settings.server.amqp = imported.settings(Worker::Logger.name());
+    settings.server.nats = nats.clone();
     settings.mongo_url = testkit::mongo_url();
     settings.mongo_database = mongo.name.clone();
     let (logger, ports) = Running::build::<logger::Application>(settings).await;
     let logger_addrs = WorkerAddrs::of(Worker::Logger, ports);
-    let (broker, address) = spawn_broker(&imported, &logger_addrs).await;
+    let (broker, address) = spawn_broker(&imported, &nats, &logger_addrs).await;
 
     let name = unique_name("users");
     // The original's event, before any listener ran: the broker declares the
@@ -168,6 +170,7 @@ async fn the_broker_the_logger_and_the_listener_work_as_their_own_users() {
     let mut settings = listener::Settings::from_env().expect("listener settings");
     settings.http_addr = local(0);
     settings.amqp = imported.settings("listener");
+    settings.nats = nats.clone();
     settings.logger_url = logger_addrs.http.clone();
     let (listener, port) = Running::build::<listener::Application>(settings).await;
     // Healthy once it declared the event topology and consumes, as its user.
@@ -187,16 +190,22 @@ async fn the_broker_the_logger_and_the_listener_work_as_their_own_users() {
     listener.stop().await;
     logger.stop().await;
     mongo.drop().await;
+    testkit::nats::delete_stream(&nats.nats_namespace).await;
     imported.delete();
 }
 
 /// A broker as the `broker` user, the logger at `logger`, the other workers
 /// nowhere; its base URL.
-async fn spawn_broker(imported: &Imported, logger: &WorkerAddrs) -> (Running, String) {
+async fn spawn_broker(
+    imported: &Imported,
+    nats: &runtime::nats::NatsSettings,
+    logger: &WorkerAddrs,
+) -> (Running, String) {
     let mut settings = broker::Settings::from_env().expect("broker settings");
     settings.http_addr = local(0);
     settings.http_workers = 1;
     settings.amqp = imported.settings("broker");
+    settings.nats = nats.clone();
     settings.logger_url = logger.http.clone();
     settings.logger_rpc_addr = logger.rpc.clone();
     settings.logger_grpc_url = logger.grpc.clone();
