@@ -65,12 +65,8 @@ fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareRepor
         requests: u32::try_from(comparison.mode.planned_calls()).unwrap_or(u32::MAX),
         concurrency: comparison.concurrency,
         warmup_s: comparison.warmup.as_secs_f64(),
-        rate: None,
-        duration_s: None,
-        start_rate: None,
-        max_rate: None,
-        slo_ms: None,
         results,
+        ..CompareReport::default()
     };
     match comparison.mode {
         Mode::Closed { .. } => {}

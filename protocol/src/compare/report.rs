@@ -161,8 +161,9 @@ pub struct Breakdown {
     pub dependency: Percentiles,
 }
 
-/// What `POST /compare` answers in `data`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What `POST /compare` answers in `data`. (`Default`: none of a mode's
+/// fields, to fill in the rest of.)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareReport {
     /// The action that was repeated.
     pub action: String,
