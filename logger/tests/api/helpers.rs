@@ -67,7 +67,8 @@ impl TestLogger {
         self.post("/call", call.to_string()).await
     }
 
-    async fn post(&self, path: &str, body: String) -> (u16, Value) {
+    /// `POST {path}` with `body` as it is: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: String) -> (u16, Value) {
         let response = self
             .client
             .post(self.url(path))
