@@ -22,14 +22,12 @@ use crate::tokens::TokenError;
 /// Everything that can make a broker call fail.
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
-    /// The body could not be read (400) or is too large (413).
-    #[error(transparent)]
-    Body(#[from] BodyError),
     /// The body is not a valid request (400).
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// The body could not be read or is not a valid request, as the shared
-    /// JSON extractor says (400 or 413).
+    /// The body could not be read (400, 408, 413, 503 `busy`) or is not a valid
+    /// request, as the shared edge says ([`runtime::http::receive`] and its
+    /// JSON extractor): its status and `Retry-After` are the edge's.
     #[error(transparent)]
     Edge(#[from] Failure),
     /// The call needs a token and has none, or an invalid one (401, with
@@ -81,12 +79,7 @@ impl ResponseError for BrokerError {
             BrokerError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             BrokerError::Token(TokenError::KeysUnreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             BrokerError::Token(_) => StatusCode::UNAUTHORIZED,
-            BrokerError::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
-            BrokerError::Body(BodyError::TimedOut(_)) => StatusCode::REQUEST_TIMEOUT,
-            BrokerError::Body(BodyError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
-            BrokerError::Body(BodyError::Incomplete(_)) | BrokerError::Request(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            BrokerError::Request(_) => StatusCode::BAD_REQUEST,
             BrokerError::Call { error, .. } => match error {
                 CallError::Worker(WorkerError::Invalid(_)) => StatusCode::BAD_REQUEST,
                 CallError::Worker(WorkerError::Unauthorized) => StatusCode::UNAUTHORIZED,
@@ -164,6 +157,12 @@ impl ResponseError for BrokerError {
     }
 }
 
+impl From<BodyError> for BrokerError {
+    fn from(error: BodyError) -> Self {
+        BrokerError::Edge(Failure::Body(error))
+    }
+}
+
 impl BrokerError {
     /// The seconds of the answer's `Retry-After`: a shed call's, or those until
     /// the running comparison ends.
@@ -175,7 +174,7 @@ impl BrokerError {
             } => error.retry_after_secs(),
             BrokerError::ComparisonRunning { retry_after_secs }
             | BrokerError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            BrokerError::Body(BodyError::Busy) => Some(1),
+            BrokerError::Edge(failure) => failure.retry_after_secs(),
             _ => None,
         }
     }

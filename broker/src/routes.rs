@@ -10,7 +10,7 @@ use actix_web::{
 };
 use metrics::{Counter, Histogram};
 use protocol::{
-    Action, Call, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
+    Action, Dispatch, JsonResponse, RequestError, Timing, Transport, compare::Comparison,
 };
 use runtime::http::{Failure, Json, detach_headers, edge_of, receive, resource};
 use runtime::metrics::Handles;
@@ -54,7 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ))
     .service(resource("/", "POST", web::post().to(hit)))
     .service(dispatching("/handle", web::post().to(handle)))
-    .service(dispatching("/log-gRPC", web::post().to(log_grpc)))
+    .service(dispatching("/log-gRPC", web::post().to(handle)).app_data(LOG_OVER_GRPC))
     .service(dispatching("/compare", web::post().to(compare)));
 }
 
@@ -63,7 +63,23 @@ async fn hit() -> HttpResponse {
     HttpResponse::Ok().json(JsonResponse::<()>::ok("Hit the broker"))
 }
 
-/// `POST /handle`: dispatches the action over the transport it names.
+/// What a path fixes about the calls it dispatches (its resource's data):
+/// only calls of `action`, sent over `transport` whatever they name.
+#[derive(Clone, Copy)]
+struct Pinned {
+    action: Action,
+    transport: Transport,
+}
+
+/// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
+const LOG_OVER_GRPC: Pinned = Pinned {
+    action: Action::Log,
+    transport: Transport::Grpc,
+};
+
+/// `POST /handle`: dispatches the action over the transport it names, or as
+/// the path has it [`Pinned`] (`/log-gRPC`); once its token (where one is
+/// needed) checks out.
 async fn handle(
     state: web::Data<BrokerState>,
     request: HttpRequest,
@@ -71,42 +87,15 @@ async fn handle(
 ) -> Result<HttpResponse, BrokerError> {
     // An invalid body is the broker's answer too (with the call's trace id).
     let Json(dispatch) = dispatch?;
-    let route = Route::of(&dispatch);
-    send(&state, &request, dispatch.call, route).await
-}
-
-/// `POST /log-gRPC` (the `/handle` log body): the original's direct gRPC log path.
-async fn log_grpc(
-    state: web::Data<BrokerState>,
-    request: HttpRequest,
-    dispatch: Result<Json<Dispatch>, Failure>,
-) -> Result<HttpResponse, BrokerError> {
-    let Json(dispatch) = dispatch?;
-    if !matches!(dispatch.call, Call::Log { .. }) {
-        return Err(RequestError::WrongAction(dispatch.call.action().as_str()).into());
-    }
-    send(
-        &state,
-        &request,
-        dispatch.call,
-        Route::Call(Transport::Grpc),
-    )
-    .await
-}
-
-/// Sends `call` along `route` once its token (where one is needed) checks out.
-async fn send(
-    state: &BrokerState,
-    request: &HttpRequest,
-    call: Call,
-    route: Route,
-) -> Result<HttpResponse, BrokerError> {
-    let action = call.action();
-    state.tokens.check(request, action.as_str()).await?;
-    answer(
-        action,
-        state.dispatcher.dispatch(&Arc::new(call), route).await,
-    )
+    let action = dispatch.call.action();
+    let route = match request.app_data::<Pinned>() {
+        None => Route::of(&dispatch),
+        Some(pinned) if action == pinned.action => Route::Call(pinned.transport),
+        Some(_) => return Err(RequestError::WrongAction(action.as_str()).into()),
+    };
+    state.tokens.check(&request, action.as_str()).await?;
+    let call = Arc::new(dispatch.call);
+    answer(action, state.dispatcher.dispatch(&call, route).await)
 }
 
 /// `POST /compare`: runs one call per transport in the mode asked and reports

@@ -9,7 +9,9 @@ use crate::{Data, Email, LogName, Password, Subject, Transport};
 ///
 /// The broker also fills [`JsonResponse::transport`] and [`JsonResponse::elapsed_ms`]
 /// on `/handle`; workers leave them out, and they are never serialized when absent,
-/// so clients of the original see exactly the fields they know.
+/// so clients of the original see exactly the fields they know (every field
+/// that is `None` is left out).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonResponse<T = ()> {
     /// `true` when the call failed; `message` then says why.
@@ -17,32 +19,21 @@ pub struct JsonResponse<T = ()> {
     /// A human-readable result ("logged", "Hit the broker", …) or error.
     pub message: String,
     /// The transport the broker dispatched the call over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
     /// Wall-clock time of the dispatch to the worker and back, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
     /// Where the dispatch's time went (`/handle`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<crate::Timing>,
     /// The call's result, when it has one (a user, a list of log entries, …).
-    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
     /// The id of the call's trace (32 hex digits), when it is traced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     /// A successful `auth`'s token: a signed, expiring JWT to send as
     /// `Authorization: Bearer <token>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// A worker's answer to `POST /ping` `{"data"}`: the data, as it came
     /// ([`crate::ping`]). The broker's `/handle` never sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub echo: Option<String>,
-}
-
-fn none<T>() -> Option<T> {
-    None
 }
 
 impl<T> JsonResponse<T> {

@@ -17,18 +17,16 @@ pub fn smtp_addr() -> (String, u16) {
 
 /// A mail as MailDev's HTTP API shows it (fields MailDev leaves out, for odd
 /// mails other tests send, are empty).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CaughtMail {
     /// MailDev's id.
     pub id: String,
     /// Senders.
-    #[serde(default)]
     pub from: Vec<CaughtAddress>,
     /// Recipients.
-    #[serde(default)]
     pub to: Vec<CaughtAddress>,
     /// Subject line.
-    #[serde(default)]
     pub subject: String,
     /// The HTML part, if any.
     pub html: Option<String>,
@@ -36,14 +34,13 @@ pub struct CaughtMail {
     pub text: Option<String>,
 }
 
-/// An address in a [`CaughtMail`].
-#[derive(Debug, Clone, serde::Deserialize)]
+/// An address in a [`CaughtMail`] (what MailDev leaves out is empty).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CaughtAddress {
     /// The address.
-    #[serde(default)]
     pub address: String,
     /// The display name.
-    #[serde(default)]
     pub name: String,
 }
 

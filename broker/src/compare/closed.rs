@@ -2,29 +2,19 @@
 //! previous one answered, sharing a budget of calls.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     time::{Duration, Instant},
 };
 
-use std::sync::Arc;
+use super::{Run, stats::Recorder};
 
-use protocol::Call;
-
-use super::{observer::Observer, stats::Recorder};
-use crate::dispatch::{Dispatcher, Route};
-
-/// Runs `calls` calls (at most; until `deadline`) from `concurrency` loops.
-/// The loops run on this task, so they share the recorder without a lock.
-pub async fn run(
-    dispatcher: &Dispatcher,
-    (call, route): (&Arc<Call>, Route),
-    calls: u64,
-    concurrency: u32,
-    deadline: Instant,
-    observer: &Observer,
-) -> (Recorder, Duration) {
+/// Runs `calls` calls (at most; until `deadline`) of `run` from its
+/// `concurrency` loops. The loops run on this task, so they share the recorder
+/// without a lock.
+pub async fn run(run: &Run<'_>, calls: u64, deadline: Instant) -> (Recorder, Duration) {
+    let (call, route) = run.target();
     let recorder = RefCell::new(Recorder::new());
-    let budget = std::cell::Cell::new(calls);
+    let budget = Cell::new(calls);
     let started = Instant::now();
     let take = || {
         let left = budget.get();
@@ -34,11 +24,12 @@ pub async fn run(
         }
         go
     };
-    let loops = (0..concurrency).map(|_| async {
+    let loops = (0..run.comparison.concurrency).map(|_| async {
         while take() {
-            let dispatched = dispatcher.dispatch(call, route).await;
+            let dispatched = run.dispatcher.dispatch(call, route).await;
             let micros = runtime::timing::micros(dispatched.elapsed);
-            observer.record(dispatched.result.is_ok().then_some(micros));
+            run.observer
+                .record(dispatched.result.is_ok().then_some(micros));
             recorder
                 .borrow_mut()
                 .call(&dispatched.result, micros, micros);

@@ -65,12 +65,8 @@ fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareRepor
         requests: u32::try_from(comparison.mode.planned_calls()).unwrap_or(u32::MAX),
         concurrency: comparison.concurrency,
         warmup_s: comparison.warmup.as_secs_f64(),
-        rate: None,
-        duration_s: None,
-        start_rate: None,
-        max_rate: None,
-        slo_ms: None,
         results,
+        ..CompareReport::default()
     };
     match comparison.mode {
         Mode::Closed { .. } => {}
@@ -134,20 +130,11 @@ impl Run<'_> {
                     Mode::Closed { requests } => requests.into(),
                     _ => u64::MAX,
                 };
-                let concurrency = self.comparison.concurrency;
-                closed::run(
-                    self.dispatcher,
-                    self.target(),
-                    warm_up_calls,
-                    concurrency,
-                    deadline,
-                    self.observer,
-                )
-                .await
+                closed::run(self, warm_up_calls, deadline).await
             }
             Some(rate) => {
                 let calls = (f64::from(rate) * warmup.as_secs_f64()).ceil() as u64;
-                self.open(rate, calls).await
+                open::run(self, rate, calls).await
             }
         };
         recorder.first_error().map(str::to_owned)
@@ -172,41 +159,19 @@ impl Run<'_> {
         stats
     }
 
-    async fn open(&self, rate: u32, calls: u64) -> (stats::Recorder, Duration) {
-        let concurrency = self.comparison.concurrency;
-        open::run(
-            self.dispatcher,
-            self.target(),
-            rate,
-            calls,
-            concurrency,
-            self.observer,
-        )
-        .await
-    }
-
     async fn measure(&self, max_duration: Duration) -> TransportStats {
         let transport = self.transport_of();
         match self.comparison.mode {
             Mode::Closed { requests } => {
                 self.begin(None, Phase::Measure);
                 let deadline = Instant::now() + max_duration;
-                let concurrency = self.comparison.concurrency;
-                let (recorder, elapsed) = closed::run(
-                    self.dispatcher,
-                    self.target(),
-                    requests.into(),
-                    concurrency,
-                    deadline,
-                    self.observer,
-                )
-                .await;
+                let (recorder, elapsed) = closed::run(self, requests.into(), deadline).await;
                 recorder.stats(transport, elapsed, self.size, None)
             }
             Mode::Rate { rate, duration } => {
                 self.begin(Some(rate), Phase::Measure);
-                let (recorder, elapsed) =
-                    self.open(rate, u64::from(rate) * duration.as_secs()).await;
+                let calls = u64::from(rate) * duration.as_secs();
+                let (recorder, elapsed) = open::run(self, rate, calls).await;
                 recorder.stats(transport, elapsed, self.size, Some(rate))
             }
             Mode::Sweep {
@@ -233,7 +198,8 @@ impl Run<'_> {
         let mut knee = None;
         for rate in Mode::sweep_rates(start_rate, max_rate) {
             self.begin(Some(rate), Phase::Measure);
-            let (recorder, elapsed) = self.open(rate, u64::from(rate) * length.as_secs()).await;
+            let calls = u64::from(rate) * length.as_secs();
+            let (recorder, elapsed) = open::run(self, rate, calls).await;
             let step = recorder.step(rate, elapsed, slo_ms);
             self.observer.emit(Event::Step(StepEvent {
                 transport,

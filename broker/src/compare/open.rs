@@ -9,20 +9,13 @@
 //! then it waits, and leaves late. Calls planned but not sent, or not answered,
 //! [`DRAIN`] after the planned end count as errors.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use protocol::{
-    Call,
-    compare::{DRAIN, LATE_AFTER_MS},
-};
+use protocol::compare::{DRAIN, LATE_AFTER_MS};
 use tokio::sync::mpsc;
 
-use super::{observer::Observer, stats::Recorder};
-use crate::dispatch::{Dispatcher, Route};
+use super::{Run, stats::Recorder};
 
 /// The instants of `calls` calls at `rate` a second from `start`, sent to
 /// `plan` at each one's time, from a thread of its own. It stops when the
@@ -53,15 +46,12 @@ fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<I
     }
 }
 
-/// Sends `calls` calls at `rate` a second, at most `concurrency` in flight.
-pub async fn run(
-    dispatcher: &Dispatcher,
-    (call, route): (&Arc<Call>, Route),
-    rate: u32,
-    calls: u64,
-    concurrency: u32,
-    observer: &Observer,
-) -> (Recorder, Duration) {
+/// Sends `calls` calls of `run` at `rate` a second, at most its `concurrency`
+/// in flight.
+pub async fn run(run: &Run<'_>, rate: u32, calls: u64) -> (Recorder, Duration) {
+    let (call, route) = run.target();
+    let (dispatcher, observer) = (run.dispatcher, run.observer);
+    let concurrency = run.comparison.concurrency;
     let mut recorder = Recorder::new();
     let start = Instant::now();
     let (plan, mut planned_calls) = mpsc::unbounded_channel();

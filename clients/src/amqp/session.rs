@@ -11,12 +11,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use lapin::{
-    Channel, Connection, Consumer,
-    message::Delivery,
-    options::{BasicConsumeOptions, ConfirmSelectOptions, QueueDeclareOptions},
-    types::FieldTable,
-};
+use lapin::{Channel, Connection, Consumer, message::Delivery, options::ConfirmSelectOptions};
 use protocol::amqp::AmqpNames;
 use tokio::sync::oneshot;
 
@@ -76,28 +71,7 @@ impl Session {
             channels.push(channel);
         }
 
-        let exclusive = QueueDeclareOptions {
-            exclusive: true,
-            auto_delete: true,
-            ..QueueDeclareOptions::default()
-        };
-        let reply_queue = setup
-            .queue_declare("".into(), exclusive, FieldTable::default())
-            .await?
-            .name()
-            .to_string();
-        let no_ack = BasicConsumeOptions {
-            no_ack: true,
-            ..BasicConsumeOptions::default()
-        };
-        let replies = setup
-            .basic_consume(
-                reply_queue.as_str().into(),
-                "".into(),
-                no_ack,
-                FieldTable::default(),
-            )
-            .await?;
+        let (reply_queue, replies) = runtime::amqp::declare_reply_queue(&setup).await?;
         let replies_alive = Arc::new(AtomicBool::new(true));
         let pending = Pending::default();
         tokio::spawn(route_replies(

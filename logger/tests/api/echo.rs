@@ -2,7 +2,7 @@
 //! transports; a plain ping stays the original's (`GET /ping`, no echo).
 
 use protocol::{Call, Data, PONG, PingPayload};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{TIMEOUT, TestLogger};
 
@@ -66,17 +66,7 @@ async fn post_ping_echoes_and_get_ping_stays_the_heartbeat() {
     assert_eq!(heartbeat.status().as_u16(), 200);
     assert_eq!(heartbeat.text().await.expect("a body"), ".");
 
-    let post = |body: String| async {
-        let response = app
-            .client
-            .post(app.url("/ping"))
-            .body(body)
-            .send()
-            .await
-            .expect("logger answers");
-        let status = response.status().as_u16();
-        (status, response.json::<Value>().await.expect("JSON body"))
-    };
+    let post = |body: String| app.post("/ping", body);
     let (status, body) = post(json!({"data": "héllo"}).to_string()).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(

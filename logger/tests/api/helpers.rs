@@ -7,8 +7,8 @@ use flexi_logger::{Application, Settings};
 use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, Consumer,
-    options::{BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions},
-    types::{FieldTable, ShortString},
+    options::{BasicPublishOptions, QueueDeclareOptions},
+    types::FieldTable,
 };
 use protocol::{Call, LogPayload, Reply, Worker};
 use serde_json::Value;
@@ -67,7 +67,8 @@ impl TestLogger {
         self.post("/call", call.to_string()).await
     }
 
-    async fn post(&self, path: &str, body: String) -> (u16, Value) {
+    /// `POST {path}` with `body` as it is: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: String) -> (u16, Value) {
         let response = self
             .client
             .post(self.url(path))
@@ -125,7 +126,7 @@ pub fn log_call(name: &str, data: &str) -> Call {
 pub struct RawAmqpCaller {
     queue: String,
     channel: Channel,
-    reply_queue: ShortString,
+    reply_queue: String,
     replies: Consumer,
     _connection: lapin::Connection,
 }
@@ -135,33 +136,9 @@ impl RawAmqpCaller {
     pub async fn open(amqp: &TestAmqp, queue: String) -> Self {
         let connection = amqp.connect().await;
         let channel = connection.create_channel().await.expect("channel");
-        let reply_queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
+        let (reply_queue, replies) = runtime::amqp::declare_reply_queue(&channel)
             .await
-            .expect("reply queue")
-            .name()
-            .clone();
-        // Replies need no ack: the caller reads each one once, or the test fails.
-        let no_ack = BasicConsumeOptions {
-            no_ack: true,
-            ..Default::default()
-        };
-        let replies = channel
-            .basic_consume(
-                reply_queue.clone(),
-                "".into(),
-                no_ack,
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume");
+            .expect("a reply queue, consumed");
         Self {
             queue,
             channel,
@@ -174,8 +151,7 @@ impl RawAmqpCaller {
     /// Publishes `body` with a fresh `correlation_id` and returns the reply's
     /// correlation id with the reply.
     pub async fn request(&mut self, body: &[u8]) -> (String, Option<String>, Reply) {
-        let reply_queue = self.reply_queue.clone();
-        let id = self.send(body, reply_queue.as_str()).await;
+        let id = self.send(body, &self.reply_queue).await;
         let reply = tokio::time::timeout(Duration::from_secs(5), self.replies.next())
             .await
             .expect("a reply in time")

@@ -25,7 +25,9 @@ pub struct SpectrumPoint {
     pub ms: f64,
 }
 
-/// One transport's figures (for one message size).
+/// One transport's figures (for one message size); a field that does not
+/// apply (`None`) is left out.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransportStats {
     /// The transport.
@@ -49,14 +51,11 @@ pub struct TransportStats {
     /// Wall-clock time of this transport's run, in milliseconds.
     pub elapsed_ms: f64,
     /// The first failure's message, when there were failures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
     /// Where the successful calls' time went, part by part (see
     /// [`crate::Timing`]); absent when no call succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<Breakdown>,
     /// The size of the message, when the comparison named one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_bytes: Option<u32>,
     /// The latency distribution, at [`SPECTRUM_PERCENTILES`] (empty when no call
     /// succeeded).
@@ -67,13 +66,10 @@ pub struct TransportStats {
     pub service: Option<ServiceTimes>,
     /// `rate` and `sweep`: calls that left more than [`LATE_AFTER_MS`] after
     /// their planned time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late: Option<u64>,
     /// `rate` and `sweep`: the planned calls per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<u32>,
     /// `sweep`: every step, in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<Step>>,
     /// `sweep`: the highest rate whose step met the SLO (`null`: none did). The
     /// figures above are that step's (the first step's when there is no knee).
@@ -147,13 +143,14 @@ pub struct Percentiles {
     pub p99_ms: f64,
 }
 
-/// Percentiles of each part of a transport's calls.
+/// Percentiles of each part of a transport's calls (`queue` only where there
+/// is one).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown {
     /// The wire both ways, serialization, connections and the broker's cost.
     pub transport: Percentiles,
     /// Waiting in RabbitMQ (AMQP only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<Percentiles>,
     /// The worker's handling.
     pub worker: Percentiles,
@@ -161,8 +158,10 @@ pub struct Breakdown {
     pub dependency: Percentiles,
 }
 
-/// What `POST /compare` answers in `data`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What `POST /compare` answers in `data`; the fields of other modes (`None`)
+/// are left out. (`Default`: none of a mode's fields, to fill in the rest of.)
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareReport {
     /// The action that was repeated.
     pub action: String,
@@ -178,19 +177,14 @@ pub struct CompareReport {
     #[serde(default)]
     pub warmup_s: f64,
     /// `rate`: the planned calls per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<u32>,
     /// `rate`: the length of each run; `sweep`: of each step; in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<u32>,
     /// `sweep`: the first step's rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_rate: Option<u32>,
     /// `sweep`: the highest rate a step may have.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rate: Option<u32>,
     /// `sweep`: the p99 a step must stay within, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo_ms: Option<f64>,
     /// One entry per message size and transport: sizes outer, transports inner,
     /// in the order asked.

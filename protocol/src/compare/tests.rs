@@ -221,3 +221,20 @@ fn a_sweeps_null_knee_reads_back_as_present_and_null() {
         "{back}"
     );
 }
+
+#[test]
+fn what_does_not_apply_is_left_out_of_a_report() {
+    // A closed run over HTTP: no mode fields, no size, queue, service times,
+    // lateness, rate, steps, knee or error; each read and written back as it is.
+    let part = serde_json::json!({"p50_ms": 1.0, "p90_ms": 2.0, "p99_ms": 3.0});
+    let closed = serde_json::json!({
+        "action": "ping", "mode": "closed", "requests": 5, "concurrency": 2, "warmup_s": 0.0,
+        "results": [{
+            "transport": "http", "ok": 5, "errors": 0, "p50_ms": 1.0, "p90_ms": 2.0,
+            "p99_ms": 3.0, "max_ms": 4.0, "rps": 5.0, "elapsed_ms": 6.0, "spectrum": [],
+            "breakdown": {"transport": part, "worker": part, "dependency": part},
+        }],
+    });
+    let report: CompareReport = serde_json::from_value(closed.clone()).expect("a report");
+    assert_eq!(serde_json::to_value(&report).expect("JSON"), closed);
+}

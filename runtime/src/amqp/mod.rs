@@ -3,22 +3,30 @@
 //! The broker and the listener both declare the event topology (declarations are
 //! idempotent), so an event published while the listener has never run still lands
 //! in the listener's durable queue and is stored once it starts.
+//!
+//! ## Layout
+//! - Here: connecting, keeping a session up ([`supervise`]), consuming with
+//!   each delivery in its trace ([`consume`]), the trace context in headers.
+//! - `topology`: the contract's exchanges and queues, a worker's request queue
+//!   and a caller's reply queue ([`declare_reply_queue`]).
+//! - `settings`: [`AmqpSettings`], where RabbitMQ is and the names' namespace.
+//! - `server` (feature `worker`): a worker's request/reply consumer.
 
 #[cfg(feature = "worker")]
 pub mod server;
 mod settings;
+mod topology;
 
 pub use settings::{AmqpSettings, ENV_AMQP_NAMESPACE, ENV_AMQP_URL, ENV_AMQP_URL_FILE};
+pub use topology::{declare_event_topology, declare_reply_queue, declare_request_queue};
 
 use std::{future::Future, io, sync::Arc};
 
 use lapin::{
-    Channel, Connection, ConnectionProperties, ExchangeKind,
-    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    Connection, ConnectionProperties,
     types::{AMQPValue, FieldTable},
     uri::AMQPUri,
 };
-use protocol::amqp::{AmqpNames, LOG_ROUTING_KEYS};
 use tokio_util::sync::CancellationToken;
 
 /// The largest AMQP frame we ask for when the URL does not say (`?frame_max=`).
@@ -186,83 +194,6 @@ impl opentelemetry::propagation::Injector for HeaderWriter<'_> {
         self.0
             .insert(key.into(), AMQPValue::LongString(value.into()));
     }
-}
-
-/// Declares the durable `logs_topic` exchange, the listener's durable queue bound
-/// to every severity, and the dead-letter exchange and queue behind it.
-pub async fn declare_event_topology(channel: &Channel, names: &AmqpNames) -> lapin::Result<()> {
-    let durable_exchange = ExchangeDeclareOptions {
-        durable: true,
-        ..ExchangeDeclareOptions::default()
-    };
-    let durable_queue = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
-    for (exchange, kind) in [
-        (&names.logs_exchange, ExchangeKind::Topic),
-        (&names.dead_letter_exchange, ExchangeKind::Fanout),
-    ] {
-        let options = durable_exchange;
-        let arguments = FieldTable::default();
-        channel
-            .exchange_declare(exchange.as_str().into(), kind, options, arguments)
-            .await?;
-    }
-    channel
-        .queue_declare(
-            names.dead_letter_queue.as_str().into(),
-            durable_queue,
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .queue_bind(
-            names.dead_letter_queue.as_str().into(),
-            names.dead_letter_exchange.as_str().into(),
-            "".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-
-    let mut arguments = FieldTable::default();
-    arguments.insert(
-        "x-dead-letter-exchange".into(),
-        AMQPValue::LongString(names.dead_letter_exchange.as_str().into()),
-    );
-    channel
-        .queue_declare(names.logs_queue.as_str().into(), durable_queue, arguments)
-        .await?;
-    for key in LOG_ROUTING_KEYS {
-        channel
-            .queue_bind(
-                names.logs_queue.as_str().into(),
-                names.logs_exchange.as_str().into(),
-                key.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-/// Declares a worker's request/reply queue. It is not durable and is deleted
-/// when its last consumer goes, so a broker publishing with `mandatory` learns at
-/// once that no worker is there (and answers 503 instead of waiting).
-pub async fn declare_request_queue(channel: &Channel, queue: &str) -> lapin::Result<()> {
-    channel
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

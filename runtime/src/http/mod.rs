@@ -135,6 +135,18 @@ pub enum Failure {
     Worker(#[from] WorkerError),
 }
 
+impl Failure {
+    /// The seconds of the answer's `Retry-After`: a shed call's, or 1 when the
+    /// receive budget is spent.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Failure::Worker(error) => error.retry_after_secs(),
+            Failure::Body(BodyError::Busy) => Some(1),
+            Failure::Body(_) => None,
+        }
+    }
+}
+
 impl ResponseError for Failure {
     fn status_code(&self) -> StatusCode {
         let code = match self {
@@ -149,12 +161,7 @@ impl ResponseError for Failure {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = error_response(self.status_code(), self.to_string());
-        let retry_after = match self {
-            Failure::Worker(error) => error.retry_after_secs(),
-            Failure::Body(BodyError::Busy) => Some(1),
-            Failure::Body(_) => None,
-        };
-        if let Some(seconds) = retry_after {
+        if let Some(seconds) = self.retry_after_secs() {
             let headers = response.headers_mut();
             headers.insert(actix_web::http::header::RETRY_AFTER, seconds.into());
         }

@@ -18,31 +18,29 @@
 //!
 //! Every log line written while serving a call names its `trace_id`
 //! (`crate::telemetry`).
+//!
+//! ## Layout
+//! - `export`: whether calls are traced and where spans go ([`Export`],
+//!   [`layer`], [`shutdown`]).
+//! - `context`: the context of the call a task serves ([`Current`], [`Parent`]).
+//! - `servers`: a received call's context ([`continue_from`]) and span, on
+//!   every server ([`http_request`], [`grpc_request`]).
+//! - `outgoing`: the context a call made now sends on ([`inject_http`],
+//!   [`inject`], [`tarpc_parent`]).
+//! - Here: the two headers' names and [`Traceparent`], the header formatted once.
 
 mod context;
+mod export;
+mod outgoing;
 mod servers;
 
 pub use context::{Current, Parent, Scoped, carry};
-pub use servers::{grpc_request, http_request, set_call};
-
-use std::{
-    sync::{
-        OnceLock,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
+pub use export::{
+    ENV_OTLP_ENDPOINT, ENV_OTLP_TRACES_ENDPOINT, ENV_SDK_DISABLED, ENV_SERVICE_NAME, Export, Otlp,
+    enabled, exported, layer, server_span, shutdown,
 };
-
-use opentelemetry::{
-    propagation::{Extractor, Injector},
-    trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TracerProvider as _},
-};
-use opentelemetry_sdk::{
-    Resource,
-    trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider},
-};
-use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+pub use outgoing::{inject, inject_http, tarpc_parent};
+pub use servers::{HeaderReader, continue_from, grpc_request, http_request, set_call};
 
 /// The W3C header (and metadata key, and AMQP header) naming a call's trace and
 /// its parent span.
@@ -54,201 +52,6 @@ pub const TRACESTATE: &str = "tracestate";
 const TRACEPARENT_NAME: http::HeaderName = http::HeaderName::from_static(TRACEPARENT);
 /// [`TRACESTATE`] as a header name (see [`TRACEPARENT_NAME`]).
 const TRACESTATE_NAME: http::HeaderName = http::HeaderName::from_static(TRACESTATE);
-/// Env var: `true` turns tracing off (the OpenTelemetry SDK's standard switch).
-pub const ENV_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
-/// Env var: where spans are exported (OTLP/HTTP base URL; `/v1/traces` is appended).
-pub const ENV_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-/// Env var: the full URL spans are exported to (wins over [`ENV_OTLP_ENDPOINT`]).
-pub const ENV_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-/// Env var: the service name spans carry (default: the service's own name).
-pub const ENV_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-
-/// What a process does with its spans.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Export {
-    /// No tracing ([`ENV_SDK_DISABLED`]): no context is read or sent, and answers
-    /// carry no trace id.
-    Disabled,
-    /// Trace context and ids on every call, nothing exported or buffered (no
-    /// endpoint set).
-    Nowhere,
-    /// Batches of spans sent over OTLP/HTTP.
-    Otlp(Otlp),
-}
-
-/// Where and how spans are sent; what is not said here, the standard
-/// `OTEL_EXPORTER_OTLP_*` and `OTEL_BSP_*` variables say.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Otlp {
-    /// The full URL spans are posted to.
-    pub url: Option<String>,
-    /// OTLP's JSON encoding instead of the protocol the environment names
-    /// (`OTEL_EXPORTER_OTLP_PROTOCOL`, protobuf by default).
-    pub json: bool,
-    /// The longest a finished span waits to be sent.
-    pub delay: Option<Duration>,
-}
-
-impl Export {
-    /// From the standard OpenTelemetry variables.
-    pub fn from_env() -> Self {
-        let set = |name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-        let disabled = std::env::var(ENV_SDK_DISABLED).is_ok_and(|v| v.trim() == "true");
-        if disabled {
-            Export::Disabled
-        } else if set(ENV_OTLP_ENDPOINT) || set(ENV_OTLP_TRACES_ENDPOINT) {
-            Export::Otlp(Otlp::default())
-        } else {
-            Export::Nowhere
-        }
-    }
-}
-
-/// The process's tracer provider, kept to flush it on shutdown.
-static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
-/// Whether the OpenTelemetry layer is installed (nothing to read or write otherwise).
-static ENABLED: AtomicBool = AtomicBool::new(false);
-/// Whether spans are exported (only ever set: a second subscriber in the same
-/// process is not installed, and the first one may export).
-static EXPORTED: AtomicBool = AtomicBool::new(false);
-
-/// The OpenTelemetry layer of `service`'s subscriber when spans are exported
-/// (`None` otherwise). Marks tracing enabled unless it is [`Export::Disabled`]:
-/// install the layer it returns.
-pub fn layer<S>(
-    service: &'static str,
-    export: &Export,
-) -> anyhow::Result<
-    Option<tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>>,
->
-where
-    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
-{
-    let otlp = match export {
-        Export::Disabled => return Ok(None),
-        // Spans that go nowhere are not made: each call keeps its trace and
-        // span ids ([`Current`]: log lines, answers and the next hop get them)
-        // without `tracing` spans for them, or an OpenTelemetry layer.
-        Export::Nowhere => {
-            ENABLED.store(true, Ordering::Relaxed);
-            return Ok(None);
-        }
-        Export::Otlp(otlp) => otlp,
-    };
-    let provider = SdkTracerProvider::builder()
-        .with_resource(resource(service))
-        .with_span_processor(batches(otlp)?);
-    EXPORTED.store(true, Ordering::Relaxed);
-    let provider = provider.build();
-    let tracer = provider.tracer(service);
-    // A second service in the same process (tests) shares the first one's.
-    let _ = PROVIDER.set(provider);
-    ENABLED.store(true, Ordering::Relaxed);
-    // Without the time between a span's polls, its thread and its code
-    // location: fewer clock reads and attributes per span (the span names say
-    // where they are). Without activating each span's OpenTelemetry context on
-    // every poll: what reads the context here (our carriers, tarpc) asks the
-    // `tracing` span for it.
-    let layer = tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_context_activation(false)
-        .with_tracked_inactivity(false)
-        .with_threads(false)
-        .with_location(false);
-    Ok(Some(layer))
-}
-
-fn resource(service: &'static str) -> Resource {
-    let builder = Resource::builder();
-    if std::env::var_os(ENV_SERVICE_NAME).is_some() {
-        builder.build()
-    } else {
-        builder.with_service_name(service).build()
-    }
-}
-
-fn batches(otlp: &Otlp) -> anyhow::Result<BatchSpanProcessor> {
-    use opentelemetry_otlp::{Protocol, WithExportConfig};
-    let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
-    if let Some(url) = &otlp.url {
-        exporter = exporter.with_endpoint(url);
-    }
-    if otlp.json {
-        exporter = exporter.with_protocol(Protocol::HttpJson);
-    }
-    let exporter = exporter.build()?;
-    let mut config = BatchConfigBuilder::default();
-    if let Some(delay) = otlp.delay {
-        config = config.with_scheduled_delay(delay);
-    }
-    Ok(BatchSpanProcessor::builder(exporter)
-        .with_batch_config(config.build())
-        .build())
-}
-
-/// Sends the spans still waiting and stops exporting (a service's last step;
-/// the exporter's blocking I/O runs off the runtime, at most its timeout).
-pub async fn shutdown() {
-    let Some(provider) = PROVIDER.get() else {
-        return;
-    };
-    let flushed = tokio::task::spawn_blocking(|| provider.shutdown()).await;
-    if let Ok(Err(error)) = flushed {
-        tracing::warn!(%error, "could not send the last spans");
-    }
-}
-
-/// Whether calls are traced in this process.
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
-}
-
-/// The span of a call a server received (`make`) when spans are exported,
-/// `Span::none()` otherwise: a span that goes nowhere is not made, the log
-/// lines name the call's trace from its context ([`Current`]).
-pub fn server_span(make: impl FnOnce() -> Span) -> Span {
-    if exported() { make() } else { Span::none() }
-}
-
-/// Whether spans leave the process: what only the exported span needs (its
-/// attributes, a name made for it) is not worth making otherwise.
-pub fn exported() -> bool {
-    EXPORTED.load(Ordering::Relaxed)
-}
-
-/// The context of a call a server received: continues the trace whose
-/// `traceparent` `carrier` holds, or starts one. When spans are exported it is
-/// `span`'s (not yet entered), made a child of the caller's; otherwise `span`
-/// is not needed (`Span::none()`) and the context is all there is. `None` when
-/// tracing is off.
-pub fn continue_from(span: &Span, carrier: &dyn Extractor) -> Option<Current> {
-    if !enabled() {
-        return None;
-    }
-    let parent = carrier.get(TRACEPARENT).and_then(Parent::parse);
-    let state = parent
-        .and(carrier.get(TRACESTATE))
-        .and_then(context::trace_state);
-    if !exported() {
-        return Some(Current::child_of(parent, state.as_ref()));
-    }
-    if let Some(parent) = parent {
-        let flags = if parent.sampled {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
-        let remote = SpanContext::new(
-            TraceId::from_bytes(parent.trace_id.to_be_bytes()),
-            SpanId::from_bytes(parent.span_id.to_be_bytes()),
-            flags,
-            true,
-            state.unwrap_or_default(),
-        );
-        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
-    }
-    Current::of(span.context().span().span_context())
-}
 
 /// A span's W3C `traceparent`, formatted once: version `00`, the trace id, the
 /// span's id (the next hop's parent) and the sampled flag.
@@ -291,108 +94,19 @@ pub fn current_trace_id() -> Option<String> {
     Current::with(|current| current.traceparent().trace_id().to_owned())
 }
 
-/// The trace context a call made now sends on: the current span's when spans
-/// are exported (its parent is the span making the call), otherwise the
-/// context of the call being served.
-fn outgoing() -> Option<(Traceparent, Option<String>)> {
-    if !enabled() {
-        return None;
-    }
-    if !exported() {
-        return Current::with(|current| {
-            let state = current.trace_state().map(str::to_owned);
-            (*current.traceparent(), state)
-        });
-    }
-    let context = Span::current().context();
-    let span = context.span();
-    let current = Current::of(span.span_context())?;
-    let state = current.trace_state().map(str::to_owned);
-    Some((*current.traceparent(), state))
-}
-
-/// The trace and span ids (and the sampled flag) a tarpc call sends on, when
-/// tarpc cannot find them itself: when spans are not exported (otherwise
-/// tarpc reads them from the current span).
-pub fn tarpc_parent() -> Option<(u128, u64, bool)> {
-    if !enabled() || exported() {
-        return None;
-    }
-    Current::with(Current::ids)
-}
-
-/// Writes the current call's trace context into HTTP headers or gRPC metadata
-/// (`request.metadata_mut().as_mut()`): `traceparent`, and `tracestate` when
-/// the trace has one (what `TraceContextPropagator` writes, formatted once).
-pub fn inject_http(headers: &mut http::HeaderMap) {
-    let Some((own, state)) = outgoing() else {
-        return;
-    };
-    if let Some(mut value) = own.header_value() {
-        // A value unique to each call: HTTP/2 (gRPC) sends it as a literal
-        // never indexed, rather than into HPACK's table, where it would only
-        // push out the headers that repeat (and cost a table update per call).
-        value.set_sensitive(true);
-        headers.insert(TRACEPARENT_NAME, value);
-    }
-    if let Some(state) = state.and_then(|state| http::HeaderValue::from_str(&state).ok()) {
-        headers.insert(TRACESTATE_NAME, state);
-    }
-}
-
-/// Writes the current call's trace context with `set` (for carriers of other kinds).
-pub fn inject(carrier: &mut dyn Injector) {
-    if let Some((own, state)) = outgoing() {
-        carrier.set(TRACEPARENT, own.as_str().to_owned());
-        if let Some(state) = state {
-            carrier.set(TRACESTATE, state);
-        }
-    }
-}
-
-/// HTTP headers (http 1: reqwest, tonic) as a carrier to read.
-pub struct HeaderReader<'a>(pub &'a http::HeaderMap);
-
-impl Extractor for HeaderReader<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        let value = match key {
-            TRACEPARENT => self.0.get(TRACEPARENT_NAME),
-            TRACESTATE => self.0.get(TRACESTATE_NAME),
-            _ => self.0.get(key),
-        };
-        value?.to_str().ok()
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(http::HeaderName::as_str).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::{
+        propagation::TextMapPropagator,
+        trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState},
+    };
     use opentelemetry_sdk::propagation::TraceContextPropagator;
 
     use super::*;
 
-    #[test]
-    fn a_traceparent_is_read_from_http_headers() {
-        let mut headers = http::HeaderMap::new();
-        let value = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        headers.insert(TRACEPARENT, value.parse().expect("a header value"));
-        let context = TraceContextPropagator::new().extract(&HeaderReader(&headers));
-        let span = context.span();
-        let span_context = span.span_context();
-        assert_eq!(
-            span_context.trace_id().to_string(),
-            "4bf92f3577b34da6a3ce929d0e0e4736"
-        );
-        assert_eq!(span_context.span_id().to_string(), "00f067aa0ba902b7");
-        assert!(span_context.is_remote());
-    }
-
     /// What `TraceContextPropagator` writes for `context`.
     fn propagated(context: &SpanContext) -> std::collections::HashMap<String, String> {
+        use opentelemetry::trace::TraceContextExt;
         let mut written = std::collections::HashMap::new();
         let context = opentelemetry::Context::new().with_remote_span_context(context.clone());
         TraceContextPropagator::new().inject_context(&context, &mut written);
@@ -401,7 +115,6 @@ mod tests {
 
     #[test]
     fn a_traceparent_is_written_as_the_propagator_writes_it() {
-        use opentelemetry::trace::{SpanId, TraceId, TraceState};
         let state = TraceState::from_key_value([("vendor", "v1")]).expect("a trace state");
         for (flags, state) in [
             (TraceFlags::SAMPLED, TraceState::default()),

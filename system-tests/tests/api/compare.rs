@@ -124,20 +124,24 @@ async fn compare_rejects_what_it_cannot_bound() {
     app.teardown().await;
 }
 
+/// The stdout of `broker compare` with `args` (split at blanks), against
+/// `app`'s broker (`--url`) when one is given, with `env` added to its
+/// environment; it must succeed.
+async fn broker_compare(app: Option<&TestApp>, args: &str, env: &[(&str, String)]) -> String {
+    let mut cli = Command::new(testkit::binary("broker"));
+    cli.arg("compare").args(args.split_whitespace());
+    cli.envs(env.iter().map(|(name, value)| (name, value)));
+    if let Some(app) = app {
+        cli.args(["--url", &app.address]);
+    }
+    run_to_success(&mut cli, "the broker binary runs").await
+}
+
 #[tokio::test]
 async fn the_cli_prints_the_same_figures_as_a_table() {
     let app = TestApp::spawn().await;
-    let mut cli = Command::new(testkit::binary("broker"));
-    cli.args(["compare", "--url", &app.address, "--action", "ping"])
-        .args([
-            "--requests",
-            "12",
-            "--concurrency",
-            "3",
-            "--transports",
-            "grpc,rpc",
-        ]);
-    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let args = "--action ping --requests 12 --concurrency 3 --transports grpc,rpc";
+    let stdout = broker_compare(Some(&app), args, &[]).await;
     assert!(
         stdout.contains("ping × 12 requests, concurrency 3"),
         "{stdout}"
@@ -166,11 +170,8 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
         // Nothing listens here: a direct run must not need the broker.
         ("BROKER_URL", testkit::http_url(testkit::closed_port())),
     ];
-    let mut cli = Command::new(testkit::binary("broker"));
-    cli.args(["compare", "--direct", "--action", "ping", "--requests", "8"])
-        .args(["--concurrency", "2", "--json"])
-        .envs(env);
-    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let args = "--direct --action ping --requests 8 --concurrency 2 --json";
+    let stdout = broker_compare(None, args, &env).await;
     let report: CompareReport = serde_json::from_str(&stdout).expect("a JSON report");
     assert_eq!(report.results.len(), 4);
     for r in report.results {
@@ -182,11 +183,8 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
 #[tokio::test]
 async fn the_cli_prints_the_same_figures_as_csv() {
     let app = TestApp::spawn().await;
-    let mut cli = Command::new(testkit::binary("broker"));
-    cli.args(["compare", "--url", &app.address, "--action", "log"])
-        .args(["--requests", "6", "--concurrency", "2"])
-        .args(["--transports", "amqp,grpc", "--format", "csv"]);
-    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let args = "--action log --requests 6 --concurrency 2 --transports amqp,grpc --format csv";
+    let stdout = broker_compare(Some(&app), args, &[]).await;
     let mut reader = csv::Reader::from_reader(stdout.as_bytes());
     let header = reader.headers().expect("a header row").clone();
     let column = |name: &str| header.iter().position(|h| h == name).expect(name);
@@ -211,26 +209,9 @@ async fn the_cli_prints_the_same_figures_as_csv() {
 #[tokio::test]
 async fn the_cli_runs_a_sweep_and_prints_each_knee_and_step() {
     let app = TestApp::spawn_with(Stack::NO_LISTENER).await;
-    let mut cli = Command::new(testkit::binary("broker"));
-    cli.args([
-        "compare",
-        "--url",
-        &app.address,
-        "--action",
-        "ping",
-        "--mode",
-        "sweep",
-    ])
-    .args(["--start-rate", "20", "--max-rate", "40", "--duration", "1"])
-    .args([
-        "--slo-ms",
-        "1000",
-        "--warmup",
-        "0",
-        "--transports",
-        "rpc,grpc",
-    ]);
-    let stdout = run_to_success(&mut cli, "the broker binary runs").await;
+    let args = "--action ping --mode sweep --start-rate 20 --max-rate 40 --duration 1 \
+                --slo-ms 1000 --warmup 0 --transports rpc,grpc";
+    let stdout = broker_compare(Some(&app), args, &[]).await;
     assert!(
         stdout.starts_with("ping · sweep from 20/s to at most 40/s, 1 s per step"),
         "{stdout}"

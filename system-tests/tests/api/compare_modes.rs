@@ -17,8 +17,7 @@ pub async fn stream(
     mut on_event: impl FnMut(&str, &Value),
 ) -> Vec<(String, Value)> {
     let mut response = app
-        .client
-        .post(format!("{}/compare", app.address))
+        .post("/compare")
         .header("accept", "text/event-stream")
         .json(body)
         .send()
@@ -234,8 +233,7 @@ async fn closing_the_stream_cancels_the_run() {
     let body = json!({"action": "ping", "mode": "rate", "rate": 20, "duration": 30,
                       "warmup": 0, "transports": ["http"]});
     let mut response = app
-        .client
-        .post(format!("{}/compare", app.address))
+        .post("/compare")
         .header("accept", "text/event-stream")
         .json(&body)
         .send()

@@ -16,7 +16,7 @@ pub use stack::{Stack, Tuning};
 pub use testkit::{Running, WorkerAddrs, wait_until_healthy};
 use testkit::{TestAmqp, TestMongo, TestPostgres, http_url, local, serve_on_any_port};
 pub use tools::{assert_fast_503s, eventually, run_to_success, spawn_page, timed};
-use workers::{Started, start};
+use workers::{Started, Workers};
 
 /// The same test over each transport and over none (the broker's default):
 /// `over_every_transport! { check: http, amqp, rpc, grpc, default }` is five
@@ -78,65 +78,52 @@ impl TestApp {
         let mongo = TestMongo::new().await;
         let postgres = TestPostgres::new();
         let amqp = TestAmqp::new();
-        let mut services = Vec::new();
-        let logger_addrs = if stack.logger {
+        let mut workers = Workers::new(&amqp);
+        let logger = stack.logger.then(|| {
             let mut settings = logger::Settings::from_env().expect("logger settings");
             serve_on_any_port(&mut settings.server, &amqp);
             store_in(&mut settings, &mongo);
-            if let Some(tune) = tuning.logger {
-                tune(&mut settings);
-            }
-            let (logger, nats) = (Worker::Logger, settings.server.nats.clone());
-            let (started, addrs) =
-                start::<logger::Application, _>(logger, settings, |s| &mut s.server).await;
-            services.push(started);
-            amqp.wait_until_served_at(logger, &nats).await;
-            addrs
-        } else {
-            WorkerAddrs::nowhere(Worker::Logger)
-        };
-        let auth_addrs = if stack.auth {
+            (tuning.logger)(&mut settings);
+            settings
+        });
+        let logger_addrs = workers
+            .start::<logger::Application, _>(Worker::Logger, logger, |s| &mut s.server)
+            .await;
+        let auth = stack.auth.then(|| {
             let mut settings = authentication::Settings::from_env().expect("auth settings");
             serve_on_any_port(&mut settings.server, &amqp);
             settings.dsn = postgres.dsn.clone().into();
             settings.bcrypt_cost = 4;
             settings.logger_url = logger_addrs.http.clone();
-            let default_dsn = settings.dsn.clone();
-            if let Some(tune) = tuning.auth {
-                tune(&mut settings);
-            }
-            let tuned_postgres_is_reachable = settings.dsn == default_dsn;
-            let auth = Worker::Authentication;
-            let (started, addrs) =
-                start::<authentication::Application, _>(auth, settings, |s| &mut s.server).await;
-            services.push(started);
-            if tuned_postgres_is_reachable {
-                wait_until_healthy(&format!("{}/health", addrs.http)).await;
-            }
-            amqp.wait_until_served(auth).await;
-            addrs
-        } else {
-            WorkerAddrs::nowhere(Worker::Authentication)
-        };
-        let mail_addrs = if stack.mail {
+            (tuning.auth)(&mut settings);
+            settings
+        });
+        // Healthy only if a test did not point it at another Postgres.
+        let postgres_reachable = auth
+            .as_ref()
+            .is_some_and(|s| s.dsn.expose() == postgres.dsn);
+        let auth_addrs = workers
+            .start::<authentication::Application, _>(Worker::Authentication, auth, |s| {
+                &mut s.server
+            })
+            .await;
+        if postgres_reachable {
+            wait_until_healthy(&format!("{}/health", auth_addrs.http)).await;
+        }
+        let mail = stack.mail.then(|| {
             let (host, port) = testkit::smtp_addr();
             let mut settings = mail::Settings::from_env().expect("mail settings");
             serve_on_any_port(&mut settings.server, &amqp);
             settings.mail_host = host;
             settings.mail_port = port;
             settings.smtp_timeout_ms = 1500;
-            if let Some(tune) = tuning.mail {
-                tune(&mut settings);
-            }
-            let mail = Worker::Mail;
-            let (started, addrs) =
-                start::<mail::Application, _>(mail, settings, |s| &mut s.server).await;
-            services.push(started);
-            amqp.wait_until_served(Worker::Mail).await;
-            addrs
-        } else {
-            WorkerAddrs::nowhere(Worker::Mail)
-        };
+            (tuning.mail)(&mut settings);
+            settings
+        });
+        let mail_addrs = workers
+            .start::<mail::Application, _>(Worker::Mail, mail, |s| &mut s.server)
+            .await;
+        let services = workers.started;
         let mut app = Self {
             address: String::new(),
             client: reqwest::Client::new(),
@@ -171,9 +158,7 @@ impl TestApp {
         settings.dispatch_timeout_ms = DISPATCH_TIMEOUT.as_millis() as u64;
         settings.breaker_cool_down_ms = BREAKER_COOL_DOWN.as_millis() as u64;
         settings.compare_max_seconds = 2;
-        if let Some(tune) = tuning.broker {
-            tune(&mut settings);
-        }
+        (tuning.broker)(&mut settings);
         let broker = broker::Application::build(settings)
             .await
             .expect("broker builds");
@@ -202,7 +187,7 @@ impl TestApp {
         let health = format!("{base}/health");
         self.listener_health = Some(base);
         self.listener = Some(listener);
-        // Ready once it is connected to RabbitMQ.
+        // Ready once it consumes both buses.
         wait_until_healthy(&health).await;
     }
 

@@ -6,11 +6,15 @@ use serde_json::{Value, json};
 use super::TestApp;
 
 impl TestApp {
+    /// A `POST {path}` to the broker, to finish and send.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(format!("{}{path}", self.address))
+    }
+
     /// `POST {path}` with a raw body.
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = self
-            .client
-            .post(format!("{}{path}", self.address))
+            .post(path)
             .header("content-type", "application/json")
             .body(body)
             .send()

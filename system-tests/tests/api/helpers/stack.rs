@@ -37,42 +37,48 @@ impl Stack {
     };
 }
 
-/// Changes a test makes to the settings of the services a [`TestApp`](super::TestApp) starts:
-/// to point the authentication or mail service at an unreachable Postgres or
-/// SMTP server, or to change the broker's deadlines.
-#[derive(Default)]
-pub struct Tuning<'a> {
-    pub(super) logger: Option<Tune<'a, logger::Settings>>,
-    pub(super) auth: Option<Tune<'a, authentication::Settings>>,
-    pub(super) mail: Option<Tune<'a, mail::Settings>>,
-    pub(super) broker: Option<Tune<'a, broker::Settings>>,
-}
-
 /// A change to settings `S`.
 type Tune<'a, S> = Box<dyn FnOnce(&mut S) + 'a>;
 
-impl<'a> Tuning<'a> {
+/// [`Tuning`]: a change (none by default) to each service's settings, and the
+/// method that sets it.
+macro_rules! tuning {
+    ($($(#[$doc:meta])* $service:ident: $settings:ty,)*) => {
+        /// Changes a test makes to the settings of the services a
+        /// [`TestApp`](super::TestApp) starts: to point the authentication or mail
+        /// service at an unreachable Postgres or SMTP server, or to change the
+        /// broker's deadlines.
+        pub struct Tuning<'a> {
+            $(pub(super) $service: Tune<'a, $settings>,)*
+        }
+
+        impl Default for Tuning<'_> {
+            fn default() -> Self {
+                Self {
+                    $($service: Box::new(|_| {}),)*
+                }
+            }
+        }
+
+        impl<'a> Tuning<'a> {
+            $(
+                $(#[$doc])*
+                pub fn $service(mut self, tune: impl FnOnce(&mut $settings) + 'a) -> Self {
+                    self.$service = Box::new(tune);
+                    self
+                }
+            )*
+        }
+    };
+}
+
+tuning! {
     /// `tune` changes the logger's settings.
-    pub fn logger(mut self, tune: impl FnOnce(&mut logger::Settings) + 'a) -> Self {
-        self.logger = Some(Box::new(tune));
-        self
-    }
-
+    logger: logger::Settings,
     /// `tune` changes the authentication service's settings.
-    pub fn auth(mut self, tune: impl FnOnce(&mut authentication::Settings) + 'a) -> Self {
-        self.auth = Some(Box::new(tune));
-        self
-    }
-
+    auth: authentication::Settings,
     /// `tune` changes the mail service's settings.
-    pub fn mail(mut self, tune: impl FnOnce(&mut mail::Settings) + 'a) -> Self {
-        self.mail = Some(Box::new(tune));
-        self
-    }
-
+    mail: mail::Settings,
     /// `tune` changes the broker's settings.
-    pub fn broker(mut self, tune: impl FnOnce(&mut broker::Settings) + 'a) -> Self {
-        self.broker = Some(Box::new(tune));
-        self
-    }
+    broker: broker::Settings,
 }
