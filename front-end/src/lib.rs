@@ -79,6 +79,11 @@ struct IndexPage<'a> {
     logs_default_limit: u32,
     /// The largest page the panel may ask for.
     logs_max_limit: u32,
+    /// Every action's name and whether a comparison of it is kept small
+    /// (costly: at most `max_costly` calls per transport, no warm-up).
+    costs: Vec<(&'static str, bool)>,
+    /// The most calls per transport of a costly comparison.
+    max_costly: u64,
 }
 
 impl<'a> IndexPage<'a> {
@@ -89,6 +94,10 @@ impl<'a> IndexPage<'a> {
             transports: &Transport::ALL,
             logs_default_limit: logs::DEFAULT_LIMIT,
             logs_max_limit: logs::MAX_LIMIT,
+            costs: Action::ALL
+                .map(|a| (a.as_str(), a.costly().is_some()))
+                .to_vec(),
+            max_costly: protocol::compare::MAX_COSTLY_REQUESTS,
         }
     }
 }

@@ -15,13 +15,14 @@ const modeSelect = field("cmpMode");
 const runButton = field("compareBtn");
 const cancelButton = field("cancelBtn");
 
-// Logins and mails are costly (a bcrypt check, a mail sent): at most 20 calls
-// per transport, no warm-up, no payload size and no sweep (the broker answers
-// 400 past these).
-const COSTLY = { auth: 20, mail: 20 };
+// Some actions are costly (a bcrypt check, a mail sent, a sorted read): at
+// most a few calls per transport (the option's data-costly, from the
+// protocol), no warm-up, no payload size and no sweep (the broker answers 400
+// past these).
+const costlyMost = () => Number(actionSelect.selectedOptions[0]?.dataset.costly) || undefined;
 
 function showFields() {
-  const costly = actionSelect.value in COSTLY;
+  const costly = costlyMost() !== undefined;
   const sweep = modeSelect.querySelector('option[value="sweep"]');
   sweep.disabled = costly;
   if (costly && modeSelect.value === "sweep") modeSelect.value = "closed";
@@ -35,7 +36,7 @@ function showFields() {
 }
 
 function capCostly() {
-  const most = COSTLY[actionSelect.value];
+  const most = costlyMost();
   const requests = field("cmpRequests");
   requests.max = String(most ?? 10000);
   if (!most) return;
@@ -48,7 +49,7 @@ function capCostly() {
 
 actionSelect.addEventListener("change", () => {
   const warmup = field("cmpWarmup");
-  if (actionSelect.value in COSTLY) {
+  if (costlyMost() !== undefined) {
     if (warmup.value !== "0") warmup.dataset.was = warmup.value;
     warmup.value = "0";
   } else if (warmup.dataset.was !== undefined) {
@@ -80,7 +81,7 @@ function requestBody() {
       slo_ms: number("cmpSlo"), duration: number("cmpStepDuration") });
   }
   if (mode !== "closed") body.concurrency = number("cmpInflight");
-  if (!(action in COSTLY)) {
+  if (costlyMost() === undefined) {
     body.warmup = number("cmpWarmup");
     const sizes = sizesOf(field("cmpSizes").value);
     if (sizes.length === 1) body.payload_bytes = sizes[0];

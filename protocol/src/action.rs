@@ -88,13 +88,15 @@ impl Action {
         matches!(self, Action::Log | Action::Ping)
     }
 
-    /// Why a comparison of it is kept small: each call costs (a bcrypt check)
-    /// or has an effect outside the system (a mail); `None` for the others.
+    /// Why a comparison of it is kept small: each call costs (a bcrypt check,
+    /// a sorted read of up to a page of entries) or has an effect outside the
+    /// system (a mail); `None` for the others.
     pub const fn costly(self) -> Option<&'static str> {
         match self {
             Action::Auth => Some("each runs a bcrypt check"),
             Action::Mail => Some("each sends a mail"),
-            Action::Log | Action::Ping | Action::Logs => None,
+            Action::Logs => Some("each reads a page of stored entries, sorted"),
+            Action::Log | Action::Ping => None,
         }
     }
 

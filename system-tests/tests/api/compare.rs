@@ -10,7 +10,7 @@ use crate::helpers::{Stack, TestApp, run_to_success};
 #[tokio::test]
 async fn ping_travels_over_every_transport() {
     let app = TestApp::spawn().await;
-    for transport in ["http", "amqp", "rpc", "grpc"] {
+    for transport in protocol::Transport::NAMES {
         let (status, body) = app
             .post_raw(
                 "/handle",
@@ -51,7 +51,7 @@ async fn compare_reports_every_transport() {
         .iter()
         .map(|r| r.transport.as_str())
         .collect();
-    assert_eq!(transports, ["http", "amqp", "rpc", "grpc"]);
+    assert_eq!(transports, protocol::Transport::NAMES);
     for r in &report.results {
         assert_eq!((r.ok, r.errors), (40, 0), "{r:?}");
         assert!(0.0 < r.p50_ms && r.p50_ms <= r.p90_ms, "{r:?}");
@@ -167,13 +167,15 @@ async fn the_cli_calls_the_workers_directly_without_the_broker() {
         ("LOGGER_GRPC_URL", app.logger_addrs.grpc.clone()),
         ("AMQP_URL", testkit::amqp_url()),
         ("AMQP_NAMESPACE", app.amqp.namespace.clone()),
+        ("NATS_URL", testkit::nats::nats_url()),
+        ("NATS_NAMESPACE", app.amqp.namespace.clone()),
         // Nothing listens here: a direct run must not need the broker.
         ("BROKER_URL", testkit::http_url(testkit::closed_port())),
     ];
     let args = "--direct --action ping --requests 8 --concurrency 2 --json";
     let stdout = broker_compare(None, args, &env).await;
     let report: CompareReport = serde_json::from_str(&stdout).expect("a JSON report");
-    assert_eq!(report.results.len(), 4);
+    assert_eq!(report.results.len(), protocol::Transport::ALL.len());
     for r in report.results {
         assert_eq!((r.ok, r.errors), (8, 0), "{r:?}");
     }

@@ -98,7 +98,7 @@ async fn a_rate_run_sends_its_calls_on_time_over_every_transport() {
         ("rate", Some(100), Some(2))
     );
     assert_eq!((report.requests, report.warmup_s), (200, 0.5));
-    assert_eq!(report.results.len(), 4);
+    assert_eq!(report.results.len(), protocol::Transport::ALL.len());
     for r in &report.results {
         assert_eq!(
             (r.ok, r.errors, r.rate),
@@ -265,7 +265,7 @@ async fn closing_the_stream_cancels_the_run() {
 async fn a_broker_refuses_a_comparison_longer_than_it_allows() {
     let tuning = Tuning::default().broker(|s| s.compare_max_total_seconds = 10);
     let app = TestApp::spawn_tuned(Stack::NO_LISTENER, tuning).await;
-    // 4 transports × (5 s + its drain): over 10 s.
+    // Every transport × (5 s + its drain): over 10 s.
     let long = json!({"action": "ping", "mode": "rate", "duration": 5, "warmup": 0});
     let (status, body) = app.post_raw("/compare", long.to_string()).await;
     assert_eq!(status, 400, "{body}");

@@ -71,9 +71,9 @@ async fn a_body_over_the_limit_is_413() {
 }
 
 #[tokio::test]
-async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_and_grpc() {
+async fn an_unreachable_logger_is_503_within_the_timeout_on_http_rpc_grpc_and_nats() {
     let app = TestApp::spawn_with(Stack::NONE).await;
-    for transport in ["http", "rpc", "grpc"] {
+    for transport in ["http", "rpc", "grpc", "nats"] {
         let ((status, body), took) = timed(app.log(Some(transport), "n", "d")).await;
         assert_eq!(status, 503, "{transport}: {body:?}");
         assert!(body.error);

@@ -20,7 +20,7 @@ async fn a_killed_logger_gives_fast_503s_queues_events_and_recovers_without_a_br
 
     app.stop_logger().await;
 
-    for transport in ["http", "rpc", "grpc"] {
+    for transport in ["http", "rpc", "grpc", "nats"] {
         let ((status, body), took) = timed(app.log(Some(transport), "while-down", transport)).await;
         assert_eq!(status, 503, "{transport}: {body:?}");
         assert!(took < DISPATCH_TIMEOUT, "{transport} took {took:?}");
