@@ -70,12 +70,10 @@ pub struct Settings {
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,
-    /// NATS: request/reply, and the event stream on JetStream.
+    /// NATS: request/reply, and the event stream on JetStream (and how much
+    /// it keeps).
     #[command(flatten)]
     pub nats: runtime::nats::NatsSettings,
-    /// How much the event stream keeps.
-    #[command(flatten)]
-    pub stream: runtime::nats::stream::StreamSettings,
     /// AMQP channels (each with publisher confirms) that publishes are spread over.
     #[arg(long, env = ENV_AMQP_CHANNELS, default_value_t = 4)]
     pub amqp_channels: usize,

@@ -127,12 +127,7 @@ pub fn clients(settings: &Settings) -> anyhow::Result<Clients> {
             settings.amqp_channels,
             timeout,
         ),
-        nats: NatsClient::new(
-            settings.nats.clone(),
-            settings.stream.clone(),
-            "broker",
-            timeout,
-        ),
+        nats: NatsClient::new(settings.nats.clone(), "broker", timeout),
         breakers: Arc::new(Breakers::new(
             settings.breaker_threshold,
             Duration::from_millis(settings.breaker_cool_down_ms),

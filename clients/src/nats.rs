@@ -12,7 +12,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_nats::{client::RequestErrorKind, connection::State, jetstream};
 use protocol::{Answer, Call, Data, Reply, WorkerError, nats::NatsNames};
-use runtime::nats::{NatsSettings, stream::StreamSettings};
+use runtime::nats::NatsSettings;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
@@ -30,7 +30,6 @@ pub struct NatsClient(Arc<Inner>);
 
 struct Inner {
     settings: NatsSettings,
-    stream: StreamSettings,
     names: NatsNames,
     connection_name: String,
     connect: Duration,
@@ -41,18 +40,12 @@ struct Inner {
 
 impl NatsClient {
     /// A client that connects on first use as `service`; connecting takes at
-    /// most `connect`. Its events go to the stream `stream` bounds.
-    pub fn new(
-        settings: NatsSettings,
-        stream: StreamSettings,
-        service: &str,
-        connect: Duration,
-    ) -> Self {
+    /// most `connect`. Its events go to the stream the settings bound.
+    pub fn new(settings: NatsSettings, service: &str, connect: Duration) -> Self {
         let names = settings.names();
         let connection_name = names.connection_name(service);
         Self(Arc::new(Inner {
             settings,
-            stream,
             names,
             connection_name,
             connect,
@@ -127,7 +120,7 @@ impl Inner {
         };
         let client = self.client().await?;
         let jetstream = jetstream::new(client.clone());
-        let ensure = || self.stream.ensure(&jetstream, &self.names);
+        let ensure = || self.settings.stream.ensure(&jetstream, &self.names);
         self.stream_ready
             .get_or_try_init(ensure)
             .await

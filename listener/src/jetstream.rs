@@ -20,7 +20,7 @@ use std::{
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use protocol::{Bus, nats::NatsNames};
-use runtime::nats::{HeaderReader, NatsSettings, stream::StreamSettings};
+use runtime::nats::NatsSettings;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::events::{Store, Stored};
@@ -30,10 +30,9 @@ const ACK_WAIT: Duration = Duration::from_secs(30);
 
 /// The JetStream consumer's settings.
 pub struct JetStream {
-    /// The server, and the namespace of the stream.
+    /// The server, the namespace and the stream's bounds (the listener
+    /// creates the stream when missing).
     pub nats: NatsSettings,
-    /// The stream's bounds (the listener creates it when missing).
-    pub stream: StreamSettings,
     /// The durable consumer's name (`NATS_DURABLE`).
     pub durable: String,
     /// Events held unacked at once.
@@ -106,7 +105,7 @@ impl JetStream {
         jetstream: &jetstream::Context,
         names: &NatsNames,
     ) -> anyhow::Result<pull::Stream> {
-        self.stream.ensure(jetstream, names).await?;
+        self.nats.stream.ensure(jetstream, names).await?;
         let stream = jetstream.get_stream(&names.stream).await?;
         let config = pull::Config {
             durable_name: Some(self.durable.clone()),
@@ -130,15 +129,8 @@ async fn handle(
     message: jetstream::Message,
     shutdown: CancellationToken,
 ) {
-    let span = runtime::trace::server_span(|| {
-        tracing::info_span!(
-            "JetStream message",
-            otel.kind = "consumer",
-            messaging.system = "nats",
-            messaging.destination.name = message.subject.as_str(),
-        )
-    });
-    let current = runtime::trace::continue_from(&span, &HeaderReader(message.headers.as_ref()));
+    let headers = message.headers.as_ref();
+    let (span, current) = runtime::nats::received("consumer", &message.subject, headers);
     let stored = async {
         let storing = store.store(Bus::Nats, &message.payload, &shutdown);
         tokio::pin!(storing);

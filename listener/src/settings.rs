@@ -32,12 +32,10 @@ pub struct Settings {
     /// RabbitMQ.
     #[command(flatten)]
     pub amqp: AmqpSettings,
-    /// NATS, whose JetStream stream holds the events published on it.
+    /// NATS, whose JetStream stream holds the events published on it (and how
+    /// much it keeps: the listener creates it when missing).
     #[command(flatten)]
     pub nats: runtime::nats::NatsSettings,
-    /// How much the event stream keeps (the listener creates it when missing).
-    #[command(flatten)]
-    pub stream: runtime::nats::stream::StreamSettings,
     /// The JetStream durable consumer's name: it remembers what was stored, so
     /// a listener that was away catches up. A name not seen before replays
     /// the stream from its start (a late joiner).

@@ -76,7 +76,6 @@ impl Service for Application {
 
         let jetstream = JetStream {
             nats: settings.nats.clone(),
-            stream: settings.stream.clone(),
             durable: settings.nats_durable.clone(),
             max_ack_pending: settings.prefetch,
         };

@@ -10,9 +10,10 @@
 //! variant per action), the worker's words and its timing, the same on every
 //! wire.
 
+mod fields;
 mod wire;
 
-pub use wire::WireCall;
+pub use fields::WireCall;
 
 use serde::{Deserialize, Serialize};
 

@@ -44,6 +44,10 @@ pub struct NatsSettings {
     /// one NATS server.
     #[arg(long, env = ENV_NATS_NAMESPACE, default_value = "")]
     pub nats_namespace: String,
+    /// How much the event stream keeps (the broker and the listener make
+    /// sure of it; workers do not use it).
+    #[command(flatten)]
+    pub stream: stream::StreamSettings,
 }
 
 impl Default for NatsSettings {
@@ -54,6 +58,7 @@ impl Default for NatsSettings {
             nats_password: None,
             nats_password_file: None,
             nats_namespace: String::new(),
+            stream: stream::StreamSettings::default(),
         }
     }
 }
@@ -111,6 +116,26 @@ impl opentelemetry::propagation::Injector for HeaderWriter<'_> {
     fn set(&mut self, key: &str, value: String) {
         self.0.insert(key, value.as_str());
     }
+}
+
+/// The context of one received message, in the trace its headers carry (or a
+/// new one), and its span when spans are exported (`Span::none()` otherwise):
+/// a request served (`kind` `server`) or an event consumed (`consumer`).
+pub fn received(
+    kind: &'static str,
+    subject: &str,
+    headers: Option<&async_nats::HeaderMap>,
+) -> (tracing::Span, Option<crate::trace::Current>) {
+    let span = crate::trace::server_span(|| {
+        tracing::info_span!(
+            "NATS message",
+            otel.kind = kind,
+            messaging.system = "nats",
+            messaging.destination.name = subject,
+        )
+    });
+    let current = crate::trace::continue_from(&span, &HeaderReader(headers));
+    (span, current)
 }
 
 /// Headers that carry the current trace.

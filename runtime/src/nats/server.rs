@@ -18,7 +18,7 @@ use protocol::{Call, Reply, Transport, WorkerError, nats::NatsNames};
 use tokio::sync::Semaphore;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::{HeaderReader, NatsSettings};
+use super::NatsSettings;
 use crate::worker::{Handler, serve_call};
 
 /// Serves the worker's subject until `shutdown` (connecting with backoff
@@ -87,15 +87,7 @@ async fn answer<H: Handler>(
         );
         return;
     };
-    let span = crate::trace::server_span(|| {
-        tracing::info_span!(
-            "NATS request",
-            otel.kind = "server",
-            messaging.system = "nats",
-            messaging.destination.name = request.subject.as_str(),
-        )
-    });
-    let current = crate::trace::continue_from(&span, &HeaderReader(request.headers.as_ref()));
+    let (span, current) = super::received("server", &request.subject, request.headers.as_ref());
     let handled = async {
         match serde_json::from_slice::<Call>(&request.payload) {
             Ok(call) => serve_call(handler, call, Transport::Nats).await,

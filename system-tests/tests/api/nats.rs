@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use testkit::{MailCatcher, filter, log_filter, unique_name};
 
-use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp, Tuning, assert_fast_503s, timed};
+use crate::helpers::{Stack, TestApp, Tuning, assert_fast_503s};
 
 #[tokio::test]
 async fn every_action_over_nats_answers_and_has_its_effect() {
@@ -184,36 +184,6 @@ async fn a_stopped_listener_catches_up_once_and_a_new_durable_consumer_replays_t
         twice,
         2 * EVENTS as u64,
         "the replay stored every event again"
-    );
-    app.teardown().await;
-}
-
-#[tokio::test]
-async fn a_request_to_nats_while_it_is_down_is_a_503_at_once() {
-    let mut server = testkit::nats::NatsServer::start().await;
-    let namespace = unique_name("t");
-    let nats = server.settings(&namespace);
-    let (worker_nats, broker_nats) = (nats.clone(), nats.clone());
-    let tuning = Tuning::default()
-        .logger(move |s| s.server.nats = worker_nats)
-        .broker(move |s| s.nats = broker_nats);
-    let app = TestApp::spawn_tuned(Stack::NO_LISTENER, tuning).await;
-    let name = unique_name("outage");
-    let (status, _) = app.log(Some("nats"), &name, "before").await;
-    assert_eq!(status, 202);
-    server.stop().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let ((status, body), took) = timed(app.log(Some("nats"), &name, "during")).await;
-    assert_eq!(status, 503, "{body:?}");
-    assert!(took < DISPATCH_TIMEOUT, "{took:?}");
-    server.restart().await;
-    let recovered = crate::helpers::eventually(Duration::from_secs(15), 202, || async {
-        app.log(Some("nats"), &name, "after").await.0
-    });
-    assert_eq!(
-        recovered.await,
-        202,
-        "NATS request/reply recovers by itself"
     );
     app.teardown().await;
 }

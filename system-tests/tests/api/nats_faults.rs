@@ -1,28 +1,32 @@
-//! NATS restarted under event load, on a server of the test's own: every
-//! event answered 202 is stored (at least once: a redelivery may store one
-//! twice; the test counts and prints them), the broker answers 503 while NATS
-//! is away, and both paths recover by themselves.
+//! NATS stopped and started again, on a server of the test's own: under event
+//! load, every event answered 202 is stored (at least once: a redelivery may
+//! store one twice; the test counts and prints them); a call while NATS is
+//! away is a 503 at once; both paths recover by themselves.
 
 use std::{collections::HashMap, time::Duration};
 
 use serde_json::json;
 use testkit::{filter, nats::NatsServer, unique_name};
 
-use crate::helpers::{Stack, TestApp, Tuning};
+use crate::helpers::{DISPATCH_TIMEOUT, Stack, TestApp, Tuning, timed};
 
-#[tokio::test]
-async fn nats_restarted_under_event_load_loses_no_acknowledged_event() {
-    let mut server = NatsServer::start().await;
-    let namespace = unique_name("t");
-    let nats = server.settings(&namespace);
+/// A NATS server of the test's own, and a stack whose logger, broker and
+/// listener use it (the other workers the shared one).
+async fn on_a_server_of_its_own() -> (NatsServer, TestApp) {
+    let server = NatsServer::start().await;
+    let nats = server.settings(&unique_name("t"));
     let (worker_nats, broker_nats) = (nats.clone(), nats.clone());
     let tuning = Tuning::default()
         .logger(move |s| s.server.nats = worker_nats)
         .broker(move |s| s.nats = broker_nats);
     let mut app = TestApp::spawn_tuned(Stack::NO_LISTENER, tuning).await;
-    let listener_nats = nats.clone();
-    app.start_listener_tuned(move |s| s.nats = listener_nats)
-        .await;
+    app.start_listener_tuned(move |s| s.nats = nats).await;
+    (server, app)
+}
+
+#[tokio::test]
+async fn nats_restarted_under_event_load_loses_no_acknowledged_event() {
+    let (mut server, app) = on_a_server_of_its_own().await;
     let name = unique_name("restart");
 
     // Events for 4 s at about 100 a second; NATS is killed after 1 s and
@@ -91,5 +95,28 @@ async fn nats_restarted_under_event_load_loses_no_acknowledged_event() {
     // Request/reply recovered too.
     let (status, _) = app.log(Some("nats"), &name, "after").await;
     assert_eq!(status, 202);
+    app.teardown().await;
+}
+
+#[tokio::test]
+async fn a_request_to_nats_while_it_is_down_is_a_503_at_once() {
+    let (mut server, app) = on_a_server_of_its_own().await;
+    let name = unique_name("outage");
+    let (status, _) = app.log(Some("nats"), &name, "before").await;
+    assert_eq!(status, 202);
+    server.stop().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ((status, body), took) = timed(app.log(Some("nats"), &name, "during")).await;
+    assert_eq!(status, 503, "{body:?}");
+    assert!(took < DISPATCH_TIMEOUT, "{took:?}");
+    server.restart().await;
+    let recovered = crate::helpers::eventually(Duration::from_secs(15), 202, || async {
+        app.log(Some("nats"), &name, "after").await.0
+    });
+    assert_eq!(
+        recovered.await,
+        202,
+        "NATS request/reply recovers by itself"
+    );
     app.teardown().await;
 }
