@@ -6,7 +6,7 @@ mod render;
 use std::{io::Write as _, time::Duration};
 
 use anyhow::{Context, bail};
-use protocol::{Action, Call, JsonResponse, Transport, compare::CompareReport};
+use protocol::{Action, Bus, Call, JsonResponse, Transport, compare::CompareReport};
 use serde_json::{Value, json};
 
 pub use render::{CSV_HEADER, render_csv, render_table};
@@ -56,8 +56,13 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<u32>,
     /// Transports, comma-separated (default: every one).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "buses")]
     pub transports: Vec<Transport>,
+    /// Compare the `log` event instead, on these buses (`rabbitmq`, `nats`,
+    /// comma-separated): each one's publish latency and end-to-end latency
+    /// (until the logger stored the entry).
+    #[arg(long, value_delimiter = ',', value_parser = bus)]
+    pub buses: Vec<Bus>,
     /// The action's payload as JSON (default: the protocol's example call of
     /// the action, `protocol::Call::example`: a log entry, the seeded user, a
     /// mail to compare@example.com, the newest stored entries).
@@ -116,11 +121,12 @@ pub fn request_body(args: &CompareArgs) -> anyhow::Result<Value> {
         ModeArg::Rate => "rate",
         ModeArg::Sweep => "sweep",
     };
-    let transports = match args.transports.as_slice() {
-        [] => Transport::ALL.to_vec(),
-        named => named.to_vec(),
-    };
-    let mut body = json!({"action": args.action, "mode": mode, "transports": transports});
+    let mut body = json!({"action": args.action, "mode": mode});
+    match (args.buses.as_slice(), args.transports.as_slice()) {
+        ([], []) => body["transports"] = json!(Transport::ALL),
+        ([], named) => body["transports"] = json!(named),
+        (buses, _) => body["buses"] = json!(buses),
+    }
     // Only what was given: the broker's defaults and bounds hold for the rest
     // (and it names a field that does not apply to the mode).
     let requests = args.requests.or((args.mode == ModeArg::Closed
@@ -192,4 +198,9 @@ async fn through_broker(args: &CompareArgs, body: &Value) -> anyhow::Result<Comp
         bail!("{status}: {}", answer.message);
     }
     answer.data.context("the answer carries no report")
+}
+
+/// `--buses`: a bus's name.
+fn bus(name: &str) -> Result<Bus, String> {
+    serde_json::from_value(json!(name)).map_err(|_| format!("{name:?}: expected rabbitmq or nats"))
 }

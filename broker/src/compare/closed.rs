@@ -12,7 +12,6 @@ use super::{Run, stats::Recorder};
 /// `concurrency` loops. The loops run on this task, so they share the recorder
 /// without a lock.
 pub async fn run(run: &Run<'_>, calls: u64, deadline: Instant) -> (Recorder, Duration) {
-    let (call, route) = run.target();
     let recorder = RefCell::new(Recorder::new());
     let budget = Cell::new(calls);
     let started = Instant::now();
@@ -26,7 +25,8 @@ pub async fn run(run: &Run<'_>, calls: u64, deadline: Instant) -> (Recorder, Dur
     };
     let loops = (0..run.comparison.concurrency).map(|_| async {
         while take() {
-            let dispatched = run.dispatcher.dispatch(call, route).await;
+            let call = run.call_at(Instant::now());
+            let dispatched = run.dispatcher.dispatch(&call, run.route).await;
             let micros = runtime::timing::micros(dispatched.elapsed);
             run.observer
                 .record(dispatched.result.is_ok().then_some(micros));

@@ -10,6 +10,7 @@
 //! `max_duration` and reports what it finished.
 
 mod closed;
+mod events;
 pub mod observer;
 mod open;
 mod stats;
@@ -35,20 +36,25 @@ pub async fn run(
     observer: &Observer,
 ) -> CompareReport {
     let mut results = Vec::new();
+    let calls = comparison.transports.iter().map(|&t| Route::Call(t));
+    let routes: Vec<Route> = calls
+        .chain(comparison.buses.iter().map(|&b| Route::Event(b)))
+        .collect();
     for size in comparison.size_runs() {
         let call = Arc::new(comparison.call_of_size(size));
-        for &transport in &comparison.transports {
+        for &route in &routes {
             let run = Run {
                 dispatcher,
                 call: Arc::clone(&call),
-                transport,
+                route,
+                events: matches!(route, Route::Event(_)).then(events::Marks::new),
                 comparison,
                 size,
                 observer,
             };
             let stats = run.transport(max_duration).await;
             tracing::info!(
-                %transport, payload_bytes = size, ok = stats.ok, errors = stats.errors,
+                transport = %route.transport(), payload_bytes = size, ok = stats.ok, errors = stats.errors,
                 p50_ms = stats.p50_ms, p99_ms = stats.p99_ms, rps = stats.rps, "compared"
             );
             observer.emit(Event::Result(Box::new(stats.clone())));
@@ -89,11 +95,13 @@ fn report(comparison: &Comparison, results: Vec<TransportStats>) -> CompareRepor
     report
 }
 
-/// One transport's run at one message size.
+/// One transport's (or bus's) run at one message size.
 struct Run<'a> {
     dispatcher: &'a Dispatcher,
     call: Arc<Call>,
-    transport: Transport,
+    route: Route,
+    /// An event comparison's names of its events.
+    events: Option<events::Marks>,
     comparison: &'a Comparison,
     size: Option<u32>,
     observer: &'a Observer,
@@ -101,12 +109,16 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn transport_of(&self) -> Transport {
-        self.transport
+        self.route.transport()
     }
 
-    /// The run's calls, and where they go.
-    fn target(&self) -> (&Arc<Call>, Route) {
-        (&self.call, Route::Call(self.transport))
+    /// The call to send (or planned) at `at`: the run's call, or its next
+    /// event.
+    fn call_at(&self, at: Instant) -> Arc<Call> {
+        match (&self.events, &*self.call) {
+            (Some(marks), Call::Log { log }) => marks.event(log, at),
+            _ => Arc::clone(&self.call),
+        }
     }
 
     fn begin(&self, rate: Option<u32>, phase: Phase) {
@@ -160,6 +172,17 @@ impl Run<'_> {
     }
 
     async fn measure(&self, max_duration: Duration) -> TransportStats {
+        let measured = self.events.as_ref().map(events::Marks::measure);
+        let mut stats = self.measured(max_duration).await;
+        if let (Some(prefix), Route::Event(bus)) = (measured, self.route) {
+            stats.bus = Some(bus);
+            let stored = events::end_to_end(self.dispatcher, &prefix, stats.ok).await;
+            stats.end_to_end = Some(stored);
+        }
+        stats
+    }
+
+    async fn measured(&self, max_duration: Duration) -> TransportStats {
         let transport = self.transport_of();
         match self.comparison.mode {
             Mode::Closed { requests } => {

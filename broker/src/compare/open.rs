@@ -49,8 +49,7 @@ fn schedule(start: Instant, rate: u32, calls: u64, plan: mpsc::UnboundedSender<I
 /// Sends `calls` calls of `run` at `rate` a second, at most its `concurrency`
 /// in flight.
 pub async fn run(run: &Run<'_>, rate: u32, calls: u64) -> (Recorder, Duration) {
-    let (call, route) = run.target();
-    let (dispatcher, observer) = (run.dispatcher, run.observer);
+    let (dispatcher, observer, route) = (run.dispatcher, run.observer, run.route);
     let concurrency = run.comparison.concurrency;
     let mut recorder = Recorder::new();
     let start = Instant::now();
@@ -86,8 +85,9 @@ pub async fn run(run: &Run<'_>, rate: u32, calls: u64) -> (Recorder, Duration) {
                             recorder.late += 1;
                         }
                         sent += 1;
+                        let call = run.call_at(planned);
                         in_flight.push(async move {
-                            (planned, left, dispatcher.dispatch(call, route).await)
+                            (planned, left, dispatcher.dispatch(&call, route).await)
                         });
                     }
                     None => plan_done = true,

@@ -214,6 +214,8 @@ impl Recorder {
         };
         TransportStats {
             transport,
+            bus: None,
+            end_to_end: None,
             ok: self.ok,
             errors: self.errors,
             p50_ms: quantile_ms(&self.latency, 0.50),

@@ -52,6 +52,9 @@ pub const MAX_WARMUP_SECONDS: f64 = 5.0;
 pub const MAX_PAYLOAD_BYTES: u64 = 512 * 1024;
 /// Most message sizes in one comparison.
 pub const MAX_SIZES: usize = 8;
+/// Most events per bus of an event comparison (each is read back to time it
+/// end to end).
+pub const MAX_EVENTS: u64 = 2_000;
 /// Most bytes of messages one transport's run may send: calls × size.
 pub const MAX_RUN_BYTES: u64 = 256 * 1024 * 1024;
 /// Longest a whole comparison may be planned to run (warm-ups, every size,
@@ -159,8 +162,11 @@ pub struct Comparison {
     pub warmup: Duration,
     /// The message sizes to run, in order; empty: the call as it came.
     pub sizes: Vec<u32>,
-    /// The transports, in order, without repeats.
+    /// The transports, in order, without repeats (none in an event comparison).
     pub transports: Vec<Transport>,
+    /// An event comparison's buses, in order (a `log` published as the Go
+    /// original's event, on each): none in a comparison of calls.
+    pub buses: Vec<crate::Bus>,
 }
 
 impl Comparison {
@@ -177,7 +183,7 @@ impl Comparison {
                 ..
             } => self.warmup + step * Mode::sweep_rates(start_rate, max_rate).count() as u32,
         };
-        let runs = self.transports.len() * self.sizes.len().max(1);
+        let runs = self.runs() * self.sizes.len().max(1);
         Some(per_run * runs as u32)
     }
 
@@ -190,6 +196,11 @@ impl Comparison {
             (None, Call::Ping { ping: Some(ping) }) => ping.data.len() as u64,
             (None, _) => 0,
         }
+    }
+
+    /// How many runs each message size has: one per transport, or per bus.
+    pub fn runs(&self) -> usize {
+        self.transports.len() + self.buses.len()
     }
 
     /// The message sizes to run: `[None]` when the comparison named none.

@@ -26,6 +26,7 @@ struct RawCompare {
     requests: Option<u64>,
     concurrency: Option<u64>,
     transports: Option<Vec<Transport>>,
+    buses: Option<Vec<crate::Bus>>,
     rate: Option<u64>,
     duration: Option<u64>,
     start_rate: Option<u64>,
@@ -59,7 +60,8 @@ impl Comparison {
     pub fn parse(body: &[u8]) -> Result<Self, RequestError> {
         // The call is the same body read as a `/handle` one: its `transport` is
         // ignored (`transports` says where to run) but must be a transport.
-        let call = crate::Dispatch::parse(body)?.call;
+        let dispatch = crate::Dispatch::parse(body)?;
+        let call = dispatch.call;
         let raw: RawCompare =
             serde_json::from_slice(body).map_err(|e| RequestError::malformed(&e))?;
         if let Some(unknown) = raw.other.keys().find(|f| !crate::call::WireCall::reads(f)) {
@@ -113,7 +115,11 @@ impl Comparison {
             ));
         }
         let sizes = Self::sizes(&raw, action)?;
-        let transports = Self::transports(raw.transports)?;
+        let buses = Self::buses(&raw, dispatch.bus, action, mode)?;
+        let transports = match buses.is_empty() {
+            true => Self::transports(raw.transports)?,
+            false => Vec::new(),
+        };
         let comparison = Comparison {
             call,
             mode,
@@ -121,6 +127,7 @@ impl Comparison {
             warmup: Duration::from_secs_f64(warmup),
             sizes,
             transports,
+            buses,
         };
         let calls = mode.calls_per_run(comparison.warmup);
         let bytes = comparison.message_bytes();
@@ -232,6 +239,44 @@ impl Comparison {
             ));
         }
         Ok(sizes.into_iter().map(|bytes| bytes as u32).collect())
+    }
+
+    /// An event comparison's buses: `buses`, or the one `bus` names.
+    fn buses(
+        raw: &RawCompare,
+        bus: Option<crate::Bus>,
+        action: Action,
+        mode: Mode,
+    ) -> Result<Vec<crate::Bus>, RequestError> {
+        let asked = match (&raw.buses, bus) {
+            (None, None) => return Ok(Vec::new()),
+            (Some(buses), _) => buses.clone(),
+            (None, Some(bus)) => vec![bus],
+        };
+        if raw.transports.is_some() {
+            return invalid("buses compare the log event, transports the calls: give one of them");
+        }
+        if action != Action::Log {
+            return invalid(format!("buses compare the log event, not {action}"));
+        }
+        if matches!(mode, Mode::Sweep { .. }) {
+            return invalid("an event comparison runs in mode closed or rate");
+        }
+        if mode.planned_calls() > MAX_EVENTS {
+            return invalid(format!(
+                "an event comparison reads every event back: at most {MAX_EVENTS} per bus"
+            ));
+        }
+        let mut buses = Vec::new();
+        for bus in asked {
+            if !buses.contains(&bus) {
+                buses.push(bus);
+            }
+        }
+        if buses.is_empty() {
+            return invalid("buses must not be empty");
+        }
+        Ok(buses)
     }
 
     fn transports(asked: Option<Vec<Transport>>) -> Result<Vec<Transport>, RequestError> {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Transport;
+use crate::{Bus, Transport};
 
 /// The percentiles of a result's [`TransportStats::spectrum`], from the median to
 /// the slowest call (100).
@@ -30,8 +30,15 @@ pub struct SpectrumPoint {
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransportStats {
-    /// The transport.
+    /// The transport (an event comparison's: its bus's).
     pub transport: Transport,
+    /// An event comparison's bus; then the latencies above are the publish's
+    /// (until RabbitMQ's confirm or JetStream's ack) and `end_to_end` says
+    /// when the events were stored.
+    pub bus: Option<Bus>,
+    /// An event comparison's time from each event's publish to its insert by
+    /// the logger.
+    pub end_to_end: Option<EndToEnd>,
     /// Calls that succeeded.
     pub ok: u64,
     /// Calls that failed (in `rate` and `sweep`, also the planned calls that had
@@ -85,6 +92,26 @@ pub struct TransportStats {
 /// default reads it as absent).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
     Option::<u32>::deserialize(d).map(Some)
+}
+
+/// When an event comparison's events were stored: from each event's publish
+/// (its planned time in `rate`) to the logger's insert (the entry's
+/// `created_at`), in milliseconds; the broker's and the logger's clocks
+/// (one machine's on the local stack), at the millisecond `created_at` has.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EndToEnd {
+    /// Events answered 202 whose entry was found.
+    pub stored: u64,
+    /// Events answered 202 whose entry was not found within the wait.
+    pub missing: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
 }
 
 /// A call that leaves later than this after its planned time is counted `late`.

@@ -127,7 +127,7 @@ async fn compare_rejects_what_it_cannot_bound() {
 /// The stdout of `broker compare` with `args` (split at blanks), against
 /// `app`'s broker (`--url`) when one is given, with `env` added to its
 /// environment; it must succeed.
-async fn broker_compare(app: Option<&TestApp>, args: &str, env: &[(&str, String)]) -> String {
+pub async fn broker_compare(app: Option<&TestApp>, args: &str, env: &[(&str, String)]) -> String {
     let mut cli = Command::new(testkit::binary("broker"));
     cli.arg("compare").args(args.split_whitespace());
     cli.envs(env.iter().map(|(name, value)| (name, value)));

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod caddy;
 mod compare;
+mod compare_events;
 mod compare_limits;
 mod compare_modes;
 mod compare_stall;

@@ -3,7 +3,7 @@
 use protocol::compare::CompareReport;
 
 /// The columns of [`render_csv`], in order.
-pub const CSV_HEADER: [&str; 24] = [
+pub const CSV_HEADER: [&str; 29] = [
     "action",
     "mode",
     "requests",
@@ -28,6 +28,11 @@ pub const CSV_HEADER: [&str; 24] = [
     "worker_p50_ms",
     "dependency_p50_ms",
     "first_error",
+    "bus",
+    "e2e_stored",
+    "e2e_missing",
+    "e2e_p50_ms",
+    "e2e_p99_ms",
 ];
 
 /// The report as CSV: [`CSV_HEADER`], then one row per result (transport and
@@ -35,7 +40,7 @@ pub const CSV_HEADER: [&str; 24] = [
 /// rows of several runs can be put together. A cell is empty where the value
 /// does not apply: no size asked, `closed` (rate, service times, late),
 /// not a sweep or no knee, the parts without a successful call, `queue`
-/// outside AMQP.
+/// outside AMQP, the bus and end-to-end figures outside an event comparison.
 pub fn render_csv(report: &CompareReport) -> anyhow::Result<String> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(CSV_HEADER)?;
@@ -68,7 +73,20 @@ pub fn render_csv(report: &CompareReport) -> anyhow::Result<String> {
             ms(parts.map(|b| b.worker.p50_ms)),
             ms(parts.map(|b| b.dependency.p50_ms)),
             r.first_error.clone().unwrap_or_default(),
+            r.bus.map(|b| bus_name(b).to_owned()).unwrap_or_default(),
+            number(r.end_to_end.map(|e| e.stored)),
+            number(r.end_to_end.map(|e| e.missing)),
+            ms(r.end_to_end.map(|e| e.p50_ms)),
+            ms(r.end_to_end.map(|e| e.p99_ms)),
         ])?;
     }
     Ok(String::from_utf8(csv.into_inner()?)?)
+}
+
+/// A bus's name, as a comparison names it.
+pub fn bus_name(bus: protocol::Bus) -> &'static str {
+    match bus {
+        protocol::Bus::Rabbitmq => "rabbitmq",
+        protocol::Bus::Nats => "nats",
+    }
 }

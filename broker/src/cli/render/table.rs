@@ -49,7 +49,8 @@ pub fn render_table(report: &CompareReport) -> String {
     let open = report.mode != "closed";
     let sized = report.results.iter().any(|r| r.payload_bytes.is_some());
     let mut table = describe(report) + "\n\n";
-    let mut header = format!("{:<9}", "transport");
+    let buses = report.results.iter().any(|r| r.bus.is_some());
+    let mut header = format!("{:<9}", if buses { "bus" } else { "transport" });
     if sized {
         let _ = write!(header, " {:>8}", "bytes");
     }
@@ -64,10 +65,21 @@ pub fn render_table(report: &CompareReport) -> String {
     if report.mode == "sweep" {
         let _ = write!(header, " {:>8}", "knee/s");
     }
+    let events = report.results.iter().any(|r| r.end_to_end.is_some());
+    if events {
+        let _ = write!(
+            header,
+            " {:>9} {:>10} {:>10}",
+            "stored", "e2e p50", "e2e p99"
+        );
+    }
     table += header.trim_end();
     table.push('\n');
     for r in &report.results {
-        let mut row = format!("{:<9}", r.transport.as_str());
+        let name = r
+            .bus
+            .map_or(r.transport.as_str(), super::spreadsheet::bus_name);
+        let mut row = format!("{name:<9}");
         if sized {
             let _ = write!(row, " {:>8}", r.payload_bytes.unwrap_or_default());
         }
@@ -86,6 +98,14 @@ pub fn render_table(report: &CompareReport) -> String {
                 .flatten()
                 .map_or("none".to_owned(), |k| k.to_string());
             let _ = write!(row, " {knee:>8}");
+        }
+        if let Some(e2e) = r.end_to_end {
+            let stored = format!("{}/{}", e2e.stored, e2e.stored + e2e.missing);
+            let _ = write!(
+                row,
+                " {stored:>9} {:>10.3} {:>10.3}",
+                e2e.p50_ms, e2e.p99_ms
+            );
         }
         table += &row;
         table.push('\n');

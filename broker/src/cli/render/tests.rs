@@ -14,6 +14,8 @@ fn stats(transport: Transport, first_error: Option<&str>, queue: bool) -> Transp
         p99_ms: p50_ms * 3.0,
     };
     TransportStats {
+        bus: None,
+        end_to_end: None,
         transport,
         ok: 9,
         errors: u64::from(first_error.is_some()),
