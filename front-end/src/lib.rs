@@ -220,7 +220,15 @@ impl runtime::service::Service for Application {
     }
 }
 
+/// Pages and assets served, by `path` (`/`, `/static/app.js`, …).
+pub const PAGES_SERVED: &str = "flexi_front_end_served_total";
+
+/// The handles of [`PAGES_SERVED`] (a fixed set of paths: the page and its assets).
+static SERVED: runtime::metrics::Handles<metrics::Counter, 1> =
+    runtime::metrics::Handles::new(|[path]| metrics::counter!(PAGES_SERVED, "path" => path));
+
 async fn index(page: web::Data<String>) -> HttpResponse {
+    SERVED.with(["/"], |served| served.increment(1));
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -228,6 +236,7 @@ async fn index(page: web::Data<String>) -> HttpResponse {
 }
 
 async fn serve(asset: &'static Asset) -> HttpResponse {
+    SERVED.with([asset.path], |served| served.increment(1));
     HttpResponse::Ok()
         .content_type(asset.content_type)
         .insert_header((header::CACHE_CONTROL, asset.cache))

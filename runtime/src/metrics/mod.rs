@@ -107,9 +107,22 @@ pub fn install() {
     handle();
 }
 
-/// `GET /metrics`: every series of the process in the Prometheus text format.
+/// The process's own series (`process_cpu_seconds_total`,
+/// `process_resident_memory_bytes`, `process_open_fds`, `process_threads`,
+/// `process_start_time_seconds`, …), described once and read at each scrape.
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+
+/// `GET /metrics`: every series of the process in the Prometheus text format,
+/// the process's own read now.
 pub async fn serve() -> HttpResponse {
     let handle = handle();
+    PROCESS
+        .get_or_init(|| {
+            let collector = metrics_process::Collector::default();
+            collector.describe();
+            collector
+        })
+        .collect();
     handle.run_upkeep();
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)

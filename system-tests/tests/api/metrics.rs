@@ -218,3 +218,32 @@ async fn metrics_of_every_service_parse() {
     page.stop().await;
     app.teardown().await;
 }
+
+/// The front-end's `/metrics` says something of its own: the pages and assets
+/// it served, and the process's CPU time and memory (as every service's does).
+#[tokio::test]
+async fn the_front_end_counts_what_it_served_and_its_process() {
+    let (page_port, page) = spawn_page(|_| {}).await;
+    let base = testkit::http_url(page_port);
+    let client = reqwest::Client::new();
+    for path in ["/", "/static/app.js", "/static/app.js"] {
+        let status = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("served")
+            .status();
+        assert_eq!(status, 200, "{path}");
+    }
+    let scrape = scrape(&client, &base).await;
+    let served = |path| value(&scrape, "flexi_front_end_served_total", &[("path", path)]);
+    assert!(
+        served("/") >= 1.0 && served("/static/app.js") >= 2.0,
+        "{:?}",
+        scrape.samples
+    );
+    assert!(value(&scrape, "process_resident_memory_bytes", &[]) > 0.0);
+    let named = |metric| scrape.samples.iter().any(|s| s.metric == metric);
+    assert!(named("process_cpu_seconds_total") && named("process_open_fds"));
+    page.stop().await;
+}
