@@ -267,31 +267,27 @@ impl Comparison {
                 "an event comparison reads every event back: at most {MAX_EVENTS} per bus"
             ));
         }
-        let mut buses = Vec::new();
-        for bus in asked {
-            if !buses.contains(&bus) {
-                buses.push(bus);
-            }
-        }
-        if buses.is_empty() {
-            return invalid("buses must not be empty");
-        }
-        Ok(buses)
+        distinct("buses", asked)
     }
 
     fn transports(asked: Option<Vec<Transport>>) -> Result<Vec<Transport>, RequestError> {
-        let Some(asked) = asked else {
-            return Ok(Transport::ALL.to_vec());
-        };
-        let mut transports = Vec::new();
-        for transport in asked {
-            if !transports.contains(&transport) {
-                transports.push(transport);
-            }
+        match asked {
+            None => Ok(Transport::ALL.to_vec()),
+            Some(asked) => distinct("transports", asked),
         }
-        if transports.is_empty() {
-            return invalid("transports must not be empty");
-        }
-        Ok(transports)
     }
+}
+
+/// The items of the list `field` in the order asked, each once; not none.
+fn distinct<T: PartialEq>(field: &str, asked: Vec<T>) -> Result<Vec<T>, RequestError> {
+    let mut items = Vec::new();
+    for item in asked {
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+    if items.is_empty() {
+        return invalid(format!("{field} must not be empty"));
+    }
+    Ok(items)
 }

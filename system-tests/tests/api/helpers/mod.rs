@@ -12,6 +12,7 @@ mod workers;
 use std::time::Duration;
 
 use protocol::Worker;
+pub use requests::says;
 pub use stack::{Stack, Tuning};
 pub use testkit::{Running, WorkerAddrs, wait_until_healthy};
 use testkit::{TestAmqp, TestMongo, TestPostgres, http_url, local, serve_on_any_port};

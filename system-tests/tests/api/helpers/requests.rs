@@ -59,3 +59,10 @@ impl TestApp {
         (status, serde_json::from_value(body).expect("contract body"))
     }
 }
+
+/// Whether an answer's `message` says `text`.
+pub fn says(answer: &Value, text: &str) -> bool {
+    answer["message"]
+        .as_str()
+        .is_some_and(|message| message.contains(text))
+}
