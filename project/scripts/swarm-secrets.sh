@@ -4,6 +4,9 @@
 set -euo pipefail
 
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+# Letters only: NATS reads its users' passwords from the environment as values
+# of its configuration, where a leading digit would make one a number.
+letters() { head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z' | head -c 24; }
 exists() { docker secret inspect "$1" >/dev/null 2>&1; }
 
 create() { # name value
@@ -54,6 +57,12 @@ else
     create "${user}_amqp_url" "$("$users" url "$user")"
   done
 fi
+
+# NATS: one user per service (project/nats/nats.conf); the server and the
+# service read the same secret, so each is made or kept on its own.
+for user in broker logger authentication mail listener; do
+  create "nats_${user}_password" "$(letters)"
+done
 
 # MailHog's UI, behind Caddy's basic auth: the bcrypt hash of MAILHOG_PASSWORD (a
 # random one, printed once, when unset), made by Caddy's own image.
