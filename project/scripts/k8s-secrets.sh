@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Creates the Secret flexi-secrets the Kubernetes manifests read, once, with
-# random passwords. An existing Secret is kept; one made before RabbitMQ had a
-# user per service gets those users added (its other passwords are kept).
+# random passwords. An existing Secret is kept; one made before RabbitMQ or
+# NATS had a user per service gets those users added (its other passwords are
+# kept).
 set -euo pipefail
 
 NAMESPACE="${NAMESPACE:-flexiconnect}"
 USERS_SCRIPT="$(dirname "$0")/rabbitmq-users.sh"
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+# Letters only: NATS reads its users' passwords from the environment as values
+# of its configuration, where a leading digit would make one a number.
+letters() { head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z' | head -c 24; }
+
+# NATS: one user per service (project/nats/nats.conf), a random password each,
+# read by the server and by the service.
+NATS=()
+for user in broker logger authentication mail listener; do
+  NATS+=(--from-literal="nats-$user-password=$(letters)")
+done
 
 # RabbitMQ: one user per service (rabbitmq-users.sh), random passwords; the
 # definitions (their hashes) and each service's AMQP URL are made together.
@@ -28,6 +39,11 @@ if kubectl -n "$NAMESPACE" get secret flexi-secrets >/dev/null 2>&1; then
     kubectl -n "$NAMESPACE" patch secret flexi-secrets --type merge -p "{\"data\":$data}"
     echo "secret flexi-secrets: the token signing key added"
   fi
+  if [[ -z "$(kubectl -n "$NAMESPACE" get secret flexi-secrets -o jsonpath='{.data.nats-broker-password}')" ]]; then
+    data="$(kubectl create secret generic flexi-secrets --dry-run=client -o jsonpath='{.data}' "${NATS[@]}")"
+    kubectl -n "$NAMESPACE" patch secret flexi-secrets --type merge -p "{\"data\":$data}"
+    echo "secret flexi-secrets: NATS's users added"
+  fi
   if [[ -n "$(kubectl -n "$NAMESPACE" get secret flexi-secrets -o jsonpath='{.data.rabbitmq-definitions}')" ]]; then
     echo "secret flexi-secrets: exists, kept"
     exit 0
@@ -48,5 +64,5 @@ kubectl -n "$NAMESPACE" create secret generic flexi-secrets \
   --from-literal=seed-password="${SEED_PASSWORD:-verysecret}" \
   --from-literal=mail-password="${MAIL_PASSWORD:-}" \
   --from-literal=jwt-private-key="$("$(dirname "$0")/jwt-key.sh")" \
-  "${RABBITMQ[@]}"
+  "${RABBITMQ[@]}" "${NATS[@]}"
 echo "secret flexi-secrets: created"
