@@ -12,12 +12,11 @@ A measurement, not a test: nothing fails on a number.
 """
 
 import os
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
-import bench
+import load
+import stack
 import tables
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
@@ -25,11 +24,7 @@ CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 
 
 def main():
-    subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
-    try:
-        run(tables.PAGE)
-    finally:
-        subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
+    stack.with_stack(lambda: run(tables.PAGE))
 
 
 def run(page):
@@ -37,19 +32,19 @@ def run(page):
     tag = uuid.uuid4().hex[:8]
     rows = []
     for transport in ("http", "amqp", "rpc", "grpc"):
-        before = {svc: bench.rss_mib(pid) for svc, pid in bench.pids().items()}
+        before = stack.memory()
         body = {"action": "log", "transport": transport, "log": {"name": f"soak-{transport}-{tag}", "data": "soak"}}
-        bench.log(f"soak {transport}: {SECONDS} s at concurrency {CONCURRENCY} …")
-        result = bench.wrk(f"{bench.BROKER}/handle", body, connections=CONCURRENCY, seconds=SECONDS)
+        stack.log(f"soak {transport}: {SECONDS} s at concurrency {CONCURRENCY} …")
+        result = load.wrk(f"{stack.BROKER}/handle", body, connections=CONCURRENCY, seconds=SECONDS)
         time.sleep(5)
-        after = {svc: bench.rss_mib(pid) for svc, pid in bench.pids().items()}
+        after = stack.memory()
         rows.append((transport, result, before, after))
-        bench.log(f"soak {transport}: {result}")
+        stack.log(f"soak {transport}: {result}")
     write(page, rows)
 
 
 def write(page, rows):
-    services = [s for s in bench.SERVICES if s in rows[0][2]]
+    services = [s for s in stack.SERVICES if s in rows[0][2]]
     lines = [f"Soaked {time.strftime('%Y-%m-%d')} by `make -C project soak`: `/handle` log, "
              f"{SECONDS} s per transport at concurrency {CONCURRENCY} (wrk, 2 threads), "
              f"on {tables.machine(0, 0).split(';')[0]}.", "",
@@ -58,10 +53,10 @@ def write(page, rows):
     for transport, r, before, after in rows:
         memory = ", ".join(f"{s} {before[s][0]:.1f} → {after.get(s, (0.0, 0.0))[0]:.1f}" for s in services)
         lines.append(f"| {transport} | {r['total']:,} | {r['non2xx'] + r['errors']} | {r['rps']:,.0f} | "
-                     f"{bench.fmt(r.get('p99'))} | {memory} |")
+                     f"{tables.fmt(r.get('p99'))} | {memory} |")
     table = "\n".join(lines)
     tables.replace_section(page, "soak", table)
-    bench.log(f"{page.name} updated")
+    stack.log(f"{page.name} updated")
     print(table)
 
 

@@ -18,9 +18,8 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 
-import bench
+import stack
 import tables
 
 START_RATE = int(os.environ.get("SWEEP_START_RATE", "100"))
@@ -34,19 +33,15 @@ COLOUR_NAMES = ["blue", "orange", "green", "red"]
 
 
 def main():
-    subprocess.run([str(bench.STACK), "up"], env=bench.ENV, check=True)
-    try:
-        run(tables.PAGE)
-    finally:
-        subprocess.run([str(bench.STACK), "down"], env=bench.ENV, check=False)
+    stack.with_stack(lambda: run(tables.PAGE))
 
 
 def sweep(action):
-    args = [str(bench.BROKER_BIN), "compare", "--url", bench.BROKER, "--action", action,
+    args = [str(stack.BROKER_BIN), "compare", "--url", stack.BROKER, "--action", action,
             "--mode", "sweep", "--start-rate", str(START_RATE), "--max-rate", str(MAX_RATE),
             "--duration", str(SECONDS), "--slo-ms", str(SLO_MS), "--format", "json"]
-    bench.log(f"sweep {action}: {' '.join(args[2:])}")
-    done = subprocess.run(args, env=bench.DIRECT_ENV, capture_output=True, text=True)
+    stack.log(f"sweep {action}: {' '.join(args[2:])}")
+    done = subprocess.run(args, env=stack.DIRECT_ENV, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"[bench] sweep {action} failed: {done.stderr.strip()}")
     return json.loads(done.stdout)
@@ -113,7 +108,7 @@ def write(page, reports):
         lines += section(action, report) + [""]
     table = "\n".join(lines).rstrip()
     tables.replace_section(page, "sweep", table)
-    bench.log(f"{page.name} updated")
+    stack.log(f"{page.name} updated")
     print(table)
 
 

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 # The page the tables are written into, between its `<!-- name:start -->` and
-# `<!-- name:end -->` markers.
-PAGE = Path(__file__).resolve().parents[2] / "docs/benchmarks.md"
+# `<!-- name:end -->` markers; BENCH_OUT names another (a trial run's).
+PAGE = Path(os.environ.get("BENCH_OUT") or Path(__file__).resolve().parents[2] / "docs/benchmarks.md")
 
 
 def machine(connections, seconds):
@@ -28,11 +28,13 @@ def fmt(value, digits=2):
 def write_bench(page, rows, overhead, idle, after, telemetry, *, host, services, ping_rounds,
                  telemetry_pairs, telemetry_slice, log):
     lines = [f"Measured {time.strftime('%Y-%m-%d')} by `make -C project bench` on {host}.", ""]
-    lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | note |",
-              "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+    lines += ["| scenario | req/s | p50 ms | p99 ms | non-2xx | target | busiest processes (CPU) | "
+              "CPU µs per request | note |",
+              "| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['name']} | {fmt(r['rps'], 0)} | {fmt(r.get('p50'))} | {fmt(r.get('p99'))} | "
-                     f"{r['non2xx'] + r['errors']} | {r['target']} | {r['cpu']} | {r.get('note', '')} |")
+                     f"{r['non2xx'] + r['errors']} | {r['target']} | {r['cpu']} | {r['cpu_us']} | "
+                     f"{r.get('note', '')} |")
     lines += ["", "`ping` (no database) at concurrency 1: through the broker (wrk → broker → worker) "
               "against straight to the worker (`broker compare --direct`); the median p50 of "
               f"{ping_rounds} alternating rounds each:", "",
@@ -73,7 +75,7 @@ def replace_section(page, name, table, heading=None):
     """Puts `table` between `page`'s (docs/benchmarks.md) `<!-- name:start -->` and
     `<!-- name:end -->` markers (bench.py, soak.py and sweep.py each own one). Without the markers: a new
     section `## heading` at the end when a heading is given, an error otherwise."""
-    text = page.read_text()
+    text = page.read_text() if page.exists() else ""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start in text and end in text:
         text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
