@@ -1,5 +1,5 @@
-# stack.sh's infrastructure: Postgres, RabbitMQ, the Mongo-wire server and the
-# SMTP catcher, each reused when something listens on its port, else installed
+# stack.sh's infrastructure: Postgres, RabbitMQ, NATS with JetStream, the
+# Mongo-wire server and the SMTP catcher, each reused when something listens on its port, else installed
 # and started (and recorded in $STARTED, for infra-down). Sourced by stack.sh,
 # whose variables and helpers (log, die, wait_for_port, apt_install) it uses.
 
@@ -24,6 +24,18 @@ start_rabbitmq() {
   as_root rabbitmq-server -detached >/dev/null 2>&1 || true
   wait_for_port "$RABBITMQ_PORT" rabbitmq 120
   mark_started "rabbitmq"
+}
+
+start_nats() {
+  if listening "$NATS_PORT"; then log "nats: reusing :$NATS_PORT (it must have JetStream on)"; return; fi
+  command -v nats-server >/dev/null || { log "nats: installing"; apt_install nats-server; }
+  mkdir -p "$STACK_DIR/data/nats"
+  log "nats: starting nats-server with JetStream on :$NATS_PORT (store $STACK_DIR/data/nats)"
+  nohup nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$STACK_DIR/data/nats" \
+    >"$LOGS/nats.log" 2>&1 &
+  echo $! >"$PIDS/nats.pid"
+  wait_for_port "$NATS_PORT" nats 60
+  mark_started "nats"
 }
 
 start_mongo() {
@@ -65,6 +77,7 @@ infra_up() {
   mkdir -p "$PIDS" "$LOGS"
   start_postgres
   start_rabbitmq
+  start_nats
   start_mongo
   start_smtp
 }
@@ -88,6 +101,7 @@ infra_down() {
   while read -r line; do
     case "$line" in
       mongo) stop_pid mongo ;;
+      nats) stop_pid nats ;;
       maildev) stop_pid maildev ;;
       rabbitmq) as_root rabbitmqctl stop >/dev/null 2>&1 || true; log "rabbitmq: stopped" ;;
       postgres\ *) as_root pg_ctlcluster --skip-systemctl-redirect "${line#postgres }" main stop || true; log "postgres: stopped" ;;

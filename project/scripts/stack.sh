@@ -16,10 +16,11 @@
 #                        the local page and broker (page :8090, API Host: backend)
 #
 # A dependency already listening on its port (Postgres :5432, RabbitMQ :5672,
-# a Mongo-wire server :27017, an SMTP catcher :1025) is reused and never stopped
-# by `down`. What is missing is installed: Debian's postgresql and
-# rabbitmq-server, PyPI's SecantusDB (the MongoDB wire protocol), npm's MailDev
-# (an SMTP catcher with a web UI and an HTTP API).
+# NATS :4222 with JetStream, a Mongo-wire server :27017, an SMTP catcher :1025)
+# is reused and never stopped by `down`. What is missing is installed: Debian's
+# postgresql, rabbitmq-server and nats-server (run with -js), PyPI's SecantusDB
+# (the MongoDB wire protocol), npm's MailDev (an SMTP catcher with a web UI and
+# an HTTP API).
 #
 # Prometheus (Debian's prometheus) scrapes every service's /metrics with the jobs
 # of project/observability/prometheus.yml, each target rewritten to 127.0.0.1 and
@@ -40,6 +41,7 @@ STARTED="$STACK_DIR/infra-started"
 
 POSTGRES_PORT="${POSTGRES_PORT:-5432}"
 RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
+NATS_PORT="${NATS_PORT:-4222}"
 MONGO_PORT="${MONGO_PORT:-27017}"
 SMTP_PORT="${SMTP_PORT:-1025}"
 MAILDEV_PORT="${MAILDEV_PORT:-1080}"
@@ -182,6 +184,8 @@ start_service() { # name env...
 
 services_up() {
   local amqp="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
+  # Every service but the front-end talks to NATS (anonymous on the local stack).
+  export NATS_URL="nats://127.0.0.1:$NATS_PORT"
   start_service logger HTTP_ADDR="127.0.0.1:$LOGGER_PORT" RPC_ADDR="127.0.0.1:$LOGGER_RPC_PORT" \
     GRPC_ADDR="127.0.0.1:$LOGGER_GRPC_PORT" AMQP_URL="$amqp" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT"
   start_service authentication HTTP_ADDR="127.0.0.1:$AUTH_PORT" RPC_ADDR="127.0.0.1:$AUTH_RPC_PORT" \
@@ -217,7 +221,7 @@ status() {
   local name port
   for name_port in "front-end $FRONT_END_PORT" "broker $BROKER_PORT" "logger $LOGGER_PORT" "auth $AUTH_PORT" \
     "mail $MAIL_PORT" "listener $LISTENER_PORT" "postgres $POSTGRES_PORT" \
-    "rabbitmq $RABBITMQ_PORT" "mongo-wire $MONGO_PORT" "smtp $SMTP_PORT" "maildev-ui $MAILDEV_PORT" \
+    "rabbitmq $RABBITMQ_PORT" "nats $NATS_PORT" "mongo-wire $MONGO_PORT" "smtp $SMTP_PORT" "maildev-ui $MAILDEV_PORT" \
     "prometheus $PROMETHEUS_PORT"; do
     read -r name port <<<"$name_port"
     if listening "$port"; then printf '  %-11s up    :%s\n' "$name" "$port"
@@ -234,6 +238,7 @@ flexiconnect is up.
   Logger                   http://127.0.0.1:$LOGGER_PORT  (tarpc :$LOGGER_RPC_PORT, gRPC :$LOGGER_GRPC_PORT)
   Authentication           http://127.0.0.1:$AUTH_PORT  (tarpc :$AUTH_RPC_PORT, gRPC :$AUTH_GRPC_PORT)
   Mail                     http://127.0.0.1:$MAIL_PORT  (tarpc :$MAIL_RPC_PORT, gRPC :$MAIL_GRPC_PORT)
+  NATS (JetStream)         nats://127.0.0.1:$NATS_PORT  (stream FLEXI_EVENTS: the events sent with "bus":"nats")
   Caught mail (MailDev)    http://127.0.0.1:$MAILDEV_PORT  (SMTP :$SMTP_PORT)
   Listener health          http://127.0.0.1:$LISTENER_PORT/health
   Prometheus               http://127.0.0.1:$PROMETHEUS_PORT  (scrapes every service's /metrics; targets: /api/v1/targets)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every test and check of the repository, against real dependencies.
 #
-# Starts what is missing of Postgres, RabbitMQ, the Mongo-wire server and the
-# SMTP catcher (and stops afterwards only what it started), installs what the
-# browser test needs (Debian's chromium, playwright-core) and what the checks of
+# Starts what is missing of Postgres, RabbitMQ, NATS (JetStream), the Mongo-wire
+# server and the SMTP catcher (and stops afterwards only what it started),
+# installs what the browser test needs (Debian's chromium, playwright-core) and what the checks of
 # the deployment files and of stack.sh's Prometheus need (Debian's caddy,
 # docker-compose, docker client and prometheus; schemathesis), then: stack.sh's
 # own test (test-stack.sh), the documentation's links and make targets
@@ -20,6 +20,8 @@ export STACK_DIR="${TEST_STACK_DIR:-$ROOT/.stack/test}"
 export MONGO_PORT="${TEST_MONGO_PORT:-27017}"
 export TEST_MONGO_URL="${TEST_MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT}"
 export TEST_AMQP_URL="${TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+export NATS_PORT="${TEST_NATS_PORT:-4222}"
+export TEST_NATS_URL="${TEST_NATS_URL:-nats://127.0.0.1:$NATS_PORT}"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:password@127.0.0.1:5432}"
 export SMTP_PORT="${TEST_SMTP_PORT:-1025}" MAILDEV_PORT="${TEST_MAILDEV_PORT:-1080}"
 export TEST_SMTP_ADDR="${TEST_SMTP_ADDR:-127.0.0.1:$SMTP_PORT}"
