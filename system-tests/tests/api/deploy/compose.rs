@@ -99,6 +99,7 @@ async fn docker_caddy_and_promtool_validate_the_files() {
     for (_, user) in super::rabbitmq::USERS {
         let password = format!("RABBITMQ_{}_PASSWORD", user.to_uppercase());
         compose.env(password, "checked");
+        compose.env(format!("NATS_{}_PASSWORD", user.to_uppercase()), "checked");
     }
     let installs = "docker-compose is installed (make -C project test installs it)";
     run_to_success(&mut compose, installs).await;

@@ -10,6 +10,9 @@
 //! - [`grafana`]: compose's Grafana and its dashboard's queries ([`promql`]).
 //! - [`rabbitmq`]: RabbitMQ's users (one per service), their permissions and
 //!   the dead-letter queue's bound; [`no_guest`]: the deployments use them.
+//! - [`nats`]: NATS in compose, Swarm and Kubernetes: JetStream on a volume,
+//!   a healthcheck, a user per service whose subjects are its code's, no
+//!   anonymous access; [`nats_users`]: the services run as those users.
 //! - [`mailhog`]: Swarm's caught-mail UI, only through Caddy with a password.
 //! - [`standins`]: the compose check's stand-ins for the infrastructure images.
 
@@ -18,6 +21,8 @@ mod dockerfile;
 mod grafana;
 mod k8s;
 mod mailhog;
+mod nats;
+mod nats_users;
 mod no_guest;
 mod observability;
 mod promql;
@@ -85,8 +90,9 @@ pub fn specs() -> Vec<Spec> {
 }
 
 /// Infrastructure the services reach, with the port it listens on.
-const INFRASTRUCTURE: [(&str, u16); 4] = [
+const INFRASTRUCTURE: [(&str, u16); 5] = [
     ("rabbitmq", 5672),
+    ("nats", 4222),
     ("mongo", 27017),
     ("postgres", 5432),
     ("mailhog", 1025),
