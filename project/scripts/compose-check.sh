@@ -17,7 +17,7 @@
 #    with project/standins/docker-compose.standins.yml laid over the file (it
 #    only swaps image:) and each published port that is taken here (a running
 #    local stack) moved to a free one through its <NAME>_HOST_PORT;
-# 4. every container must become healthy by its own healthcheck; then the twelve
+# 4. every container must become healthy by its own healthcheck; then the fifteen
 #    action × transport calls and the original page's five (container-calls.sh)
 #    go through the published broker, the page is loaded from the published
 #    front-end, mail is read from MailHog's published API, Prometheus must

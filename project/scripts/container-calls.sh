@@ -53,6 +53,13 @@ has() {
   local url=$1 text=$2 body; shift 2
   body="$(curl -sS -m 5 "$@" "$url" 2>/dev/null)" && [[ $body == *"$text"* ]]
 }
+# sent_and_stored NAME PATH FIELDS DATA HOW: a log named event with DATA (and
+# FIELDS, such as the bus, before it) sent to PATH answers 202, then is stored.
+sent_and_stored() {
+  expect "$1" "$(post "$2" "{\"action\":\"log\",$3\"log\":{\"name\":\"event\",\"data\":\"$4\"}}")" 202 '"error":false'
+  eventually "$1: stored ($5)" 15 logged "$4"
+}
+
 logged() { # data: the broker's `logs` action lists an entry with that data
   post /handle '{"action":"logs","logs":{"limit":100}}' >/dev/null
   grep -qF "\"data\":\"$1\"" "$STATE/answer" 2>/dev/null
@@ -94,8 +101,8 @@ calls() {
   TOKEN="$(token_of_last_answer)"
   answer="$(service_get authentication /jwks.json 2>&1 || true)"
   if [[ $answer == *'"crv":"Ed25519"'* ]]; then pass "authentication's key set (GET /jwks.json)"; else fail "GET /jwks.json" "$answer"; fi
-  # The twelve action × transport paths.
-  for t in http amqp rpc grpc; do
+  # The fifteen action × transport paths.
+  for t in http amqp rpc grpc nats; do
     answer="$(post /handle "{\"action\":\"log\",\"transport\":\"$t\",\"log\":{\"name\":\"containers\",\"data\":\"$RUN_ID log over $t\"}}")"
     expect "log over $t" "$answer" 202 '"error":false'
     eventually "log over $t: stored in MongoDB" 10 logged "$RUN_ID log over $t"
@@ -113,15 +120,13 @@ calls() {
   expect "button Test Broker: POST /" "$(post /)" 200 '"message":"Hit the broker"'
   answer="$(post /handle '{"action":"auth","auth":{"email":"admin@example.com","password":"verysecret"}}')"
   expect "button Test Auth" "$answer" 202 '"message":"Authenticated"'
-  answer="$(post /handle "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button log\"}}")"
-  expect "button Test Log" "$answer" 202 '"error":false'
-  eventually "button Test Log: stored (through RabbitMQ, the listener and the logger)" 15 logged "$RUN_ID button log"
+  sent_and_stored "button Test Log" /handle '' "$RUN_ID button log" "through RabbitMQ, the listener and the logger"
+  sent_and_stored 'the event on JetStream ("bus":"nats")' /handle '"bus":"nats",' "$RUN_ID event on nats" \
+    "through the stream, the listener and the logger"
   answer="$(post /handle "{\"action\":\"mail\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"you@example.com\",\"subject\":\"$RUN_ID button mail\",\"message\":\"Hello\"}}")"
   expect "button Test Mail" "$answer" 202 '"error":false'
   eventually "button Test Mail: caught" 10 mailed "$RUN_ID button mail"
-  answer="$(post /log-gRPC "{\"action\":\"log\",\"log\":{\"name\":\"event\",\"data\":\"$RUN_ID button grpc\"}}")"
-  expect "button Test gRPC log: POST /log-gRPC" "$answer" 202 '"error":false'
-  eventually "button Test gRPC log: stored" 10 logged "$RUN_ID button grpc"
+  sent_and_stored "button Test gRPC log: POST /log-gRPC" /log-gRPC '' "$RUN_ID button grpc" "by the logger, over gRPC"
   answer="$(post /handle "{\"action\":\"mail\",\"mail\":{\"from\":\"me@example.com\",\"to\":\"someone@elsewhere.example\",\"subject\":\"$RUN_ID foreign\",\"message\":\"Hello\"}}")"
   expect "mail to another domain (MAIL_RECIPIENT_DOMAINS)" "$answer" 400 'MAIL_RECIPIENT_DOMAINS'
   # The deployment's narrowing: another page cannot send mail; the page can.

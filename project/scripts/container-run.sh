@@ -10,13 +10,13 @@
 # stack.sh's own ports).
 : "${TEST_AMQP_URL:=amqp://guest:guest@127.0.0.1:5672/%2f}" "${TEST_MONGO_URL:=mongodb://127.0.0.1:${MONGO_PORT:-27017}}"
 : "${TEST_DATABASE_URL:=postgres://postgres:password@127.0.0.1:5432}" "${TEST_SMTP_ADDR:=127.0.0.1:${SMTP_PORT:-1025}}"
-: "${TEST_MAILDEV_URL:=http://127.0.0.1:${MAILDEV_PORT:-1080}}"
+: "${TEST_MAILDEV_URL:=http://127.0.0.1:${MAILDEV_PORT:-1080}}" "${TEST_NATS_URL:=nats://127.0.0.1:${NATS_PORT:-4222}}"
 
 # shellcheck source=container-calls.sh
 source "$HERE/container-calls.sh" # pass, fail, FAILED and the calls
 RUN_ID="check$$"
 SOCKET="$STATE/podman.sock"
-NAMESPACE=containers # AMQP_NAMESPACE: the check's own exchange and queue names
+NAMESPACE=containers # AMQP_ and NATS_NAMESPACE: the check's own exchange, queue and subject names
 DATABASE=flexi_containers
 
 # From inside a container (slirp4netns), the host's loopback is 10.0.2.2.
@@ -74,12 +74,13 @@ cleanup_containers() {
 }
 
 start_services() {
-  local amqp mongo dsn smtp_host smtp_port host=10.0.2.2
+  local amqp nats mongo dsn smtp_host smtp_port host=10.0.2.2
   amqp="$(from_container <<<"$TEST_AMQP_URL")"
+  nats="$(from_container <<<"$TEST_NATS_URL")"
   mongo="$(from_container <<<"$TEST_MONGO_URL")"
   dsn="$(from_container <<<"$TEST_DATABASE_URL")/$DATABASE"
   smtp_host="$(from_container <<<"${TEST_SMTP_ADDR%:*}")" smtp_port="${TEST_SMTP_ADDR##*:}"
-  local common=(RUST_LOG=info "AMQP_URL=$amqp" "AMQP_NAMESPACE=$NAMESPACE")
+  local common=(RUST_LOG=info "AMQP_URL=$amqp" "AMQP_NAMESPACE=$NAMESPACE" "NATS_URL=$nats" "NATS_NAMESPACE=$NAMESPACE")
   start logger 80 5001 50001 -- "${common[@]}" "MONGO_URL=$mongo" "MONGO_DATABASE=$DATABASE"
   local logger="http://$host:$PORT_logger_80"
   # A signing key as compose-env.sh makes one.

@@ -21,7 +21,8 @@
 # where the test infrastructure listens); its ports are published on free host
 # ports, and the services reach each other through them. Then it runs each
 # container's own HEALTHCHECK until it passes (there is no systemd to run them),
-# sends the twelve action × transport calls and the original page's five calls
+# sends the fifteen action × transport calls, the event on each bus and the
+# original page's five calls
 # through the containerized broker (container-calls.sh), loads the page from the
 # containerized front-end, and checks what a user relies on: every image runs as
 # a non-root user, no secret, .env or source tree in a runtime image, each

@@ -10,7 +10,7 @@ use std::time::Duration;
 use protocol::{Worker, nats::NatsNames};
 use runtime::{amqp::AmqpSettings, nats::NatsSettings, secret::Secret};
 use serde_json::json;
-use testkit::{Running, WorkerAddrs, closed_port, http_url, local, log_filter, unique_name};
+use testkit::{Running, WorkerAddrs, closed_port, local, log_filter, unique_name};
 
 use super::rabbitmq::USERS;
 
@@ -149,21 +149,12 @@ async fn the_services_work_as_their_own_nats_users_and_the_rest_is_refused() {
     let logger_addrs = WorkerAddrs::of(Worker::Logger, ports);
     testkit::nats::wait_until_served(&server.user("broker"), Worker::Logger).await;
 
-    let mut settings = broker::Settings::from_env().expect("broker settings");
-    settings.http_addr = local(0);
-    settings.http_workers = 1;
-    settings.amqp = amqp(&namespace);
-    settings.nats = server.user("broker");
-    settings.logger_url = logger_addrs.http.clone();
-    settings.logger_rpc_addr = logger_addrs.rpc.clone();
-    settings.logger_grpc_url = logger_addrs.grpc.clone();
-    let (auth, mail) = (Worker::Authentication, Worker::Mail);
-    let (auth, mail) = (WorkerAddrs::nowhere(auth), WorkerAddrs::nowhere(mail));
-    (settings.auth_url, settings.auth_rpc_addr) = (auth.http, auth.rpc);
-    (settings.mail_url, settings.mail_rpc_addr) = (mail.http, mail.rpc);
-    let built = broker::Application::build(settings).await.expect("builds");
-    let address = http_url(built.port());
-    let broker = Running::spawn(|stop| built.run_until_stopped(stop));
+    let (broker, address) = crate::rabbitmq_users::spawn_broker(
+        amqp(&namespace),
+        &server.user("broker"),
+        &logger_addrs,
+    )
+    .await;
 
     let name = unique_name("nats-users");
     let log = |data: &str, how: (&str, &str)| json!({"action": "log", (how.0): how.1, "log": {"name": name, "data": data}});

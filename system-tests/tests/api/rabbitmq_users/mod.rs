@@ -154,7 +154,7 @@ async fn the_broker_the_logger_and_the_listener_work_as_their_own_users() {
     settings.mongo_database = mongo.name.clone();
     let (logger, ports) = Running::build::<logger::Application>(settings).await;
     let logger_addrs = WorkerAddrs::of(Worker::Logger, ports);
-    let (broker, address) = spawn_broker(&imported, &nats, &logger_addrs).await;
+    let (broker, address) = spawn_broker(imported.settings("broker"), &nats, &logger_addrs).await;
 
     let name = unique_name("users");
     // The original's event, before any listener ran: the broker declares the
@@ -194,17 +194,17 @@ async fn the_broker_the_logger_and_the_listener_work_as_their_own_users() {
     imported.delete();
 }
 
-/// A broker as the `broker` user, the logger at `logger`, the other workers
-/// nowhere; its base URL.
-async fn spawn_broker(
-    imported: &Imported,
+/// A broker with these RabbitMQ and NATS settings (its own users), the logger
+/// at `logger`, the other workers nowhere; its base URL.
+pub(crate) async fn spawn_broker(
+    amqp: runtime::amqp::AmqpSettings,
     nats: &runtime::nats::NatsSettings,
     logger: &WorkerAddrs,
 ) -> (Running, String) {
     let mut settings = broker::Settings::from_env().expect("broker settings");
     settings.http_addr = local(0);
     settings.http_workers = 1;
-    settings.amqp = imported.settings("broker");
+    settings.amqp = amqp;
     settings.nats = nats.clone();
     settings.logger_url = logger.http.clone();
     settings.logger_rpc_addr = logger.rpc.clone();
