@@ -13,6 +13,7 @@ use serde_json::json;
 use testkit::{Running, WorkerAddrs, closed_port, local, log_filter, unique_name};
 
 use super::rabbitmq::USERS;
+use crate::rabbitmq_users::handle;
 
 /// A `nats-server` running the deployments' configuration.
 struct Server {
@@ -110,18 +111,6 @@ fn amqp(namespace: &str) -> AmqpSettings {
         amqp_url_file: None,
         amqp_namespace: namespace.to_owned(),
     }
-}
-
-/// `POST /handle` of `body`: its status and answer.
-async fn handle(broker: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{broker}/handle"))
-        .json(&body)
-        .send()
-        .await
-        .expect("the broker answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
 }
 
 #[tokio::test]

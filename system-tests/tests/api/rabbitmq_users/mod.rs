@@ -132,13 +132,19 @@ async fn log(broker: &str, name: &str, transport: Option<&str>) -> u16 {
     if let Some(transport) = transport {
         body["transport"] = json!(transport);
     }
+    handle(broker, body).await.0
+}
+
+/// `POST /handle` of `body`: its status and answer.
+pub(crate) async fn handle(broker: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     let response = reqwest::Client::new()
         .post(format!("{broker}/handle"))
         .json(&body)
         .send()
         .await
         .expect("the broker answers");
-    response.status().as_u16()
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
 }
 
 #[tokio::test]
