@@ -35,6 +35,9 @@ use clap::Parser;
 use protocol::{Action, Transport, logs};
 use tokio_util::sync::CancellationToken;
 
+mod assets;
+pub use assets::UPLOT_VERSION;
+
 /// Env var: address the page is served on.
 pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
 /// Env var: the broker's URL as the browser reaches it.
@@ -102,73 +105,6 @@ impl<'a> IndexPage<'a> {
     }
 }
 
-/// The uPlot release in `static/vendor/uplot/` (npm `uplot`, MIT), as a
-/// literal for `concat!`.
-macro_rules! uplot_version {
-    () => {
-        "1.6.32"
-    };
-}
-/// The uPlot release the page draws with. Its URLs carry the version, so a
-/// browser may keep them for a year: a new release is a new URL.
-pub const UPLOT_VERSION: &str = uplot_version!();
-
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-const TEXT: &str = "text/plain; charset=utf-8";
-/// Our own assets change with the page: an hour, then ask again.
-const OURS: &str = "public, max-age=3600";
-/// A vendored release under a versioned URL never changes.
-const VENDORED: &str = "public, max-age=31536000, immutable";
-
-/// One file compiled into the binary and served at `path`.
-struct Asset {
-    path: &'static str,
-    content_type: &'static str,
-    cache: &'static str,
-    body: &'static str,
-}
-
-/// `static/<file>` at `/static/<file>`.
-macro_rules! ours {
-    ($file:literal, $type:expr) => {
-        Asset {
-            path: concat!("/static/", $file),
-            content_type: $type,
-            cache: OURS,
-            body: include_str!(concat!("../static/", $file)),
-        }
-    };
-}
-
-/// `static/vendor/uplot/<file>` at `/static/vendor/uplot/<version>/<file>`.
-macro_rules! uplot {
-    ($file:literal, $type:expr) => {
-        Asset {
-            path: concat!("/static/vendor/uplot/", uplot_version!(), "/", $file),
-            content_type: $type,
-            cache: VENDORED,
-            body: include_str!(concat!("../static/vendor/uplot/", $file)),
-        }
-    };
-}
-
-/// Every asset of the page, in the order `index.html` loads them.
-static ASSETS: [Asset; 12] = [
-    uplot!("uPlot.min.css", CSS),
-    ours!("app.css", CSS),
-    ours!("app.js", JS),
-    ours!("logs.js", JS),
-    uplot!("uPlot.iife.min.js", JS),
-    ours!("compare-stream.js", JS),
-    ours!("compare-plot.js", JS),
-    ours!("compare-live.js", JS),
-    ours!("compare-charts.js", JS),
-    ours!("compare-files.js", JS),
-    ours!("compare.js", JS),
-    uplot!("LICENSE", TEXT),
-];
-
 /// The front-end, bound and ready to serve.
 pub struct Application {
     server: actix_web::dev::Server,
@@ -200,8 +136,8 @@ impl runtime::service::Service for Application {
                 cfg.app_data(page.clone())
                     .route("/", web::get().to(index))
                     .route("/ping", web::get().to(runtime::http::ping));
-                for asset in &ASSETS {
-                    cfg.route(asset.path, web::get().to(move || serve(asset)));
+                for asset in &assets::ASSETS {
+                    cfg.route(asset.path, web::get().to(move || assets::serve(asset)));
                 }
             },
         )?;
@@ -224,7 +160,7 @@ impl runtime::service::Service for Application {
 pub const PAGES_SERVED: &str = "flexi_front_end_served_total";
 
 /// The handles of [`PAGES_SERVED`] (a fixed set of paths: the page and its assets).
-static SERVED: runtime::metrics::Handles<metrics::Counter, 1> =
+pub(crate) static SERVED: runtime::metrics::Handles<metrics::Counter, 1> =
     runtime::metrics::Handles::new(|[path]| metrics::counter!(PAGES_SERVED, "path" => path));
 
 async fn index(page: web::Data<String>) -> HttpResponse {
@@ -235,18 +171,10 @@ async fn index(page: web::Data<String>) -> HttpResponse {
         .body(page.get_ref().clone())
 }
 
-async fn serve(asset: &'static Asset) -> HttpResponse {
-    SERVED.with([asset.path], |served| served.increment(1));
-    HttpResponse::Ok()
-        .content_type(asset.content_type)
-        .insert_header((header::CACHE_CONTROL, asset.cache))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(asset.body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use assets::{ASSETS, VENDORED};
 
     /// The grid has a button for every action over every transport, and the
     /// comparison offers every action and transport: both come from the
