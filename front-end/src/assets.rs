@@ -64,7 +64,7 @@ macro_rules! uplot {
 }
 
 /// Every asset of the page, in the order `index.html` loads them.
-pub(crate) static ASSETS: [Asset; 12] = [
+pub(crate) static ASSETS: [Asset; 13] = [
     uplot!("uPlot.min.css", CSS),
     ours!("app.css", CSS),
     ours!("app.js", JS),
@@ -75,6 +75,7 @@ pub(crate) static ASSETS: [Asset; 12] = [
     ours!("compare-live.js", JS),
     ours!("compare-charts.js", JS),
     ours!("compare-files.js", JS),
+    ours!("compare-table.js", JS),
     ours!("compare.js", JS),
     uplot!("LICENSE", TEXT),
 ];

@@ -6,7 +6,8 @@
 //! logs panel lists what the logger stored (the `logs` action), filtered by name
 //! or by a call's trace id (a click on the trace id under an answer), a page at
 //! a time, and follows new entries live. The comparison view: pick an action
-//! and a mode (closed, rate or sweep), watch throughput and p99 live while one
+//! over transports, or the log event over buses (its end-to-end figures), and
+//! a mode (closed, rate or sweep), watch throughput and p99 live while one
 //! streamed `/compare` runs, then read the table, the percentile spectrum,
 //! latency against throughput (a sweep's knee) and against payload size, and
 //! where the time goes; save the run as JSON or CSV, or draw a saved one over it.
@@ -24,7 +25,8 @@
 //!   `static/compare*.js` (the comparison: `compare-stream.js` reads
 //!   the `/compare` event stream, `compare-plot.js`, `compare-live.js` and
 //!   `compare-charts.js` draw with uPlot, `compare-files.js` saves and loads
-//!   runs, `compare.js` is the form), all listed in `ASSETS`.
+//!   runs, `compare-table.js` is the results table, `compare.js` the form),
+//!   all listed in `ASSETS`.
 //! - `static/vendor/uplot/`: uPlot [`UPLOT_VERSION`] (MIT), the chart library.
 //! - `tests/browser/`: the page in headless Chromium (`page.test.mjs`,
 //!   `logs.test.mjs`), run by `system-tests/tests/api/browser.rs`.
@@ -32,7 +34,7 @@
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
 use clap::Parser;
-use protocol::{Action, Transport, logs};
+use protocol::{Action, Bus, Transport, logs};
 use tokio_util::sync::CancellationToken;
 
 mod assets;
@@ -87,6 +89,30 @@ struct IndexPage<'a> {
     costs: Vec<(&'static str, bool)>,
     /// The most calls per transport of a costly comparison.
     max_costly: u64,
+    /// Every bus the log event can be compared on (the comparison's other
+    /// choice).
+    buses: [EventBus; 2],
+}
+
+/// A bus of the comparison's choices: its name as `/compare` takes it, and the
+/// transport its runs' `progress` events name.
+struct EventBus {
+    name: &'static str,
+    transport: Transport,
+}
+
+impl EventBus {
+    /// protocol has no list of its buses: this match fails to compile when
+    /// one is added, and the list below must then name it.
+    const fn of(bus: Bus) -> Self {
+        let (name, transport) = match bus {
+            Bus::Rabbitmq => ("rabbitmq", Transport::Amqp),
+            Bus::Nats => ("nats", Transport::Nats),
+        };
+        Self { name, transport }
+    }
+
+    const ALL: [Self; 2] = [Self::of(Bus::Rabbitmq), Self::of(Bus::Nats)];
 }
 
 impl<'a> IndexPage<'a> {
@@ -101,6 +127,7 @@ impl<'a> IndexPage<'a> {
                 .map(|a| (a.as_str(), a.costly().is_some()))
                 .to_vec(),
             max_costly: protocol::compare::MAX_COSTLY_REQUESTS,
+            buses: EventBus::ALL,
         }
     }
 }
@@ -197,6 +224,13 @@ mod tests {
                 page.contains(&format!(r#"id="cmpT-{transport}""#)),
                 "{transport}"
             );
+        }
+        for bus in EventBus::ALL {
+            let choice = format!(
+                r#"id="cmpB-{}" data-transport="{}""#,
+                bus.name, bus.transport
+            );
+            assert!(page.contains(&choice), "{choice}");
         }
     }
 

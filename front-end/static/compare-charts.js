@@ -44,7 +44,7 @@ function runsOf(current, saved) {
   const run = (r, isSaved) => ({
     r, saved: isSaved,
     key: (isSaved ? "saved:" : "") + runKey(r.transport, r.payload_bytes),
-    name: runName(r.transport, r.payload_bytes, { saved: isSaved, withSize }),
+    name: runName(runLabel(r), r.payload_bytes, { saved: isSaved, withSize }),
     color: colorOf(r.transport, sizes.indexOf(r.payload_bytes ?? null)),
   });
   return [...current.map((r) => run(r, false)), ...saved.map((r) => run(r, true))];
@@ -185,7 +185,7 @@ function drawSizes(runs) {
   const groups = new Map();
   for (const run of runs) {
     const key = `${run.saved}:${run.r.transport}`;
-    if (!groups.has(key)) groups.set(key, { ...run, name: runName(run.r.transport, null, { saved: run.saved }),
+    if (!groups.has(key)) groups.set(key, { ...run, name: runName(runLabel(run.r), null, { saved: run.saved }),
       color: colorOf(run.r.transport), points: [] });
     groups.get(key).points.push(run.r);
   }
@@ -216,7 +216,7 @@ function drawParts(results) {
   const rows = results.filter((r) => r.breakdown);
   if (rows.length === 0) return unplot("parts", chartBoxes.parts);
   const withSize = sized(results);
-  const names = rows.map((r) => runName(r.transport, r.payload_bytes, { withSize }));
+  const names = rows.map((r) => runName(runLabel(r), r.payload_bytes, { withSize }));
   const values = Object.fromEntries(PARTS.map((p) => [p.key, []]));
   for (const r of rows) {
     const b = r.breakdown;

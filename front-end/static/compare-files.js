@@ -7,7 +7,8 @@
 // broker CLI's `--format csv`, cell for cell.
 const CSV_COLUMNS = ["action", "mode", "requests", "concurrency", "payload_bytes", "rate", "transport", "ok",
   "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "elapsed_ms", "service_p50_ms", "service_p99_ms", "late",
-  "knee", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms", "dependency_p50_ms", "first_error"];
+  "knee", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms", "dependency_p50_ms", "first_error", "bus",
+  "e2e_stored", "e2e_missing", "e2e_p50_ms", "e2e_p99_ms"];
 
 // As the csv crate writes a field: quoted only when it must be (a comma, a
 // quote or a line break), quotes doubled.
@@ -18,13 +19,15 @@ function csvField(value) {
 
 // One row per result (size and transport); a cell is empty where its value
 // does not apply (no size asked; closed: rate, service times, late; no knee;
-// no parts without a successful call; queue outside AMQP).
+// no parts without a successful call; queue outside AMQP; the bus and the
+// end-to-end figures outside an event comparison).
 function csvOf(report) {
   const three = (v) => (typeof v === "number" ? v.toFixed(3) : "");
   const whole = (v) => (typeof v === "number" ? String(v) : "");
   const lines = [CSV_COLUMNS];
   for (const r of report.results) {
     const b = r.breakdown;
+    const e2e = r.end_to_end;
     lines.push([
       report.action, report.mode ?? "closed", report.requests, report.concurrency, whole(r.payload_bytes),
       whole(r.rate), r.transport, r.ok, r.errors,
@@ -32,7 +35,7 @@ function csvOf(report) {
       typeof r.rps === "number" ? r.rps.toFixed(1) : "", three(r.elapsed_ms),
       three(r.service_p50_ms), three(r.service_p99_ms), whole(r.late), whole(r.knee),
       three(b?.transport?.p50_ms), three(b?.queue?.p50_ms), three(b?.worker?.p50_ms), three(b?.dependency?.p50_ms),
-      r.first_error ?? "",
+      r.first_error ?? "", r.bus ?? "", whole(e2e?.stored), whole(e2e?.missing), three(e2e?.p50_ms), three(e2e?.p99_ms),
     ]);
   }
   return lines.map((fields) => fields.map(csvField).join(",")).join("\n") + "\n";

@@ -26,9 +26,14 @@ function sized(results) {
 }
 
 // The key and name of one (size, transport) run: "grpc", "grpc · 1 KiB",
-// "saved · grpc".
+// "saved · grpc" (a bus's run is keyed by its transport, named by its bus).
 function runKey(transport, payloadBytes) {
   return payloadBytes === null || payloadBytes === undefined ? transport : `${transport}@${payloadBytes}`;
+}
+// What a result's row and series are labelled by: its bus in an event
+// comparison (its transport is the bus's), else its transport.
+function runLabel(result) {
+  return result.bus ?? result.transport;
 }
 function runName(transport, payloadBytes, { saved = false, withSize = false } = {}) {
   const parts = [saved ? "saved" : null, transport, withSize ? sizeLabel(payloadBytes) : null];

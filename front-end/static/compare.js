@@ -1,19 +1,25 @@
-// The comparison view of the flexiconnect test page: the form (a mode and its
-// fields), one streamed /compare run over the chosen transports, its table,
-// and the files. Loaded last: it uses app.js (TRANSPORTS, sample, escapeHtml,
-// the Sent and Received panes), compare-stream.js (streamCompare),
-// compare-plot.js, compare-live.js, compare-charts.js and compare-files.js.
+// The comparison view of the flexiconnect test page: the form (calls over
+// transports or the log event over buses, a mode and its fields), one
+// streamed /compare run over the chosen transports or buses, and the files.
+// Loaded last: it uses app.js (TRANSPORTS, sample, the Sent and Received
+// panes), compare-stream.js (streamCompare), compare-plot.js,
+// compare-live.js, compare-charts.js, compare-files.js and compare-table.js.
 "use strict";
 
 const form = document.getElementById("compareForm");
 const progress = document.getElementById("compareProgress");
 const statusLine = document.getElementById("compareStatus");
-const table = document.getElementById("compareTable");
 const field = (id) => document.getElementById(id);
 const actionSelect = field("cmpAction");
 const modeSelect = field("cmpMode");
 const runButton = field("compareBtn");
 const cancelButton = field("cancelBtn");
+// The buses the log event can be compared on: each one's name and the
+// transport its progress events name (the checkbox's data-transport).
+const BUSES = [...form.querySelectorAll('input[id^="cmpB-"]')].map((input) => ({
+  input, bus: input.id.slice("cmpB-".length), transport: input.dataset.transport }));
+const overBuses = () => field("cmpWhat-buses").checked;
+const transportOf = (target) => BUSES.find((b) => b.bus === target)?.transport ?? target;
 
 // Some actions are costly (a bcrypt check, a mail sent, a sorted read): at
 // most a few calls per transport (the option's data-costly, from the
@@ -23,9 +29,16 @@ const costlyMost = () => Number(actionSelect.selectedOptions[0]?.dataset.costly)
 
 function showFields() {
   const costly = costlyMost() !== undefined;
+  const buses = overBuses();
+  // The event comparison is a log's, closed or at a rate (the broker answers
+  // 400 to a sweep of the buses).
+  actionSelect.disabled = buses;
+  const what = buses ? "buses" : "transports";
+  for (const part of form.querySelectorAll("[data-what]")) part.hidden = part.dataset.what !== what;
   const sweep = modeSelect.querySelector('option[value="sweep"]');
-  sweep.disabled = costly;
-  if (costly && modeSelect.value === "sweep") modeSelect.value = "closed";
+  sweep.disabled = costly || buses;
+  sweep.title = buses ? "the buses are compared closed or at a rate, not swept" : "";
+  if (sweep.disabled && modeSelect.value === "sweep") modeSelect.value = "closed";
   for (const label of form.querySelectorAll("[data-modes]")) {
     const shown = label.dataset.modes.split(" ").includes(modeSelect.value);
     label.hidden = !shown;
@@ -60,6 +73,13 @@ actionSelect.addEventListener("change", () => {
   showFields();
 });
 modeSelect.addEventListener("change", showFields);
+for (const what of form.querySelectorAll('input[name="cmpWhat"]')) {
+  what.addEventListener("change", () => {
+    if (!overBuses() || actionSelect.value === "log") return showFields();
+    actionSelect.value = "log";
+    actionSelect.dispatchEvent(new Event("change"));
+  });
+}
 field("cmpDuration").addEventListener("change", capCostly);
 showFields();
 
@@ -73,7 +93,8 @@ function requestBody() {
   const mode = modeSelect.value;
   const number = (id) => Number(field(id).value);
   const transports = TRANSPORTS.filter((t) => field(`cmpT-${t}`).checked);
-  const body = { ...sample(action), transports, mode };
+  const buses = BUSES.filter((b) => b.input.checked).map((b) => b.bus);
+  const body = overBuses() ? { ...sample("log"), buses, mode } : { ...sample(action), transports, mode };
   if (mode === "closed") Object.assign(body, { requests: number("cmpRequests"), concurrency: number("cmpConcurrency") });
   if (mode === "rate") Object.assign(body, { rate: number("cmpRate"), duration: number("cmpDuration") });
   if (mode === "sweep") {
@@ -93,14 +114,15 @@ function requestBody() {
 // One line about a run, from its request or its report.
 function describe(r) {
   const duration = r.duration_s ?? r.duration;
+  const each = r.buses || r.results?.some((x) => x.bus) ? "bus" : "transport";
   const sizes = r.sizes ? `, sizes ${r.sizes.map(sizeLabel).join(" / ")}`
     : r.payload_bytes !== undefined && r.payload_bytes !== null ? `, ${sizeLabel(r.payload_bytes)}` : "";
-  if (r.mode === "rate") return `${r.action} at ${r.rate} calls/s per transport for ${duration} s${sizes}`;
+  if (r.mode === "rate") return `${r.action} at ${r.rate} calls/s per ${each} for ${duration} s${sizes}`;
   if (r.mode === "sweep") {
     return `${r.action}, a sweep from ${r.start_rate} to ${r.max_rate} calls/s, ${duration} s a step, ` +
       `SLO p99 ${r.slo_ms} ms${sizes}`;
   }
-  return `${r.action}, ${r.requests} requests per transport, concurrency ${r.concurrency}${sizes}`;
+  return `${r.action}, ${r.requests} requests per ${each}, concurrency ${r.concurrency}${sizes}`;
 }
 
 function tell(text) {
@@ -125,26 +147,6 @@ const enableFiles = wireFiles(() => report, (loaded, name) => {
 }, (message) => tell(`Cannot load ${message}`));
 enableFiles(false);
 
-function renderTable(rows) {
-  const has = (f) => rows.some((r) => r[f] !== undefined && r[f] !== null);
-  const fixed = (digits) => (v) => (typeof v === "number" ? v.toFixed(digits) : "");
-  const columns = [
-    ["transport", (r) => r.transport], ["ok", (r) => r.ok], ["errors", (r) => r.errors],
-    ["p50 ms", (r) => fixed(3)(r.p50_ms)], ["p90 ms", (r) => fixed(3)(r.p90_ms)],
-    ["p99 ms", (r) => fixed(3)(r.p99_ms)], ["max ms", (r) => fixed(3)(r.max_ms)], ["req/s", (r) => fixed(1)(r.rps)],
-    ...(has("payload_bytes") ? [["bytes", (r) => r.payload_bytes ?? ""]] : []),
-    ...(has("rate") ? [["planned/s", (r) => r.rate ?? ""]] : []),
-    ...(has("late") ? [["late", (r) => r.late ?? ""]] : []),
-    ...(has("service_p99_ms") ? [["service p99 ms", (r) => fixed(3)(r.service_p99_ms)]] : []),
-    ...(rows.some((r) => "knee" in r) ? [["knee /s", (r) => r.knee ?? "none"]] : []),
-  ];
-  table.tHead.innerHTML = `<tr>${columns.map(([name]) => `<th>${name}</th>`).join("")}</tr>`;
-  table.tBodies[0].innerHTML = rows.map((r) => {
-    const title = r.first_error ? ` title="${escapeHtml(r.first_error)}"` : "";
-    return `<tr${title}>${columns.map(([, cell]) => `<td>${escapeHtml(cell(r))}</td>`).join("")}</tr>`;
-  }).join("");
-}
-
 function finish(answer) {
   received.textContent = JSON.stringify(answer, null, 4);
   report = answer.data;
@@ -162,18 +164,21 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (running) return;
   const body = requestBody();
-  if (body.transports.length === 0) return tell("Pick at least one transport.");
+  // The transports, or the buses (each run and its progress named by its transport).
+  const targets = body.buses ?? body.transports;
+  if (targets.length === 0) return tell(`Pick at least one ${body.buses ? "bus" : "transport"}.`);
+  const labels = new Map(targets.map((t) => [transportOf(t), t]));
   const sizes = body.sizes ?? [body.payload_bytes ?? null];
   const sorted = [...sizes].sort((a, b) => a - b);
   const withSize = sizes.length > 1;
-  liveReset(sizes.flatMap((size) => body.transports.map((t) => ({
-    key: runKey(t, size), name: runName(t, size, { withSize }), color: colorOf(t, sorted.indexOf(size)) }))));
+  liveReset(sizes.flatMap((size) => targets.map((t) => ({ key: runKey(transportOf(t), size),
+    name: runName(t, size, { withSize }), color: colorOf(transportOf(t), sorted.indexOf(size)) }))));
   results = [];
   pending = new Map();
   report = null;
   slo = body.mode === "sweep" ? body.slo_ms : null;
   enableFiles(false);
-  progress.max = sizes.length * body.transports.length;
+  progress.max = sizes.length * targets.length;
   progress.value = 0;
   renderTable([]);
   redraw();
@@ -187,7 +192,7 @@ form.addEventListener("submit", async (event) => {
     const outcome = await streamCompare(body, {
       progress: (e) => {
         liveProgress(e, withSize);
-        const name = runName(e.transport, e.payload_bytes, { withSize });
+        const name = runName(labels.get(e.transport) ?? e.transport, e.payload_bytes, { withSize });
         tell(`Running ${name} (${e.phase}${e.rate ? `, ${e.rate} calls/s` : ""}): ${Number(e.elapsed_s).toFixed(1)} s, ` +
           `${e.calls} calls, ${e.errors} errors…`);
       },

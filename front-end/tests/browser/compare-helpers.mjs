@@ -1,20 +1,25 @@
-// What page.test.mjs's comparison checks share: filling the form and running
-// it, reading the charts (uPlot instances the page keeps in compareCharts),
-// reading a downloaded CSV, and watching where the page's assets come from.
+// What the comparison's tests (page.test.mjs, events.test.mjs) share: filling
+// the form and running it, reading the table and the charts (uPlot instances
+// the page keeps in compareCharts), a download and its CSV, and watching
+// where the page's assets come from.
+import { readFile } from "node:fs/promises";
 
 // broker/src/cli/render.rs CSV_HEADER: the page's CSV has the broker CLI's columns.
 export const CSV_HEADER = ["action", "mode", "requests", "concurrency", "payload_bytes", "rate", "transport", "ok",
   "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "rps", "elapsed_ms", "service_p50_ms", "service_p99_ms", "late",
-  "knee", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms", "dependency_p50_ms", "first_error"];
+  "knee", "transport_p50_ms", "queue_p50_ms", "worker_p50_ms", "dependency_p50_ms", "first_error", "bus",
+  "e2e_stored", "e2e_missing", "e2e_p50_ms", "e2e_p99_ms"];
 
 const FINISHED = /^(Done|Error|Cancelled|Cannot|The stream|Pick)/;
 
 // Fills the comparison form in the order given (the action first: it changes
-// what the other fields allow), submits it and waits until the status line
-// says how the run ended. Returns that line.
+// what the other fields allow; `true` or `false` checks a box or a choice),
+// submits it and waits until the status line says how the run ended. Returns
+// that line.
 export async function compareWith(page, fields, { timeout = 120_000 } = {}) {
   for (const [selector, value] of fields) {
     if (selector === "#cmpAction" || selector === "#cmpMode") await page.selectOption(selector, value);
+    else if (typeof value === "boolean") await page.setChecked(selector, value);
     else await page.fill(selector, String(value));
   }
   await page.click("#compareBtn");
@@ -35,6 +40,21 @@ export function chartSeries(page, key) {
       dashed: Array.isArray(s.dash) && s.dash.length > 0,
     }));
   }, key);
+}
+
+// The comparison table's rows, by column name.
+export async function tableRows(page) {
+  return page.$eval("#compareTable", (table) => {
+    const names = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    return [...table.tBodies[0].rows].map((tr) => Object.fromEntries([...tr.cells].map((td, i) => [names[i], td.textContent])));
+  });
+}
+
+// Clicks a download button; the file's suggested name, path and text.
+export async function downloaded(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), path, text: await readFile(path, "utf8") };
 }
 
 // RFC 4180 as the page writes it: fields quoted when they hold a comma, a

@@ -9,8 +9,7 @@
 // (The Stored logs panel is logs.test.mjs's; `node --test` runs both.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { CSV_HEADER, chartSeries, compareWith, parseCsv, servedFromPage } from "./compare-helpers.mjs";
+import { CSV_HEADER, chartSeries, compareWith, downloaded, parseCsv, servedFromPage, tableRows } from "./compare-helpers.mjs";
 import { TRANSPORTS, clickAndRead, launch, tokensRequired, url } from "./page-helpers.mjs";
 
 const screenshot = process.env.SCREENSHOT;
@@ -228,21 +227,6 @@ test("the comparison's modes stream live, chart each transport, mark the knee an
       await browser.close();
     }
   });
-
-// The comparison table's rows, by column name.
-async function tableRows(page) {
-  return page.$eval("#compareTable", (table) => {
-    const names = [...table.tHead.rows[0].cells].map((c) => c.textContent);
-    return [...table.tBodies[0].rows].map((tr) => Object.fromEntries([...tr.cells].map((td, i) => [names[i], td.textContent])));
-  });
-}
-
-// Clicks a download button; the file's suggested name, path and text.
-async function downloaded(page, selector) {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
-  const path = await download.path();
-  return { name: download.suggestedFilename(), path, text: await readFile(path, "utf8") };
-}
 
 test("where the broker asks for a token, the page logs in and sends it", { skip: !tokensRequired }, async () => {
   const browser = await launch();
