@@ -10,7 +10,7 @@ const received = document.getElementById("received");
 // Every transport, as the page was rendered with them (the protocol's list).
 const TRANSPORTS = document.body.dataset.transports.split(",");
 // One colour per transport, the same in every chart of the comparison.
-const COLORS = { http: "#2f6fde", amqp: "#e8710a", rpc: "#7b61c4", grpc: "#1e9e6a" };
+const COLORS = { http: "#2f6fde", amqp: "#e8710a", rpc: "#7b61c4", grpc: "#1e9e6a", nats: "#c2185b" };
 // The parts of one call's time, in the order they are stacked.
 const PARTS = [
   { key: "transport", label: "transport", color: "#2f6fde" },
