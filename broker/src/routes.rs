@@ -139,12 +139,18 @@ async fn compare(
         let _slot = slot;
         let report =
             crate::compare::run(&state.dispatcher, &comparison, max_duration, &watched).await;
-        let message = format!(
-            "compared {} over {} transport(s) in mode {}",
-            report.action,
-            comparison.transports.len(),
-            report.mode
-        );
+        let message = match comparison.buses.len() {
+            0 => format!(
+                "compared {} over {} transport(s) in mode {}",
+                report.action,
+                comparison.transports.len(),
+                report.mode
+            ),
+            buses => format!(
+                "compared the {} event over {buses} bus(es) in mode {}",
+                report.action, report.mode
+            ),
+        };
         let answer = JsonResponse::with_data(message, report);
         // Serializing plain data (strings, numbers, lists) does not fail.
         Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())

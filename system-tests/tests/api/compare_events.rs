@@ -12,6 +12,9 @@ async fn compare(app: &TestApp, body: Value) -> CompareReport {
     let (status, answer) = app.post_raw("/compare", body.to_string()).await;
     assert_eq!(status, 200, "{answer}");
     let answer: JsonResponse<CompareReport> = serde_json::from_value(answer).expect("a report");
+    let buses = body["buses"].as_array().map_or(0, Vec::len);
+    let said = format!("compared the log event over {buses} bus(es)");
+    assert!(answer.message.starts_with(&said), "{}", answer.message);
     answer.data.expect("the report")
 }
 
