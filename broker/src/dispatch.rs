@@ -37,7 +37,7 @@ pub enum Route {
 impl Route {
     /// Every route.
     pub fn all() -> impl Iterator<Item = Route> {
-        let events = [Route::Event(Bus::Rabbitmq), Route::Event(Bus::Nats)];
+        let events = Bus::ALL.map(Route::Event);
         Transport::ALL.into_iter().map(Route::Call).chain(events)
     }
 
@@ -55,8 +55,7 @@ impl Route {
     pub fn transport(self) -> Transport {
         match self {
             Route::Call(transport) => transport,
-            Route::Event(Bus::Rabbitmq) => Transport::Amqp,
-            Route::Event(Bus::Nats) => Transport::Nats,
+            Route::Event(bus) => bus.transport(),
         }
     }
 }

@@ -91,28 +91,7 @@ struct IndexPage<'a> {
     max_costly: u64,
     /// Every bus the log event can be compared on (the comparison's other
     /// choice).
-    buses: [EventBus; 2],
-}
-
-/// A bus of the comparison's choices: its name as `/compare` takes it, and the
-/// transport its runs' `progress` events name.
-struct EventBus {
-    name: &'static str,
-    transport: Transport,
-}
-
-impl EventBus {
-    /// protocol has no list of its buses: this match fails to compile when
-    /// one is added, and the list below must then name it.
-    const fn of(bus: Bus) -> Self {
-        let (name, transport) = match bus {
-            Bus::Rabbitmq => ("rabbitmq", Transport::Amqp),
-            Bus::Nats => ("nats", Transport::Nats),
-        };
-        Self { name, transport }
-    }
-
-    const ALL: [Self; 2] = [Self::of(Bus::Rabbitmq), Self::of(Bus::Nats)];
+    buses: &'static [Bus],
 }
 
 impl<'a> IndexPage<'a> {
@@ -127,7 +106,7 @@ impl<'a> IndexPage<'a> {
                 .map(|a| (a.as_str(), a.costly().is_some()))
                 .to_vec(),
             max_costly: protocol::compare::MAX_COSTLY_REQUESTS,
-            buses: EventBus::ALL,
+            buses: &Bus::ALL,
         }
     }
 }
@@ -225,10 +204,11 @@ mod tests {
                 "{transport}"
             );
         }
-        for bus in EventBus::ALL {
+        for bus in Bus::ALL {
             let choice = format!(
                 r#"id="cmpB-{}" data-transport="{}""#,
-                bus.name, bus.transport
+                bus.as_str(),
+                bus.transport()
             );
             assert!(page.contains(&choice), "{choice}");
         }

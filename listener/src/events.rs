@@ -23,11 +23,7 @@ static EVENT_SERIES: runtime::metrics::Handles<metrics::Counter, 2> =
 
 /// Counts one event of `bus` with `outcome` in [`EVENTS`].
 pub fn count(bus: Bus, outcome: &'static str) {
-    let bus = match bus {
-        Bus::Rabbitmq => "rabbitmq",
-        Bus::Nats => "nats",
-    };
-    EVENT_SERIES.with([bus, outcome], |events| events.increment(1));
+    EVENT_SERIES.with([bus.as_str(), outcome], |events| events.increment(1));
 }
 
 /// What became of an event's entry.

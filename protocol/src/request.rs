@@ -19,6 +19,27 @@ pub enum Bus {
     Nats,
 }
 
+impl Bus {
+    /// Every bus, the original's first.
+    pub const ALL: [Bus; 2] = [Bus::Rabbitmq, Bus::Nats];
+
+    /// Its name as requests, metrics and the comparison's files name it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Bus::Rabbitmq => "rabbitmq",
+            Bus::Nats => "nats",
+        }
+    }
+
+    /// The transport its events travel over.
+    pub const fn transport(self) -> Transport {
+        match self {
+            Bus::Rabbitmq => Transport::Amqp,
+            Bus::Nats => Transport::Nats,
+        }
+    }
+}
+
 /// A `/handle` request past validation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "WireCall")]

@@ -73,7 +73,7 @@ pub fn render_csv(report: &CompareReport) -> anyhow::Result<String> {
             ms(parts.map(|b| b.worker.p50_ms)),
             ms(parts.map(|b| b.dependency.p50_ms)),
             r.first_error.clone().unwrap_or_default(),
-            r.bus.map(|b| bus_name(b).to_owned()).unwrap_or_default(),
+            r.bus.map(|b| b.as_str().to_owned()).unwrap_or_default(),
             number(r.end_to_end.map(|e| e.stored)),
             number(r.end_to_end.map(|e| e.missing)),
             ms(r.end_to_end.map(|e| e.p50_ms)),
@@ -81,12 +81,4 @@ pub fn render_csv(report: &CompareReport) -> anyhow::Result<String> {
         ])?;
     }
     Ok(String::from_utf8(csv.into_inner()?)?)
-}
-
-/// A bus's name, as a comparison names it.
-pub fn bus_name(bus: protocol::Bus) -> &'static str {
-    match bus {
-        protocol::Bus::Rabbitmq => "rabbitmq",
-        protocol::Bus::Nats => "nats",
-    }
 }

@@ -76,9 +76,7 @@ pub fn render_table(report: &CompareReport) -> String {
     table += header.trim_end();
     table.push('\n');
     for r in &report.results {
-        let name = r
-            .bus
-            .map_or(r.transport.as_str(), super::spreadsheet::bus_name);
+        let name = r.bus.map_or(r.transport.as_str(), protocol::Bus::as_str);
         let mut row = format!("{name:<9}");
         if sized {
             let _ = write!(row, " {:>8}", r.payload_bytes.unwrap_or_default());
