@@ -31,7 +31,7 @@ def run(page):
     time.sleep(2)
     tag = uuid.uuid4().hex[:8]
     rows = []
-    for transport in ("http", "amqp", "rpc", "grpc"):
+    for transport in ("http", "amqp", "rpc", "grpc", "nats"):
         before = stack.memory()
         body = {"action": "log", "transport": transport, "log": {"name": f"soak-{transport}-{tag}", "data": "soak"}}
         stack.log(f"soak {transport}: {SECONDS} s at concurrency {CONCURRENCY} …")

@@ -5,7 +5,7 @@
 
 Starts the local stack in release mode (reusing running infrastructure,
 stopping afterwards only what it started), runs `broker compare --mode sweep`
-through the broker for `ping` and for `log` over all four transports (rates
+through the broker for `ping` and for `log` over all five transports (rates
 doubling from SWEEP_START_RATE, default 100, to at most SWEEP_MAX_RATE, 10 000 (the broker's most),
 SWEEP_SECONDS per step, default 2, SLO p99 ≤ SWEEP_SLO_MS, default 10), and
 replaces the section between the sweep markers of docs/benchmarks.md with the
@@ -26,10 +26,10 @@ START_RATE = int(os.environ.get("SWEEP_START_RATE", "100"))
 MAX_RATE = int(os.environ.get("SWEEP_MAX_RATE", "10000"))
 SECONDS = int(os.environ.get("SWEEP_SECONDS", "2"))
 SLO_MS = float(os.environ.get("SWEEP_SLO_MS", "10"))
-TRANSPORTS = ["http", "amqp", "rpc", "grpc"]
+TRANSPORTS = ["http", "amqp", "rpc", "grpc", "nats"]
 # The chart's line colours, in the order of TRANSPORTS (Mermaid has no legend).
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
-COLOUR_NAMES = ["blue", "orange", "green", "red"]
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+COLOUR_NAMES = ["blue", "orange", "green", "red", "purple"]
 
 
 def main():
