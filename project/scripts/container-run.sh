@@ -166,7 +166,8 @@ compose_names_built_images() {
   compose() {
     MONGO_PASSWORD=x POSTGRES_PASSWORD=x RABBITMQ_BROKER_PASSWORD=x RABBITMQ_LISTENER_PASSWORD=x \
       RABBITMQ_LOGGER_PASSWORD=x RABBITMQ_AUTHENTICATION_PASSWORD=x RABBITMQ_MAIL_PASSWORD=x JWT_PRIVATE_KEY=x \
-      docker-compose -p "$RUN_ID" -f "$ROOT/project/docker-compose.yml" "$@"
+      NATS_BROKER_PASSWORD=x NATS_LOGGER_PASSWORD=x NATS_AUTHENTICATION_PASSWORD=x NATS_MAIL_PASSWORD=x \
+      NATS_LISTENER_PASSWORD=x docker-compose -p "$RUN_ID" -f "$ROOT/project/docker-compose.yml" "$@"
   }
   if ! compose ps >"$STATE/compose-ps.log" 2>&1; then
     fail "docker-compose" "cannot talk to podman at $DOCKER_HOST: $(tail -2 "$STATE/compose-ps.log" | tr '\n' ' ')"
