@@ -50,7 +50,7 @@ impl DefaultAddrs for Addrs {
     about = "Authenticates users against Postgres over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// Where the five transports are served (`HTTP_ADDR`, `RPC_ADDR`,
     /// `GRPC_ADDR`, `AMQP_URL`, …).
     #[command(flatten)]
     pub server: ServerSettings<Addrs>,

@@ -7,7 +7,7 @@ use flexi_broker::{Application, Settings, cli::CompareArgs};
 #[derive(Parser)]
 #[command(
     name = "broker",
-    about = "Dispatches calls to the workers over HTTP, AMQP, RPC or gRPC"
+    about = "Dispatches calls to the workers over HTTP, AMQP, RPC, gRPC or NATS"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -41,7 +41,7 @@ impl DefaultAddrs for Addrs {
     about = "Stores log entries in MongoDB over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// Where the five transports are served (`HTTP_ADDR`, `RPC_ADDR`,
     /// `GRPC_ADDR`, `AMQP_URL`, …).
     #[command(flatten)]
     pub server: ServerSettings<Addrs>,

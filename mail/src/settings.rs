@@ -59,7 +59,7 @@ impl DefaultAddrs for Addrs {
     about = "Sends mail over SMTP over HTTP, tarpc, gRPC and AMQP"
 )]
 pub struct Settings {
-    /// Where the four transports are served (`HTTP_ADDR`, `RPC_ADDR`,
+    /// Where the five transports are served (`HTTP_ADDR`, `RPC_ADDR`,
     /// `GRPC_ADDR`, `AMQP_URL`, …).
     #[command(flatten)]
     pub server: ServerSettings<Addrs>,

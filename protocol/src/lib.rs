@@ -23,7 +23,7 @@
 //! - [`timing`]: where the time of one call went: the worker's [`ServerTiming`]
 //!   (carried in its answer) and the broker's [`Timing`] breakdown.
 //! - [`compare`]: the comparison request (`POST /compare`) and its report.
-//! - [`transport`]: the four transports a call can travel over.
+//! - [`transport`]: the five transports a call can travel over.
 //! - [`worker`]: the three [`Worker`]s, and what a worker answers on every
 //!   transport when it fails: [`worker::WorkerError`] and its mapping to HTTP
 //!   and gRPC status codes (the only place that mapping lives).

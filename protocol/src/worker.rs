@@ -1,9 +1,9 @@
 //! The workers, and what a worker answers, whatever the transport.
 //!
 //! A worker's failure travels as a [`WorkerError`]: as an HTTP status and JSON
-//! error body, as a gRPC status, inside a tarpc `Result`, or inside an AMQP reply.
-//! The mapping to HTTP and gRPC codes lives here and nowhere else, so the broker
-//! reads a failure the same way on all four transports.
+//! error body, as a gRPC status, inside a tarpc `Result`, or inside an AMQP or
+//! NATS reply. The mapping to HTTP and gRPC codes lives here and nowhere else,
+//! so the broker reads a failure the same way on all five transports.
 
 use serde::{Deserialize, Serialize};
 

@@ -38,7 +38,7 @@ pub trait DefaultAddrs: std::fmt::Debug + Clone + Send + Sync + 'static {
     const GRPC: &'static str;
 }
 
-/// Where a worker serves its four transports (flattened into each worker's
+/// Where a worker serves its five transports (flattened into each worker's
 /// settings); `D` names the worker's default addresses.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerSettings<D: DefaultAddrs> {

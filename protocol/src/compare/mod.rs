@@ -38,7 +38,7 @@ pub const MAX_REQUESTS: u64 = 10_000;
 pub const MAX_CONCURRENCY: u64 = 256;
 /// Most requests per transport of a call that costs (`auth`: a bcrypt check,
 /// about 0.25 CPU-seconds) or sends (`mail`: a mail each): one comparison of
-/// either is at most 80 logins or mails over the four transports.
+/// either is at most 100 logins or mails over the five transports.
 pub const MAX_COSTLY_REQUESTS: u64 = 20;
 /// Most calls per second of a `rate` run or a sweep's step.
 pub const MAX_RATE: u64 = 10_000;

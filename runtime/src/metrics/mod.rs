@@ -1,7 +1,7 @@
 //! Prometheus metrics: one recorder per process behind the `metrics` facade,
 //! served as text by every HTTP server's `GET /metrics` (added in
 //! [`crate::http::bind_server`]), and the worker-call metrics every worker
-//! records the same way on each of its four transports ([`worker_call`]).
+//! records the same way on each of its five transports ([`worker_call`]).
 //!
 //! Names start with `flexi_`, use base units (seconds), counters end in
 //! `_total`; label names are the contract's: `action`, `transport`, `outcome`,
