@@ -12,7 +12,7 @@
 use std::{sync::Arc, time::Duration};
 
 use mongodb::{
-    Client, Collection,
+    Client, Collection, IndexModel,
     bson::{DateTime, doc, oid::ObjectId},
     error::ErrorKind,
     options::{ClientOptions, Credential},
@@ -134,6 +134,7 @@ impl LogStore {
             .database(&settings.mongo_database)
             .collection::<LogDocument>(COLLECTION);
 
+        tokio::spawn(create_indexes(collection.clone()));
         let (writes, queue) = mpsc::channel(settings.write_batch_max.max(1) * 4);
         let queue = Arc::new(Mutex::new(queue));
         let writers = (0..settings.write_concurrency.max(1))
@@ -183,5 +184,32 @@ impl LogStore {
             .run_command(doc! { "ping": 1 })
             .await?;
         Ok(())
+    }
+}
+
+/// The indexes the `logs` action's queries use, newest first: every entry,
+/// by name (exact or prefix) and by trace id. Made in the background, tried
+/// again every few seconds while MongoDB is not there yet (`createIndexes`
+/// of an index that exists does nothing); a failure is logged, never fatal:
+/// the queries still answer, by scanning.
+async fn create_indexes(collection: Collection<LogDocument>) {
+    let newest = |first: Option<&str>| {
+        let mut keys = mongodb::bson::Document::new();
+        if let Some(field) = first {
+            keys.insert(field, 1);
+        }
+        keys.insert("created_at", -1);
+        keys.insert("_id", -1);
+        IndexModel::builder().keys(keys).build()
+    };
+    let indexes = [newest(None), newest(Some("name")), newest(Some("trace_id"))];
+    for attempt in 1..=20 {
+        match collection.create_indexes(indexes.clone()).await {
+            Ok(_) => return tracing::debug!("the logs queries' indexes exist"),
+            Err(error) if attempt == 20 => {
+                return tracing::warn!(%error, "could not create the logs queries' indexes");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_secs(3)).await,
+        }
     }
 }

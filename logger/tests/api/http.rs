@@ -203,3 +203,26 @@ fn without_mongodb(settings: &mut flexi_logger::Settings, timeout_ms: u64) {
     );
     settings.mongo_timeout_ms = timeout_ms;
 }
+
+/// The `logs` action's queries have their indexes (made in the background at
+/// start-up): newest first, by name and by trace id.
+#[tokio::test]
+async fn the_logger_makes_the_indexes_its_logs_queries_use() {
+    let logger = TestLogger::spawn().await;
+    let collection = logger.mongo.database.collection::<Value>("logs");
+    let wanted = [
+        "created_at_-1__id_-1",
+        "name_1_created_at_-1__id_-1",
+        "trace_id_1_created_at_-1__id_-1",
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let names = collection.list_index_names().await.unwrap_or_default();
+        if wanted.iter().all(|w| names.iter().any(|n| n == w)) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "indexes: {names:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    logger.stop().await;
+}
