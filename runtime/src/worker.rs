@@ -134,6 +134,15 @@ pub async fn serve_call<H: Handler>(handler: &H, call: Call, transport: Transpor
     crate::metrics::worker_call(H::WORKER, action, transport, handled).await
 }
 
+/// [`serve_call`] of a call sent as its `/handle` JSON (the AMQP and NATS
+/// request bodies); a body that is not one is [`WorkerError::Invalid`].
+pub async fn serve_json<H: Handler>(handler: &H, body: &[u8], transport: Transport) -> Reply {
+    match serde_json::from_slice::<Call>(body) {
+        Ok(call) => serve_call(handler, call, transport).await,
+        Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
+    }
+}
+
 /// A dependency of the worker (MongoDB, Postgres, SMTP) could not be reached:
 /// logs the cause chain (at most once a second, with the count held back), answers [`WorkerError::Unavailable`] with the error's
 /// own message (never its causes: they may name hosts or users).

@@ -25,11 +25,11 @@ use lapin::{
     },
     types::{FieldTable, ShortString},
 };
-use protocol::{Call, Reply, Transport, WorkerError, amqp::is_reply_queue, timing::SENT_AT_HEADER};
+use protocol::{Transport, amqp::is_reply_queue, timing::SENT_AT_HEADER};
 use tokio_util::sync::CancellationToken;
 
 use super::AmqpSettings;
-use crate::worker::{Handler, serve_call};
+use crate::worker::{Handler, serve_json};
 
 /// Consumes the worker's request queue until `shutdown`, reconnecting whenever
 /// RabbitMQ goes away; returns once the requests in flight are answered.
@@ -89,10 +89,7 @@ async fn answer<H: Handler>(handler: H, delivery: Delivery, channel: Channel) {
         return refuse(&delivery).await;
     };
     let queued = queued_for(&delivery);
-    let mut reply: Reply = match serde_json::from_slice::<Call>(&delivery.data) {
-        Ok(call) => serve_call(&handler, call, Transport::Amqp).await,
-        Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
-    };
+    let mut reply = serve_json(&handler, &delivery.data, Transport::Amqp).await;
     if let Ok(timing) = reply.as_mut().map(|answer| answer.timing.as_mut())
         && let Some(timing) = timing
     {

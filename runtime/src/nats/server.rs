@@ -2,7 +2,7 @@
 //! every transport, reached through the worker's own subject, whose requests
 //! its replicas share as a queue group.
 //!
-//! Each request is a [`Call`] as JSON (the `/handle` body); the worker
+//! Each request is a [`protocol::Call`] as JSON (the `/handle` body); the worker
 //! handles it and publishes its [`Reply`] JSON to the request's inbox. (Its
 //! timing has no queue part: the contract's `queue_ms` is AMQP's, whose
 //! requests wait in a queue; a NATS request waits in no store.) At most
@@ -14,12 +14,12 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use protocol::{Call, Reply, Transport, WorkerError, nats::NatsNames};
+use protocol::{Reply, Transport, nats::NatsNames};
 use tokio::sync::Semaphore;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::NatsSettings;
-use crate::worker::{Handler, serve_call};
+use crate::worker::{Handler, serve_json};
 
 /// Serves the worker's subject until `shutdown` (connecting with backoff
 /// while NATS is away; the client reconnects by itself afterwards); returns
@@ -88,12 +88,7 @@ async fn answer<H: Handler>(
         return;
     };
     let (span, current) = super::received("server", &request.subject, request.headers.as_ref());
-    let handled = async {
-        match serde_json::from_slice::<Call>(&request.payload) {
-            Ok(call) => serve_call(handler, call, Transport::Nats).await,
-            Err(e) => Err(WorkerError::Invalid(format!("invalid request: {e}"))),
-        }
-    };
+    let handled = serve_json(handler, &request.payload, Transport::Nats);
     let handled = tracing::Instrument::instrument(handled, span);
     let reply: Reply = match current {
         Some(current) => current.scope(handled).await,
