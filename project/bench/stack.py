@@ -39,6 +39,7 @@ ENV = dict(os.environ, STACK_DIR=str(STACK_DIR), PROFILE="release",
            **{name: str(value) for name, value in PORTS.items()})
 BROKER = f"http://127.0.0.1:{PORTS['BROKER_PORT']}"
 LOGGER = f"http://127.0.0.1:{PORTS['LOGGER_PORT']}"
+LISTENER = f"http://127.0.0.1:{PORTS['LISTENER_PORT']}"
 MONGO = f"mongodb://127.0.0.1:{PORTS['MONGO_PORT']}"
 # `broker compare --direct` reads the broker's own settings (broker/src/settings.rs,
 # runtime's AMQP_URL and NATS_URL): the same values stack.sh gives the broker it starts.
