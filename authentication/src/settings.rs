@@ -1,10 +1,6 @@
 //! The authentication service's settings (`authentication --help`).
 
-use clap::Parser;
-use runtime::{
-    secret::Secret,
-    worker::{DefaultAddrs, ServerSettings},
-};
+use runtime::secret::Secret;
 
 /// Env var: Postgres connection URL (the original's name).
 pub const ENV_DSN: &str = "DSN";
@@ -33,73 +29,60 @@ pub const ENV_JWT_PRIVATE_KEY_FILE: &str = "JWT_PRIVATE_KEY_FILE";
 /// Env var: how long a token is valid, in seconds.
 pub const ENV_TOKEN_LIFETIME_SECS: &str = "TOKEN_LIFETIME_SECS";
 
-/// The authentication's default addresses on the local stack.
-#[derive(Debug, Clone)]
-pub struct Addrs;
-
-impl DefaultAddrs for Addrs {
-    const HTTP: &'static str = "127.0.0.1:8083";
-    const RPC: &'static str = "127.0.0.1:5002";
-    const GRPC: &'static str = "127.0.0.1:50002";
-}
-
-/// Everything the authentication service needs to run.
-#[derive(Debug, Clone, Parser)]
-#[command(
-    name = "authentication",
-    about = "Authenticates users against Postgres over HTTP, tarpc, gRPC and AMQP"
-)]
-pub struct Settings {
-    /// Where the five transports are served (`HTTP_ADDR`, `RPC_ADDR`,
-    /// `GRPC_ADDR`, `AMQP_URL`, …).
-    #[command(flatten)]
-    pub server: ServerSettings<Addrs>,
-    /// Postgres URL. The database is created when missing.
-    #[arg(long, env = ENV_DSN, default_value = "postgres://postgres:password@127.0.0.1:5432/users", hide_env_values = true)]
-    pub dsn: Secret,
-    /// File holding the Postgres URL; wins over `DSN`.
-    #[arg(long, env = ENV_DSN_FILE)]
-    pub dsn_file: Option<std::path::PathBuf>,
-    /// How long a query waits for a Postgres connection before the call fails
-    /// with 503, in milliseconds.
-    #[arg(long, env = ENV_PG_TIMEOUT_MS, default_value_t = 3000)]
-    pub pg_timeout_ms: u64,
-    /// Most Postgres connections in the pool.
-    #[arg(long, env = ENV_PG_MAX_CONNECTIONS, default_value_t = 10)]
-    pub pg_max_connections: u32,
-    /// bcrypt cost for the seed user and for the dummy hash unknown e-mails are
-    /// checked against (keep it equal to your users' cost). The original uses 12.
-    #[arg(long, env = ENV_BCRYPT_COST, default_value_t = 12)]
-    pub bcrypt_cost: u32,
-    /// Password checks that may wait for a CPU core (bcrypt runs one per core);
-    /// more are shed at once with 503 `Retry-After` instead of queueing until
-    /// their callers time out. At cost 12 (about 0.25 s a check) and 2 cores,
-    /// the default 8 means at most about 1 s of waiting.
-    #[arg(long, env = ENV_BCRYPT_QUEUE, default_value_t = 8)]
-    pub bcrypt_queue: usize,
-    /// E-mail of the user seeded when absent.
-    #[arg(long, env = ENV_SEED_EMAIL, default_value = "admin@example.com")]
-    pub seed_email: String,
-    /// Password of the seed user (the original's demo password by default; set
-    /// your own, or an empty value to seed nobody).
-    #[arg(long, env = ENV_SEED_PASSWORD, default_value = "verysecret", hide_default_value = true, hide_env_values = true)]
-    pub seed_password: Secret,
-    /// File holding the seed user's password; wins over `SEED_PASSWORD`.
-    #[arg(long, env = ENV_SEED_PASSWORD_FILE)]
-    pub seed_password_file: Option<std::path::PathBuf>,
-    /// The logger's HTTP base URL, for the `authentication` log entry of a login.
-    #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
-    pub logger_url: String,
-    /// The Ed25519 private key (PKCS#8 PEM) a login's token is signed with;
-    /// empty: a key made at start-up (tokens end with the process).
-    #[arg(long, env = ENV_JWT_PRIVATE_KEY, default_value = "", hide_env_values = true)]
-    pub jwt_private_key: Secret,
-    /// File holding that key; wins over `JWT_PRIVATE_KEY`.
-    #[arg(long, env = ENV_JWT_PRIVATE_KEY_FILE)]
-    pub jwt_private_key_file: Option<std::path::PathBuf>,
-    /// How long a token is valid, in seconds.
-    #[arg(long, env = ENV_TOKEN_LIFETIME_SECS, default_value_t = 900)]
-    pub token_lifetime_secs: u64,
+runtime::worker_settings! {
+    /// Everything the authentication service needs to run.
+    name: "authentication",
+    about: "Authenticates users against Postgres over HTTP, tarpc, gRPC and AMQP",
+    /// The authentication's default addresses on the local stack.
+    addrs: { http: "127.0.0.1:8083", rpc: "127.0.0.1:5002", grpc: "127.0.0.1:50002" },
+    pub struct Settings {
+        /// Postgres URL. The database is created when missing.
+        #[arg(long, env = ENV_DSN, default_value = "postgres://postgres:password@127.0.0.1:5432/users", hide_env_values = true)]
+        pub dsn: Secret,
+        /// File holding the Postgres URL; wins over `DSN`.
+        #[arg(long, env = ENV_DSN_FILE)]
+        pub dsn_file: Option<std::path::PathBuf>,
+        /// How long a query waits for a Postgres connection before the call fails
+        /// with 503, in milliseconds.
+        #[arg(long, env = ENV_PG_TIMEOUT_MS, default_value_t = 3000)]
+        pub pg_timeout_ms: u64,
+        /// Most Postgres connections in the pool.
+        #[arg(long, env = ENV_PG_MAX_CONNECTIONS, default_value_t = 10)]
+        pub pg_max_connections: u32,
+        /// bcrypt cost for the seed user and for the dummy hash unknown e-mails are
+        /// checked against (keep it equal to your users' cost). The original uses 12.
+        #[arg(long, env = ENV_BCRYPT_COST, default_value_t = 12)]
+        pub bcrypt_cost: u32,
+        /// Password checks that may wait for a CPU core (bcrypt runs one per core);
+        /// more are shed at once with 503 `Retry-After` instead of queueing until
+        /// their callers time out. At cost 12 (about 0.25 s a check) and 2 cores,
+        /// the default 8 means at most about 1 s of waiting.
+        #[arg(long, env = ENV_BCRYPT_QUEUE, default_value_t = 8)]
+        pub bcrypt_queue: usize,
+        /// E-mail of the user seeded when absent.
+        #[arg(long, env = ENV_SEED_EMAIL, default_value = "admin@example.com")]
+        pub seed_email: String,
+        /// Password of the seed user (the original's demo password by default; set
+        /// your own, or an empty value to seed nobody).
+        #[arg(long, env = ENV_SEED_PASSWORD, default_value = "verysecret", hide_default_value = true, hide_env_values = true)]
+        pub seed_password: Secret,
+        /// File holding the seed user's password; wins over `SEED_PASSWORD`.
+        #[arg(long, env = ENV_SEED_PASSWORD_FILE)]
+        pub seed_password_file: Option<std::path::PathBuf>,
+        /// The logger's HTTP base URL, for the `authentication` log entry of a login.
+        #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
+        pub logger_url: String,
+        /// The Ed25519 private key (PKCS#8 PEM) a login's token is signed with;
+        /// empty: a key made at start-up (tokens end with the process).
+        #[arg(long, env = ENV_JWT_PRIVATE_KEY, default_value = "", hide_env_values = true)]
+        pub jwt_private_key: Secret,
+        /// File holding that key; wins over `JWT_PRIVATE_KEY`.
+        #[arg(long, env = ENV_JWT_PRIVATE_KEY_FILE)]
+        pub jwt_private_key_file: Option<std::path::PathBuf>,
+        /// How long a token is valid, in seconds.
+        #[arg(long, env = ENV_TOKEN_LIFETIME_SECS, default_value_t = 900)]
+        pub token_lifetime_secs: u64,
+    }
 }
 
 impl Settings {
@@ -111,11 +94,5 @@ impl Settings {
         self.jwt_private_key =
             runtime::secret::resolve(&self.jwt_private_key, self.jwt_private_key_file.as_deref())?;
         Ok(self)
-    }
-
-    /// The settings from the environment and the defaults, without reading the
-    /// command line (tests start from this and override what they need).
-    pub fn from_env() -> Result<Self, clap::Error> {
-        Self::try_parse_from(["authentication"])
     }
 }

@@ -1,8 +1,9 @@
 //! What every worker (logger, authentication, mail) shares: its settings for
-//! the servers, the [`Handler`] it is, [`serve_call`] (the one way any
-//! transport's server hands it a call), and [`Listeners`], which binds HTTP,
-//! tarpc and gRPC in `build` and serves them with the AMQP request/reply
-//! consumer until shutdown.
+//! the servers ([`ServerSettings`], and [`crate::worker_settings!`], which
+//! declares a worker's whole `Settings`), the [`Handler`] it is,
+//! [`serve_call`] (the one way any transport's server hands it a call), and
+//! [`Listeners`], which binds HTTP, tarpc and gRPC in `build` and serves them
+//! with the AMQP request/reply consumer until shutdown.
 
 use std::future::Future;
 
@@ -14,76 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{amqp::AmqpSettings, grpc::GrpcListener, limits::Edge, serve::together};
 
-/// Env var: address of the HTTP API.
-pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
-/// Env var: address of the tarpc server.
-pub const ENV_RPC_ADDR: &str = "RPC_ADDR";
-/// Env var: address of the gRPC server.
-pub const ENV_GRPC_ADDR: &str = "GRPC_ADDR";
-/// Env var: actix-web worker threads.
-pub const ENV_HTTP_WORKERS: &str = "HTTP_WORKERS";
-pub use crate::limits::ENV_MAX_BODY_BYTES;
-/// Env var: AMQP requests a worker handles at once.
-pub const ENV_AMQP_PREFETCH: &str = "AMQP_PREFETCH";
-/// Env var: NATS requests a worker handles at once.
-pub const ENV_NATS_MAX_IN_FLIGHT: &str = "NATS_MAX_IN_FLIGHT";
-
-/// A worker's default addresses (on the local stack; containers set them).
-pub trait DefaultAddrs: std::fmt::Debug + Clone + Send + Sync + 'static {
-    /// `HTTP_ADDR`'s default.
-    const HTTP: &'static str;
-    /// `RPC_ADDR`'s default.
-    const RPC: &'static str;
-    /// `GRPC_ADDR`'s default.
-    const GRPC: &'static str;
-}
-
-/// Where a worker serves its five transports (flattened into each worker's
-/// settings); `D` names the worker's default addresses.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServerSettings<D: DefaultAddrs> {
-    /// Address of the HTTP API.
-    #[arg(long, env = ENV_HTTP_ADDR, default_value = D::HTTP)]
-    pub http_addr: String,
-    /// Address of the tarpc server.
-    #[arg(long, env = ENV_RPC_ADDR, default_value = D::RPC)]
-    pub rpc_addr: String,
-    /// Address of the gRPC server.
-    #[arg(long, env = ENV_GRPC_ADDR, default_value = D::GRPC)]
-    pub grpc_addr: String,
-    /// actix-web worker threads; 0 means one per CPU core.
-    #[arg(long, env = ENV_HTTP_WORKERS, default_value_t = 0)]
-    pub http_workers: usize,
-    /// What one client may hold of the worker, on every transport.
-    #[command(flatten)]
-    pub limits: crate::limits::Limits,
-    /// RabbitMQ, where the worker serves its AMQP request queue.
-    #[command(flatten)]
-    pub amqp: AmqpSettings,
-    /// AMQP requests handled at once (unacked messages of the request queue).
-    #[arg(long, env = ENV_AMQP_PREFETCH, default_value_t = 128)]
-    pub amqp_prefetch: u16,
-    /// NATS, where the worker serves its subject.
-    #[command(flatten)]
-    pub nats: crate::nats::NatsSettings,
-    /// NATS requests handled at once; more wait in the subscription.
-    #[arg(long, env = ENV_NATS_MAX_IN_FLIGHT, default_value_t = 128)]
-    pub nats_max_in_flight: usize,
-    #[arg(skip)]
-    #[doc(hidden)]
-    pub defaults: std::marker::PhantomData<D>,
-}
-
-impl<D: DefaultAddrs> ServerSettings<D> {
-    /// Every server on port 0 of the loopback, with one HTTP worker thread:
-    /// what tests start a worker with (they read the ports back).
-    pub fn on_any_port(&mut self) {
-        self.http_addr = "127.0.0.1:0".into();
-        self.rpc_addr = "127.0.0.1:0".into();
-        self.grpc_addr = "127.0.0.1:0".into();
-        self.http_workers = 1;
-    }
-}
+mod settings;
+pub use settings::{
+    DefaultAddrs, ENV_AMQP_PREFETCH, ENV_GRPC_ADDR, ENV_HTTP_ADDR, ENV_HTTP_WORKERS,
+    ENV_MAX_BODY_BYTES, ENV_NATS_MAX_IN_FLIGHT, ENV_RPC_ADDR, ServerSettings,
+};
 
 /// A worker: its one entry point for a [`Call`], whatever the transport. The
 /// runtime serves it over every transport ([`Listeners`]), each call in a span
