@@ -11,7 +11,7 @@ use lapin::{
     types::FieldTable,
 };
 use protocol::{Call, LogPayload, Reply, Worker};
-use serde_json::Value;
+use serde_json::{Value, json};
 use testkit::{TestAmqp, TestMongo, TestWorker};
 
 /// Deadline of every client call.
@@ -60,6 +60,14 @@ impl TestLogger {
     /// `POST /log` with `body` as it is: the status and the JSON answer.
     pub async fn post_log(&self, body: String) -> (u16, Value) {
         self.post("/log", body).await
+    }
+
+    /// `POST /log` of the entry `{"name": name, "data": data}`: the status and
+    /// the JSON answer.
+    pub async fn log(&self, name: &str, data: impl Into<String>) -> (u16, Value) {
+        let data = data.into();
+        self.post_log(json!({"name": name, "data": data}).to_string())
+            .await
     }
 
     /// `POST /call` with `call` (any JSON): the status and the JSON answer.

@@ -15,9 +15,7 @@ async fn post_log_stores_the_entry_and_answers_202_logged() {
     let app = TestLogger::spawn().await;
     let name = unique_name("http");
 
-    let (status, body) = app
-        .post_log(json!({"name": name, "data": "hello"}).to_string())
-        .await;
+    let (status, body) = app.log(&name, "hello").await;
 
     assert_eq!(status, 202);
     assert_eq!(body, json!({"error": false, "message": "logged"}));
@@ -33,9 +31,7 @@ async fn logs_lists_the_newest_first_up_to_the_limit() {
     let app = TestLogger::spawn().await;
     let name = unique_name("newest");
     for i in 0..5 {
-        let (status, _) = app
-            .post_log(json!({"name": name, "data": format!("{i}")}).to_string())
-            .await;
+        let (status, _) = app.log(&name, format!("{i}")).await;
         assert_eq!(status, 202);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -65,8 +61,7 @@ async fn concurrent_writes_are_all_stored_once() {
     // Exercises the group commit: many callers at once, each answered after storage.
     let app = TestLogger::spawn().await;
     let name = unique_name("burst");
-    let calls =
-        (0..200).map(|i| app.post_log(json!({"name": name, "data": format!("{i}")}).to_string()));
+    let calls = (0..200).map(|i| app.log(&name, format!("{i}")));
     let answers = futures::future::join_all(calls).await;
     assert!(answers.iter().all(|(status, _)| *status == 202));
     let stored = app
@@ -88,16 +83,13 @@ async fn a_connection_dropped_mid_batch_still_stores_every_entry_exactly_once() 
         s.mongo_url = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
     })
     .await;
-    let (status, _) = app
-        .post_log(json!({"name": "warm", "data": "up"}).to_string())
-        .await;
+    let (status, _) = app.log("warm", "up").await;
     assert_eq!(status, 202);
     // MongoDB's answers are held, so the batch is stored but not yet
     // acknowledged when the connection drops under it.
     mongo.delay(Duration::from_millis(400));
     let name = unique_name("dropped");
-    let calls =
-        (0..50).map(|i| app.post_log(json!({"name": name, "data": format!("{i}")}).to_string()));
+    let calls = (0..50).map(|i| app.log(&name, format!("{i}")));
     let answers = futures::future::join(futures::future::join_all(calls), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         mongo.delay(Duration::ZERO);
@@ -134,9 +126,7 @@ fn mongo_authority() -> String {
 #[tokio::test]
 async fn an_unreachable_mongodb_is_503_and_health_says_so() {
     let app = TestLogger::spawn_with(|s| without_mongodb(s, 300)).await;
-    let (status, body) = app
-        .post_log(json!({"name": "n", "data": "d"}).to_string())
-        .await;
+    let (status, body) = app.log("n", "d").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], true);
     assert!(matches!(
@@ -179,8 +169,7 @@ async fn an_outage_is_logged_once_a_second_with_a_count_not_once_per_call() {
     let app = TestLogger::spawn_with(|s| without_mongodb(s, 100)).await;
     let calls = 40;
     let started = std::time::Instant::now();
-    let posts = (0..calls)
-        .map(|i| app.post_log(json!({"name": "down", "data": i.to_string()}).to_string()));
+    let posts = (0..calls).map(|i| app.log("down", i.to_string()));
     for (status, body) in futures::future::join_all(posts).await {
         assert_eq!(status, 503, "{body}");
     }
