@@ -27,10 +27,7 @@ async fn a_killed_logger_gives_fast_503s_queues_events_and_recovers_without_a_br
     }
     // The original's event path still accepts: RabbitMQ keeps the events.
     let name = testkit::unique_name("queued");
-    for i in 0..20 {
-        let (status, _) = app.log(None, &name, &i.to_string()).await;
-        assert_eq!(status, 202);
-    }
+    app.log_numbered(None, &name, 20).await;
 
     // The logger comes back on the same ports; nothing else is restarted.
     app.restart_logger().await;

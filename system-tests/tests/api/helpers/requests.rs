@@ -58,6 +58,15 @@ impl TestApp {
         let (status, body) = self.call("log", entry, transport).await;
         (status, serde_json::from_value(body).expect("contract body"))
     }
+
+    /// [`log`](Self::log)s `count` entries named `name`, one after the other,
+    /// with the data `"0"`, `"1"`, …; each must be answered 202.
+    pub async fn log_numbered(&self, transport: Option<&str>, name: &str, count: usize) {
+        for i in 0..count {
+            let (status, body) = self.log(transport, name, &i.to_string()).await;
+            assert_eq!(status, 202, "entry {i}: {body:?}");
+        }
+    }
 }
 
 /// Whether an answer's `message` says `text`.
