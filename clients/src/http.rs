@@ -1,5 +1,6 @@
 //! Workers over HTTP: each call's JSON posted to the worker's `POST /call`,
-//! its [`Reply`] JSON read back.
+//! its [`Reply`] JSON read back; several calls at once as an array
+//! ([`HttpClient::call_batch`]).
 //!
 //! One pooled client for every worker. A pooled connection is closed after
 //! `idle` without a call, below the workers' `IDLE_TIMEOUT_SECS`, so a worker
@@ -10,7 +11,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use protocol::{Answer, JsonResponse, PerWorker, Reply, WorkerError};
+use protocol::{Answer, JsonResponse, PerWorker, Reply, Worker, WorkerError, batch::Batched};
+use tokio::time::Instant;
 
 use crate::{CallError, Request, Sender};
 
@@ -51,15 +53,19 @@ impl HttpClient {
     }
 }
 
-impl Sender for HttpClient {
-    async fn send(self, request: Request) -> Result<Answer, CallError> {
-        let worker = request.worker();
-        let url = self.urls.get(request.call.worker());
+impl HttpClient {
+    /// Posts `body` (JSON) to `url` of `worker` with the current trace
+    /// context, and reads the answer as `T` (what the worker's route answers),
+    /// or as the contract's error body, whose status says why it was refused.
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        worker: &str,
+        url: &str,
+        body: Vec<u8>,
+    ) -> Result<T, CallError> {
         if url.is_empty() {
             return Err(CallError::Unreachable(worker.into()));
         }
-        let body =
-            serde_json::to_vec(&*request.call).map_err(|_| CallError::Protocol(worker.into()))?;
         let mut headers = reqwest::header::HeaderMap::new();
         runtime::trace::inject_http(&mut headers);
         let response = self
@@ -76,8 +82,8 @@ impl Sender for HttpClient {
             .headers()
             .contains_key(reqwest::header::RETRY_AFTER);
         let bytes = response.bytes().await.map_err(|e| classify(worker, &e))?;
-        if let Ok(reply) = serde_json::from_slice::<Reply>(&bytes) {
-            return reply.map_err(CallError::Worker);
+        if let Ok(answer) = serde_json::from_slice::<T>(&bytes) {
+            return Ok(answer);
         }
         // Refused before the worker had it (too large, too slow, busy): the
         // contract's error body, whose status says why.
@@ -90,6 +96,40 @@ impl Sender for HttpClient {
                 Err(CallError::Protocol(worker.to_owned()))
             }
         }
+    }
+
+    /// Sends `calls` (all to `worker`) in one request, an array to its `POST /call`,
+    /// each in the trace its `traceparent` names, and returns each call's
+    /// reply in order, or the error of the whole request; by `deadline`.
+    pub async fn call_batch(
+        &self,
+        worker: Worker,
+        calls: &[Batched<'_>],
+        deadline: Instant,
+    ) -> Result<Vec<Reply>, CallError> {
+        let name = worker.name();
+        let body = serde_json::to_vec(calls).map_err(|_| CallError::Protocol(name.into()))?;
+        let url = self.urls.get(worker);
+        let posted = tokio::time::timeout_at(deadline, self.post::<Vec<Reply>>(name, url, body));
+        let replies = posted
+            .await
+            .map_err(|_| CallError::Timeout(name.into()))??;
+        if replies.len() != calls.len() {
+            tracing::warn!(worker = name, "a batch's replies do not match its calls");
+            return Err(CallError::Protocol(name.into()));
+        }
+        Ok(replies)
+    }
+}
+
+impl Sender for HttpClient {
+    async fn send(self, request: Request) -> Result<Answer, CallError> {
+        let worker = request.worker();
+        let url = self.urls.get(request.call.worker());
+        let body =
+            serde_json::to_vec(&*request.call).map_err(|_| CallError::Protocol(worker.into()))?;
+        let reply: Reply = self.post(worker, url, body).await?;
+        reply.map_err(CallError::Worker)
     }
 }
 

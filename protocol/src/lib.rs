@@ -13,6 +13,8 @@
 //! - [`call`]: the [`Call`] every transport carries (the `/handle` JSON, or
 //!   its binary form), the worker's [`Answer`] with one [`Data`] variant per
 //!   action, and the [`Reply`] of the JSON wires.
+//! - [`batch`]: several calls in one request (an array to `POST /call`), each in its own
+//!   trace, answered in order.
 //! - [`logs`]: the `logs` action's query, checked field by field, and its page.
 //! - [`ping`]: a ping's optional [`PingPayload`], echoed back by the worker, and the
 //!   check that the echo came back whole.
@@ -36,6 +38,7 @@
 
 pub mod action;
 pub mod amqp;
+pub mod batch;
 pub mod call;
 pub mod compare;
 #[cfg(feature = "grpc")]

@@ -5,6 +5,7 @@
 //! ## Layout
 //! - [`helpers`]: [`helpers::TestLogger`], its typed requests and clients.
 //! - [`http`]: the HTTP API (`POST /log`, `GET /logs`, ping, health, errors).
+//! - [`batch`]: `POST /call` with an array: several calls in one request.
 //! - [`transports`]: tarpc and gRPC, and invalid entries on every transport.
 //! - [`echo`]: a ping's data echoed back over the four transports.
 //! - [`amqp`]: request/reply on the logger's own queue (moved from the listener).
@@ -13,6 +14,7 @@
 //!   the binary (its memory is measured).
 
 mod amqp;
+mod batch;
 mod echo;
 mod helpers;
 mod http;

@@ -3,6 +3,10 @@
 //!   [`Reply`] JSON every JSON wire carries (`{"Ok":{…}}` with 200, or
 //!   `{"Err":{…}}` with the error's status): what the broker's HTTP client
 //!   sends.
+//!   With an array of calls instead ([`protocol::batch`], as JSON-RPC batches
+//!   do), each is served as one would be, in its own trace, and the answer
+//!   is their [`Reply`]s in order (200): how the listener stores a batch of
+//!   events.
 //! - The Go original's doors of the actions the worker serves
 //!   ([`Action::door`]): `POST /log`, `/authenticate`, `/send`, `/ping` with
 //!   the action's payload as the body, answered 202 in the original's envelope
@@ -74,11 +78,12 @@ async fn call<H: Handler>(
     payload: web::Payload,
 ) -> Result<HttpResponse, Failure> {
     let (body, _held) = receive(&edge_of(&request), payload.into_inner()).await?;
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Ok(HttpResponse::Ok().json(serve_batch(handler.get_ref(), &body).await?));
+    }
     let reply: Reply = match serde_json::from_slice::<Call>(&body) {
         Ok(call) => serve_call(handler.get_ref(), call, Transport::Http).await,
-        Err(error) => Err(WorkerError::Invalid(
-            RequestError::malformed(error).to_string(),
-        )),
+        Err(error) => Err(invalid(error)),
     };
     let status = match &reply {
         Ok(_) => StatusCode::OK,
@@ -91,6 +96,42 @@ async fn call<H: Handler>(
         response.insert_header((header::RETRY_AFTER, seconds));
     }
     Ok(response.json(reply))
+}
+
+/// A batch (`POST /call` with an array): each call's [`Reply`], in order. A
+/// call that is not valid fails alone; a body that is not a batch, or has
+/// more than [`protocol::batch::MAX_CALLS`] calls, is refused whole (400).
+async fn serve_batch<H: Handler>(handler: &H, body: &[u8]) -> Result<Vec<Reply>, WorkerError> {
+    let batch: Vec<protocol::batch::Received> = serde_json::from_slice(body).map_err(invalid)?;
+    if batch.len() > protocol::batch::MAX_CALLS {
+        let most = protocol::batch::MAX_CALLS;
+        return Err(WorkerError::Invalid(format!(
+            "a batch has at most {most} calls"
+        )));
+    }
+    let served = batch.iter().map(|batched| async move {
+        let served = async {
+            match batched.call() {
+                Ok(call) => serve_call(handler, call, Transport::Http).await,
+                Err(e) => Err(invalid(e)),
+            }
+        };
+        match batched.traceparent {
+            // In the trace of the event or request it came from.
+            Some(parent) => {
+                let (span, current) = crate::trace::batched_call(parent);
+                crate::trace::serve_in(span, current, served).await
+            }
+            // In the request's own.
+            None => served.await,
+        }
+    });
+    Ok(futures::future::join_all(served).await)
+}
+
+/// A body that is not a call (or a batch of calls).
+fn invalid(error: serde_json::Error) -> WorkerError {
+    WorkerError::Invalid(RequestError::malformed(error).to_string())
 }
 
 /// An original door: the action's payload as the body, the original's answer.

@@ -40,7 +40,9 @@ pub use export::{
     enabled, exported, layer, server_span, shutdown,
 };
 pub use outgoing::{inject, inject_http, tarpc_parent};
-pub use servers::{HeaderReader, continue_from, grpc_request, http_request, set_call};
+pub use servers::{
+    HeaderReader, batched_call, continue_from, grpc_request, http_request, serve_in, set_call,
+};
 
 /// The W3C header (and metadata key, and AMQP header) naming a call's trace and
 /// its parent span.

@@ -154,6 +154,40 @@ pub fn grpc_request(request: &http::request::Parts) -> Option<(Span, Current)> {
     Some((span, current))
 }
 
+/// The context of one call of a batch (an array to `POST /call`) that names its own
+/// trace: a child of `traceparent` (a new trace when it is not one), and its
+/// span when spans are exported (`Span::none()` otherwise); `None` when
+/// tracing is off. Such a call is served in the trace of the event it came
+/// from, not in the batch's.
+pub fn batched_call(traceparent: &str) -> (Span, Option<Current>) {
+    let span = server_span(|| tracing::info_span!("batched call", otel.kind = "server"));
+    let current = continue_from(&span, &OneTraceparent(traceparent));
+    (span, current)
+}
+
+/// Runs `future` in `span` and, when there is one, the context `current`:
+/// what a server does with each call it received.
+pub async fn serve_in<F: Future>(span: Span, current: Option<Current>, future: F) -> F::Output {
+    let future = future.instrument(span);
+    match current {
+        Some(current) => current.scope(future).await,
+        None => future.await,
+    }
+}
+
+/// A lone `traceparent` as a carrier to read.
+struct OneTraceparent<'a>(&'a str);
+
+impl Extractor for OneTraceparent<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        (key == TRACEPARENT).then_some(self.0)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec![TRACEPARENT]
+    }
+}
+
 /// Names the call the current request dispatched (`action`, `transport`) on
 /// its span's trace (the span of [`http_request`]); nothing unless spans are
 /// exported.
