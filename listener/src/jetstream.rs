@@ -23,7 +23,7 @@ use protocol::{Bus, nats::NatsNames};
 use runtime::nats::NatsSettings;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::events::{Store, Stored};
+use crate::events::{Event, Store, Stored};
 
 /// How long JetStream waits for an event's ack before handing it out again.
 const ACK_WAIT: Duration = Duration::from_secs(30);
@@ -131,14 +131,19 @@ async fn handle(
 ) {
     let headers = message.headers.as_ref();
     let (span, current) = runtime::nats::received("consumer", &message.subject, headers);
+    let parent = current.as_ref().map(|c| *c.traceparent());
     let stored = async {
-        let storing = store.store(Bus::Nats, &message.payload, &shutdown);
+        let event = Event {
+            payload: &message.payload,
+            traceparent: parent.as_ref().map(|p| p.as_str()),
+        };
+        let storing = store.store(Bus::Nats, std::slice::from_ref(&event), &shutdown);
         tokio::pin!(storing);
         let mut progress =
             tokio::time::interval_at(tokio::time::Instant::now() + ACK_WAIT / 3, ACK_WAIT / 3);
         loop {
             tokio::select! {
-                stored = &mut storing => break stored,
+                stored = &mut storing => break stored.into_iter().next(),
                 _ = progress.tick() => {
                     let _ = message.ack_with(AckKind::Progress).await;
                 }
@@ -150,7 +155,7 @@ async fn handle(
         Some(current) => current.scope(stored).await,
         None => stored.await,
     };
-    let acked = match stored {
+    let acked = match stored.unwrap_or(Stored::Stopped) {
         Stored::Yes => message.ack().await,
         Stored::Poison(reason) => {
             let mut headers = async_nats::HeaderMap::new();

@@ -9,6 +9,10 @@ pub const ENV_HTTP_ADDR: &str = "HTTP_ADDR";
 pub const ENV_LOGGER_URL: &str = "LOGGER_URL";
 /// Env var: unacked events at once.
 pub const ENV_PREFETCH: &str = "PREFETCH";
+/// Env var: most events stored with one call to the logger.
+pub const ENV_BATCH_MAX: &str = "BATCH_MAX";
+/// Env var: batches being stored at once.
+pub const ENV_STORE_CONCURRENCY: &str = "STORE_CONCURRENCY";
 /// Env var: deadline of one call to a worker.
 pub const ENV_CALL_TIMEOUT_MS: &str = "CALL_TIMEOUT_MS";
 /// Env var: attempts before a failing event is dead-lettered.
@@ -44,9 +48,20 @@ pub struct Settings {
     /// The logger's HTTP base URL (events are stored through it).
     #[arg(long, env = ENV_LOGGER_URL, default_value = "http://127.0.0.1:8082")]
     pub logger_url: String,
-    /// Events held unacked at once, per bus: how many are stored in parallel.
+    /// Events held unacked at once, per bus (RabbitMQ: every batch being
+    /// stored or waiting to be acked; NATS: how many are stored in parallel).
     #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
     pub prefetch: u16,
+    /// Most events of RabbitMQ stored with one call to the logger (one
+    /// `POST /call` with an array). A batch is what has arrived when a store slot is free, so
+    /// under no load an event is stored alone at once; 1 stores each event
+    /// with a call of its own. Keep it at most half of `PREFETCH`, so that
+    /// one batch is taken while another is being stored.
+    #[arg(long, env = ENV_BATCH_MAX, default_value_t = 64)]
+    pub batch_max: usize,
+    /// Batches of RabbitMQ's events being stored at once.
+    #[arg(long, env = ENV_STORE_CONCURRENCY, default_value_t = 2)]
+    pub store_concurrency: usize,
     /// Deadline of one call to a worker, in milliseconds.
     #[arg(long, env = ENV_CALL_TIMEOUT_MS, default_value_t = 5000)]
     pub call_timeout_ms: u64,

@@ -59,7 +59,7 @@ impl Service for Application {
         let http = HttpClient::new(urls, settings.limits.client_idle(), timeout)
             .context("cannot build the HTTP client")?;
         let store = Arc::new(Store {
-            logger: clients::stack(http, protocol::Transport::Http, None),
+            logger: http,
             timeout,
             max_failed_attempts: settings.max_failed_attempts,
         });

@@ -217,6 +217,13 @@ impl Binary {
         kib * 1024
     }
 
+    /// Kills it (SIGKILL: a crash, nothing is finished or handed back) and
+    /// deletes its AMQP namespace.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+        self.amqp.delete().await;
+    }
+
     /// Stops it (SIGTERM, then kill) and deletes its AMQP namespace.
     pub async fn stop(mut self) {
         terminate(&self.child).await;

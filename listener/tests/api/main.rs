@@ -8,9 +8,11 @@
 //! - [`helpers`]: [`helpers::Stack`]: a logger and a listener, and a channel to
 //!   publish events with.
 //! - [`events`]: events stored, poison dead-lettered.
+//! - [`batches`]: a batch cut off by a crash, stored in full after the restart.
 //! - [`connection`]: the frame size every connection asks RabbitMQ for.
 //! - [`lifecycle`]: the binary and SIGTERM.
 
+mod batches;
 mod connection;
 mod events;
 mod helpers;
