@@ -9,7 +9,9 @@ Debian) and with the comparison endpoint, calls the workers directly (without th
 broker) to show the broker's own cost, samples every service's memory (RSS) and
 CPU time per scenario (and the CPU time per answered request of every process
 taking part: the services, RabbitMQ, NATS, the Mongo-wire server, Postgres and
-wrk), and replaces the section between the bench markers of
+wrk), measures RabbitMQ alone on the event's path (the clients crate's example
+`rabbitmq_alone`: publish with confirms, consume, ack; no service), and
+replaces the section between the bench markers of
 docs/benchmarks.md with the table and the machine's description.
 
 Environment: BENCH_SECONDS (per scenario, default 10), BENCH_CONNECTIONS (64),
@@ -25,6 +27,8 @@ It is a measurement, not a test: nothing here fails on a missed target.
 """
 
 
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -62,6 +66,8 @@ def scenario(rows, cpu, name, target, run):
                if b[0] >= 0.01]
     result["cpu"] = ", ".join(f"{svc} {share * 100:.0f}%" for share, svc in busiest)
     result["cpu_us"] = load.per_request(before, after, result.get("answered", result["total"]))
+    if "client" in result:  # this script's child was not wrk
+        result["cpu_us"] = result["cpu_us"].replace("wrk", result.pop("client"))
     result["name"], result["target"] = name, target
     rows.append(result)
     log(f"{name}: {result}")
@@ -76,6 +82,7 @@ def main():
         log("installing wrk from Debian")
         subprocess.run(["bash", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk"],
                        check=True)
+    build_rabbitmq_alone()
     stack.with_stack(lambda: run(tables.PAGE))
 
 
@@ -120,6 +127,24 @@ def listener_acked(bus):
     return total
 
 
+def build_rabbitmq_alone():
+    """Builds the lapin program of the RabbitMQ-alone rows (the clients crate's example)."""
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "flexi-clients", "--features", "amqp",
+                    "--example", "rabbitmq_alone"], cwd=stack.ROOT, check=True)
+
+
+def rabbitmq_alone(ack_batch):
+    """RabbitMQ alone: 64 publishers (the broker's AMQP client, with confirms), one consumer acking each
+    delivery (`ack_batch` 1) or what has arrived with one `multiple` ack."""
+    env = dict(os.environ, AMQP_URL=stack.BROKER_SETTINGS["AMQP_URL"])
+    args = [str(stack.ROOT / "target/release/examples/rabbitmq_alone"), str(SECONDS), str(CONNECTIONS), str(ack_batch)]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+    run = json.loads(out.strip().splitlines()[-1])
+    return {"rps": run["consumed"] / run["seconds"], "total": run["consumed"], "non2xx": 0,
+            "errors": run["published"] - run["consumed"], "client": "lapin program",
+            "note": f"{run['published']} published and confirmed, {run['consumed']} consumed and acked"}
+
+
 def auth_with_root_probe():
     """`POST /` at 8 connections while logins (bcrypt) run at 8 more."""
     auth_body = {"action": "auth", "auth": {"email": "admin@example.com", "password": "verysecret"}}
@@ -161,6 +186,9 @@ def run(page):
     scenario(rows, cpu, "`POST /` (Hit the broker)", "≥ 110k req/s", lambda: wrk(f"{BROKER}/", None))
     scenario(rows, cpu, "`/handle` log, no transport (AMQP event)", "≥ 5k req/s; every 202 stored",
              lambda: events(f"bench-event-{tag}"))
+    for ack_batch, acks in ((1, "each acked"), (64, "acked with `multiple`, up to 64 at once")):
+        scenario(rows, cpu, f"RabbitMQ alone: the event published with confirms, consumed, {acks}",
+                 "(the ceiling here)", lambda b=ack_batch: rabbitmq_alone(b))
     scenario(rows, cpu, '`/handle` log, no transport, `"bus":"nats"` (NATS event)', "every 202 stored",
              lambda: events(f"bench-nats-event-{tag}", bus="nats"))
     for transport in TRANSPORTS:
