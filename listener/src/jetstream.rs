@@ -150,11 +150,7 @@ async fn handle(
             }
         }
     };
-    let stored = tracing::Instrument::instrument(stored, span);
-    let stored = match current {
-        Some(current) => current.scope(stored).await,
-        None => stored.await,
-    };
+    let stored = runtime::trace::serve_in(span, current, stored).await;
     let acked = match stored.unwrap_or(Stored::Stopped) {
         Stored::Yes => message.ack().await,
         Stored::Poison(reason) => {

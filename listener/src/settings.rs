@@ -53,9 +53,9 @@ pub struct Settings {
     #[arg(long, env = ENV_PREFETCH, default_value_t = 128)]
     pub prefetch: u16,
     /// Most events of RabbitMQ stored with one call to the logger (one
-    /// `POST /call` with an array). A batch is what has arrived when a store slot is free, so
-    /// under no load an event is stored alone at once; 1 stores each event
-    /// with a call of its own. Keep it at most half of `PREFETCH`, so that
+    /// `POST /call` with an array). A batch is what has arrived when a store
+    /// slot is free, so under no load an event is stored alone at once; 1
+    /// stores each event with a call of its own. Keep it at most half of `PREFETCH`, so that
     /// one batch is taken while another is being stored.
     #[arg(long, env = ENV_BATCH_MAX, default_value_t = 64)]
     pub batch_max: usize,

@@ -89,11 +89,7 @@ async fn answer<H: Handler>(
     };
     let (span, current) = super::received("server", &request.subject, request.headers.as_ref());
     let handled = serve_json(handler, &request.payload, Transport::Nats);
-    let handled = tracing::Instrument::instrument(handled, span);
-    let reply: Reply = match current {
-        Some(current) => current.scope(handled).await,
-        None => handled.await,
-    };
+    let reply: Reply = crate::trace::serve_in(span, current, handled).await;
     let body = match serde_json::to_vec(&reply) {
         Ok(body) => body,
         Err(error) => return tracing::error!(%error, "could not serialize a reply"),
